@@ -1,0 +1,765 @@
+"""API v2 benchmark: smmpanel served as an operator serves it, against its limit (``benchmarks.bare``).
+
+For each back end, a scratch database (a SQLite file; on PostgreSQL ``smmpanel_bench_<random>``
+on the loopback server, dropped at the end) gets a catalog of ``--services`` services and
+``--customers`` customers, then ``benchmarks.loader`` fills it to each ``--levels`` count of
+orders (1 % of them the benchmark customer's, spread over the whole table). At each level
+both servers are started in turn, as their operators would start them::
+
+    python -m smmpanel serve                                   # SQLite (with its order engine)
+    python -m smmpanel serve --workers N --no-engine           # PostgreSQL
+    python -m benchmarks.bare --workers N                      # the limit, same uvicorn call
+
+and Debian's ``wrk`` (installed with apt-get if missing) drives each scenario from its own
+process on loopback with ``--concurrency`` connections for ``--requests`` requests (a Lua
+script stops it there). Scenarios:
+
+``balance``          the customer's balance
+``status-1``         one of the customer's orders (100 ids in turn)
+``status-100``       100 of the customer's orders in one call
+``services``         the whole catalog
+``add-broke``        a Default order by a customer with nothing left: every answer
+                     must be ``Not enough funds on balance``
+``add``              a Default order (the customer's balance is huge): every one must succeed
+
+Per run it prints requests/s, p50/p99 latency, non-2xx answers, JSON ``error`` answers
+where success is expected (or answers other than the expected error), and the peak RSS of the
+server's processes (sampled every 0.1 s). Each scenario runs ``--repeat`` times per server;
+the summary takes the best run of each (noise on a shared machine only ever slows a run down)
+and prints smmpanel's throughput as a ratio of bare's, and p50 at each level against the first.
+
+    .venv/bin/python -m benchmarks.api                         # everything (about 20 minutes)
+    .venv/bin/python -m benchmarks.api --backends sqlite --levels 10000 --repeat 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import asyncpg
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from benchmarks.loader import OrderSpec, Panel, create_customers, create_panel, load_orders, migrate
+from smmpanel.clock import utcnow
+from smmpanel.db.engine import create_engine
+from smmpanel.db.tables import orders, service_providers, services
+from smmpanel.domain.catalog import ServiceType
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+SCENARIOS = ("balance", "status-1", "status-100", "services", "add-broke", "add")
+SCALE_SCENARIOS = ("status-1", "status-100", "add")
+SERVERS = ("smmpanel", "bare", "before")
+GOALS = {"balance": 0.7, "status-1": 0.7, "status-100": 0.7, "add": 0.5}
+NOT_ENOUGH_FUNDS = "Not enough funds on balance"
+BENCH_SHARE = 100
+"""One order in this many belongs to the benchmark customer."""
+READY_SECONDS = 60.0
+STOP_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class Config:
+    backends: tuple[str, ...] = ("sqlite", "postgres")
+    levels: tuple[int, ...] = (10_000, 1_000_000)
+    customers: int = 10_000
+    catalog: int = 5_000
+    requests: int = 5_000
+    services_requests: int = 200
+    concurrency: int = 16
+    workers: int = 2
+    repeat: int = 2
+    servers: tuple[str, ...] = ("smmpanel", "bare")
+    scenarios: tuple[str, ...] = SCENARIOS
+    scale_scenarios: tuple[str, ...] = SCALE_SCENARIOS
+    use_wrk: bool = True
+    postgres_url: str = POSTGRES_ADMIN_URL
+    profile: Path | None = None
+    json_out: Path | None = None
+    baseline: Path | None = None
+    """Another checkout of smmpanel, served as ``before`` beside ``smmpanel`` (the same data, the same run)."""
+
+
+@dataclass
+class Dataset:
+    url: str
+    backend: str
+    bench_key: str = ""
+    broke_key: str = ""
+    service_id: int = 0
+    bench_user: int = 0
+    fillers: list[int] = field(default_factory=list)
+    bench_orders: list[int] = field(default_factory=list)
+    loaded: int = 0
+
+
+@dataclass
+class Run:
+    backend: str
+    level: int
+    server: str
+    scenario: str
+    run: int
+    requests: int = 0
+    seconds: float = 0.0
+    rps: float = 0.0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    non_2xx: int = 0
+    json_errors: int = 0
+    socket_errors: int = 0
+    peak_rss_mb: float = 0.0
+    cpu_ms: float = 0.0
+    """The server processes' CPU time per request: steadier than req/s on a busy machine."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    bodies: list[str]
+    expect_error: str | None
+    requests: int
+
+
+# --- the data ---------------------------------------------------------------------------------
+
+
+async def _pg_admin(admin_url: str, statement: str) -> None:
+    dsn = make_url(admin_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(dsn, timeout=10)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def prepare(data: Dataset, config: Config) -> None:
+    """The customers and the catalog; the service orders are placed on is forwarded nowhere."""
+    await asyncio.to_thread(migrate, data.url)
+    panel = await create_panel(
+        data.url, provider_url="http://127.0.0.1:9/api/v2", provider_key="unused", balance="100000000.00"
+    )
+    data.bench_key, data.bench_user, data.service_id = panel.api_key, panel.user_id, panel.service_id
+    [(_, data.broke_key)] = await create_customers(data.url, 1, prefix="broke")
+    data.fillers = [user for user, _ in await create_customers(data.url, max(1, config.customers - 2))]
+    engine = create_engine(data.url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(sa.delete(service_providers))  # orders stay here: the engine has nothing to do
+            now = utcnow()
+            rows = [
+                {
+                    "name": f"Instagram Followers [{n}] real, fast start, 30 days refill",
+                    "category": f"Instagram Followers {n // 50}",
+                    "type": ServiceType.DEFAULT.value,
+                    "rate": 10_000 + 37 * n,
+                    "min": 10,
+                    "max": 100_000 + n,
+                    "refill": n % 2 == 0,
+                    "cancel": n % 3 == 0,
+                    "description": "" if n % 4 else f"Start 0-1 h, speed {n % 50} k/day, no password needed",
+                    "position": n,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for n in range(1, config.catalog)
+            ]
+            if rows:
+                await conn.execute(services.insert(), rows)
+    finally:
+        await engine.dispose()
+
+
+async def grow(data: Dataset, level: int) -> int:
+    """Load orders until ``level`` have been loaded; return how many orders the database holds."""
+    count = level - data.loaded
+    if count > 0:
+        owners = [
+            data.bench_user if i % BENCH_SHARE == 0 else data.fillers[i % len(data.fillers)] for i in range(count)
+        ]
+        ids = await load_orders(
+            data.url, _panel(data), OrderSpec(count=count, dispatch=None, user_ids=owners, quantity=1000)
+        )
+        data.bench_orders += [ids[i] for i in range(0, count, BENCH_SHARE)]
+        data.loaded = level
+    engine = create_engine(data.url, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            return int((await conn.execute(sa.select(sa.func.count()).select_from(orders))).scalar_one())
+    finally:
+        await engine.dispose()
+
+
+def _panel(data: Dataset) -> Panel:
+    return Panel(data.bench_user, "bench", data.bench_key, data.service_id, 0, 100_000)
+
+
+def scenarios(data: Dataset, config: Config, names: Sequence[str]) -> list[Scenario]:
+    pick = random.Random(len(data.bench_orders))
+    ids = data.bench_orders
+    key = f"key={data.bench_key}"
+    add = f"action=add&service={data.service_id}&quantity=1000&link=https://instagram.com/p/"
+    made = {
+        "balance": Scenario("balance", [f"{key}&action=balance"], None, config.requests),
+        "status-1": Scenario(
+            "status-1", [f"{key}&action=status&order={i}" for i in pick.sample(ids, min(100, len(ids)))], None, 0
+        ),
+        "status-100": Scenario(
+            "status-100",
+            [
+                f"{key}&action=status&orders=" + ",".join(map(str, pick.sample(ids, min(100, len(ids)))))
+                for _ in range(10)
+            ],
+            None,
+            0,
+        ),
+        "services": Scenario("services", [f"{key}&action=services"], None, config.services_requests),
+        "add-broke": Scenario("add-broke", [f"key={data.broke_key}&{add}{n}" for n in range(100)], NOT_ENOUGH_FUNDS, 0),
+        "add": Scenario("add", [f"{key}&{add}{n}" for n in range(100)], None, 0),
+    }
+    return [Scenario(s.name, s.bodies, s.expect_error, s.requests or config.requests) for n in names for s in [made[n]]]
+
+
+# --- the servers ------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log_path: Path
+    log: IO[bytes]
+    url: str
+
+    def tail(self, lines: int = 20) -> str:
+        self.log.flush()
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def pids(self) -> list[int]:
+        """The server's process and all its descendants (uvicorn's workers)."""
+        found, todo = [], [self.popen.pid]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            for task in Path(f"/proc/{pid}/task").glob("*/children"):
+                with contextlib.suppress(OSError):
+                    todo += [int(child) for child in task.read_text().split()]
+        return found
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the server's processes."""
+        ticks = 0
+        for pid in self.pids():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def rss_bytes(self) -> int:
+        total = 0
+        for pid in self.pids():
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+            except OSError:
+                pass
+        return total
+
+
+def _env(extra: dict[str, str]) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("SMMPANEL_", "BARE_"))}
+    env.update({k: v for k, v in os.environ.items() if k == "SMMPANEL_CACHE_SECONDS"})
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return {**env, **extra}
+
+
+def start_server(name: str, data: Dataset, config: Config, workdir: Path, tag: str) -> Server:
+    port = _free_port()
+    workers = ["--workers", str(config.workers)] if data.backend == "postgres" else []
+    if name in ("smmpanel", "before"):
+        argv = [sys.executable, "-m", "smmpanel", "serve", "--host", "127.0.0.1", "--port", str(port), *workers]
+        argv += ["--no-engine"] if data.backend == "postgres" else []
+        env = _env({"SMMPANEL_DATABASE_URL": data.url})
+        if name == "before" and config.baseline is not None:
+            env["PYTHONPATH"] = os.pathsep.join([str(config.baseline), env["PYTHONPATH"]])
+        if config.profile is not None and name == "smmpanel":
+            config.profile.mkdir(parents=True, exist_ok=True)
+            out = config.profile / f"{tag}.txt"
+            spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
+            argv = [
+                spy,
+                "record",
+                "--format",
+                "raw",
+                "--rate",
+                "200",
+                "--gil",
+                "--subprocesses",
+                "-o",
+                str(out),
+                "--",
+                *argv,
+            ]
+    else:
+        argv = [sys.executable, "-m", "benchmarks.bare", "--database-url", data.url, "--port", str(port), *workers]
+        env = _env({})
+    log_path = workdir / f"{tag}.log"
+    log = log_path.open("wb")
+    popen = subprocess.Popen(argv, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = Server(name, popen, log_path, log, f"http://127.0.0.1:{port}/api/v2")
+    deadline = time.monotonic() + READY_SECONDS
+    while True:
+        if popen.poll() is not None:
+            raise RuntimeError(f"{name} exited ({popen.returncode}):\n{server.tail()}")
+        try:
+            answer = httpx.post(server.url, data={"key": data.bench_key, "action": "balance"}, timeout=5)
+            if answer.status_code == 200 and "balance" in answer.json():
+                return server
+        except (httpx.TransportError, ValueError):
+            pass
+        if time.monotonic() > deadline:
+            stop_server(server)
+            raise RuntimeError(f"{name} did not answer within {READY_SECONDS:.0f} s:\n{server.tail()}")
+        time.sleep(0.2)
+
+
+def stop_server(server: Server) -> None:
+    if server.popen.poll() is None:
+        server.popen.send_signal(signal.SIGINT)
+        try:
+            server.popen.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            server.popen.kill()
+            server.popen.wait(timeout=STOP_SECONDS)
+    server.log.close()
+
+
+# --- load -------------------------------------------------------------------------------------
+
+
+def probe(server: Server, scenario: Scenario) -> None:
+    """One request by hand: the answer must be what every request of the scenario should get."""
+    body = scenario.bodies[0]
+    answer = httpx.post(
+        server.url, content=body, headers={"content-type": "application/x-www-form-urlencoded"}, timeout=30
+    )
+    if answer.status_code != 200:
+        raise RuntimeError(f"{server.name} {scenario.name}: HTTP {answer.status_code}: {answer.text[:300]}")
+    document = answer.json()
+    error = document.get("error") if isinstance(document, dict) else None
+    if scenario.expect_error is not None:
+        ok = error == scenario.expect_error
+    elif scenario.name == "status-100":
+        ok = isinstance(document, dict) and len(document) >= 1 and all("status" in v for v in document.values())
+    else:
+        ok = error is None and "error" not in answer.text
+    if not ok:
+        raise RuntimeError(f"{server.name} {scenario.name}: unexpected answer {answer.text[:300]}")
+
+
+_LUA = """
+local bodies = %(bodies)s
+local limit = %(limit)d
+local expect_error = %(expect)s
+sent, seen, non2xx, json_errors = 0, 0, 0, 0  -- globals: done() reads them with thread:get
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+end
+
+function request()
+  sent = sent + 1
+  return wrk.format(nil, nil, nil, bodies[(sent %% #bodies) + 1])
+end
+
+function response(status, headers, body)
+  seen = seen + 1
+  if status < 200 or status > 299 then
+    non2xx = non2xx + 1
+  elseif expect_error then
+    if not string.find(body, expect_error, 1, true) then json_errors = json_errors + 1 end
+  elseif string.find(body, '"error"', 1, true) then
+    json_errors = json_errors + 1
+  end
+  if seen == limit then
+    io.write("LIMIT\\n")  -- wrk's main thread sleeps for -d: the harness interrupts it now
+    io.flush()
+    wrk.thread:stop()
+  end
+end
+
+function done(summary, latency, requests)
+  local n2, je = 0, 0
+  for _, thread in ipairs(threads) do
+    n2 = n2 + thread:get("non2xx")
+    je = je + thread:get("json_errors")
+  end
+  local e = summary.errors
+  io.write(string.format(
+    'RESULT {"requests": %%d, "micros": %%d, "p50": %%d, "p99": %%d, '
+    .. '"non2xx": %%d, "json_errors": %%d, "socket": %%d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), n2, je,
+    e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+def _lua_string(text: str) -> str:
+    return json.dumps(text)  # a JSON string of ASCII is a valid Lua string literal
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    print("wrk is missing: apt-get install -y wrk", flush=True)
+    install = ["apt-get", "install", "-y", "-qq", "wrk"]
+    if subprocess.run(install, stdout=subprocess.DEVNULL, check=False).returncode != 0:
+        subprocess.run(["apt-get", "update", "-qq"], check=False)
+        subprocess.run(install, stdout=subprocess.DEVNULL, check=True)
+    found = shutil.which("wrk")
+    if not found:
+        raise RuntimeError("wrk could not be installed")
+    return found
+
+
+def wrk(
+    server: Server, scenario: Scenario, requests: int, concurrency: int, workdir: Path
+) -> tuple[dict[str, Any], int, float]:
+    """Run ``requests`` requests of ``scenario``; return wrk's figures, the server's peak RSS and CPU seconds."""
+    script = workdir / f"{scenario.name}.lua"
+    bodies = "{" + ", ".join(_lua_string(body) for body in scenario.bodies) + "}"
+    expect = "nil" if scenario.expect_error is None else _lua_string(scenario.expect_error)
+    script.write_text(_LUA % {"bodies": bodies, "limit": requests, "expect": expect})
+    connections = max(1, min(concurrency, requests))
+    cap = max(30, requests // 20)  # seconds: a bound on time as well as on requests
+    argv = [ensure_wrk(), "-t1", f"-c{connections}", f"-d{cap}s", "--timeout", "30s", "-s", str(script), server.url]
+    peak = [server.rss_bytes()]
+    cpu = server.cpu_seconds()
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(0.1):
+            peak[0] = max(peak[0], server.rss_bytes())
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    lines: list[str] = []
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if line.strip() == "LIMIT":
+                process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+    finally:
+        stop.set()
+        sampler.join()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    for line in lines:
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT ") :]), peak[0], server.cpu_seconds() - cpu
+    output = "".join(lines)[-800:]
+    raise RuntimeError(f"wrk failed ({process.returncode}): {output}")
+
+
+def measure(server: Server, scenario: Scenario, config: Config, workdir: Path, run: Run) -> Run:
+    probe(server, scenario)
+    if not config.use_wrk:
+        return run
+    wrk(server, scenario, max(10, scenario.requests // 20), config.concurrency, workdir)  # warm-up
+    figures, peak, cpu = wrk(server, scenario, scenario.requests, config.concurrency, workdir)
+    run.requests = int(figures["requests"])
+    run.seconds = figures["micros"] / 1e6
+    run.rps = run.requests / run.seconds if run.seconds else 0.0
+    run.p50_ms, run.p99_ms = figures["p50"] / 1000, figures["p99"] / 1000
+    run.non_2xx, run.json_errors, run.socket_errors = figures["non2xx"], figures["json_errors"], figures["socket"]
+    run.peak_rss_mb = peak / 2**20
+    run.cpu_ms = cpu * 1000 / run.requests if run.requests else 0.0
+    return run
+
+
+# --- the report -------------------------------------------------------------------------------
+
+COLUMNS = (
+    *("backend", "orders", "server", "scenario", "run", "requests", "req/s", "p50 ms", "p99 ms", "non-2xx"),
+    *("json errors", "peak RSS MB", "CPU ms/req"),
+)
+
+
+def row(run: Run) -> list[str]:
+    errors = str(run.json_errors) + (f" (+{run.socket_errors} socket)" if run.socket_errors else "")
+    return [
+        run.backend,
+        f"{run.level:,}",
+        run.server,
+        run.scenario,
+        str(run.run),
+        str(run.requests),
+        f"{run.rps:,.0f}",
+        f"{run.p50_ms:.2f}",
+        f"{run.p99_ms:.2f}",
+        str(run.non_2xx),
+        errors,
+        f"{run.peak_rss_mb:.0f}",
+        f"{run.cpu_ms:.2f}",
+    ]
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = [list(header), *map(list, rows)]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    text = [" | ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)) for line in lines]
+    text.insert(1, "-+-".join("-" * width for width in widths))
+    return "\n".join(text)
+
+
+def _best(runs: Sequence[Run], **match: object) -> Run | None:
+    found = [r for r in runs if all(getattr(r, k) == v for k, v in match.items())]
+    return max(found, key=lambda r: r.rps) if found else None
+
+
+def _least_cpu(runs: Sequence[Run], **match: object) -> float:
+    found = [r.cpu_ms for r in runs if r.cpu_ms and all(getattr(r, k) == v for k, v in match.items())]
+    return min(found) if found else 0.0
+
+
+def summary(runs: Sequence[Run]) -> str:
+    """Best run per (backend, level, scenario): smmpanel / bare, and smmpanel's p50 against the first level.
+
+    ``ratio`` is smmpanel's req/s over bare's; ``CPU ratio`` is bare's CPU time per request over
+    smmpanel's (least of the runs), the same measure of efficiency, steadier on a busy machine.
+    """
+    rows = []
+    keys = dict.fromkeys((r.backend, r.level, r.scenario) for r in runs)
+    for backend, level, scenario in keys:
+        where = {"backend": backend, "level": level, "scenario": scenario}
+        ours, bare = _best(runs, **where, server="smmpanel"), _best(runs, **where, server="bare")
+        our_cpu, bare_cpu = _least_cpu(runs, **where, server="smmpanel"), _least_cpu(runs, **where, server="bare")
+        before = _best(runs, **where, server="before")
+        before_cpu = _least_cpu(runs, **where, server="before")
+        first = min(r.level for r in runs if r.backend == backend and r.scenario == scenario)
+        base = _best(runs, backend=backend, level=first, scenario=scenario, server="smmpanel")
+        ratio = f"{ours.rps / bare.rps:.2f}" if ours and bare and bare.rps else "-"
+        goal = GOALS.get(scenario)
+        verdict = "" if goal is None or ratio == "-" else (" ok" if float(ratio) >= goal else f" < {goal}")
+        scale = "-"
+        if ours and base and base.p50_ms and level != first:
+            scale = f"{ours.p50_ms / base.p50_ms:.2f}" + (" ok" if ours.p50_ms <= 1.3 * base.p50_ms else " > 1.3")
+        rows.append(
+            [
+                backend,
+                f"{level:,}",
+                scenario,
+                f"{ours.rps:,.0f}" if ours else "-",
+                f"{bare.rps:,.0f}" if bare else "-",
+                ratio + verdict,
+                f"{our_cpu:.2f} / {bare_cpu:.2f}",
+                f"{bare_cpu / our_cpu:.2f}" if our_cpu and bare_cpu else "-",
+                f"{ours.p50_ms:.2f}" if ours else "-",
+                f"{bare.p50_ms:.2f}" if bare else "-",
+                scale,
+            ]
+            + (
+                [
+                    f"{before.rps:,.0f} / {before_cpu:.2f}",
+                    f"{ours.rps / before.rps:.2f}" if ours and before.rps else "-",
+                    f"{before.rps / bare.rps:.2f}" if bare and bare.rps else "-",
+                ]
+                if before
+                else []
+            )
+        )
+    header: tuple[str, ...] = (
+        "backend",
+        "orders",
+        "scenario",
+        "smmpanel req/s",
+        "bare req/s",
+        "ratio",
+        "CPU ms/req (ours / bare)",
+    )
+    header = (*header, "CPU ratio", "p50 ms", "bare p50", "p50 vs first level")
+    if any(r.server == "before" for r in runs):
+        header = (*header, "before req/s / CPU ms", "speed-up", "before ratio")
+        rows = [row + ["-"] * (len(header) - len(row)) for row in rows]
+    return table(header, rows)
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+
+async def bench_backend(config: Config, backend: str, workdir: Path, runs: list[Run]) -> None:
+    pg_name = None
+    if backend == "sqlite":
+        url = f"sqlite:///{workdir / 'bench.db'}"
+    else:
+        pg_name = f"smmpanel_bench_{secrets.token_hex(4)}"
+        await _pg_admin(config.postgres_url, f'CREATE DATABASE "{pg_name}"')
+        url = make_url(config.postgres_url).set(database=pg_name).render_as_string(hide_password=False)
+    try:
+        data = Dataset(url, backend)
+        started = time.monotonic()
+        await prepare(data, config)
+        for number, level in enumerate(config.levels):
+            loading = time.monotonic()
+            held = await grow(data, level)
+            print(
+                f"# {backend}: {held:,} orders, {config.customers:,} customers, {config.catalog:,} services "
+                f"(loaded in {time.monotonic() - loading:.1f} s, {time.monotonic() - started:.0f} s so far)",
+                flush=True,
+            )
+            names = config.scenarios if number == 0 else [n for n in config.scenarios if n in config.scale_scenarios]
+            for repeat in range(1, config.repeat + 1):
+                for name in config.servers:
+                    tag = f"{backend}-{level}-{name}-{repeat}"
+                    server = await asyncio.to_thread(start_server, name, data, config, workdir, tag)
+                    try:
+                        for scenario in scenarios(data, config, names):
+                            run = Run(backend, level, name, scenario.name, repeat)
+                            await asyncio.to_thread(measure, server, scenario, config, workdir, run)
+                            runs.append(run)
+                            if config.use_wrk:
+                                print(" | ".join(row(run)), flush=True)
+                    finally:
+                        await asyncio.to_thread(stop_server, server)
+    finally:
+        if pg_name is not None:
+            await _pg_admin(config.postgres_url, f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+
+
+async def run(config: Config) -> list[Run]:
+    if config.use_wrk:
+        ensure_wrk()
+    runs: list[Run] = []
+    workdir = Path(tempfile.mkdtemp(prefix="smmpanel-bench-api-"))
+    try:
+        for backend in config.backends:
+            await bench_backend(config, backend, workdir, runs)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return runs
+
+
+def _machine() -> str:
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
+        "?",
+    )
+    memory = int(Path("/proc/meminfo").read_text().split()[1]) / 2**20
+    return f"{os.cpu_count()} CPUs, {model}, {memory:.0f} GiB, {time.strftime('%Y-%m-%d')}"
+
+
+def parse_args(argv: Sequence[str] | None) -> Config:
+    def names(text: str, allowed: Sequence[str]) -> tuple[str, ...]:
+        chosen = tuple(n.strip() for n in text.split(",") if n.strip())
+        unknown = set(chosen) - set(allowed)
+        if unknown:
+            parser.error(f"unknown: {', '.join(sorted(unknown))} (choose from {', '.join(allowed)})")
+        return chosen
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.api", description=__doc__.split("\n")[0])
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--levels", default="10000,1000000", help="orders in the database, in turn")
+    parser.add_argument("--customers", type=int, default=Config.customers)
+    parser.add_argument("--catalog", type=int, default=Config.catalog, help="services in the catalog")
+    parser.add_argument("--requests", type=int, default=Config.requests, help="per run")
+    parser.add_argument("--services-requests", type=int, default=Config.services_requests)
+    parser.add_argument("--concurrency", type=int, default=Config.concurrency, help="wrk connections")
+    parser.add_argument("--workers", type=int, default=Config.workers, help="server processes on PostgreSQL")
+    parser.add_argument("--repeat", type=int, default=Config.repeat, help="runs of each scenario per server")
+    parser.add_argument("--servers", default="smmpanel,bare", help="also 'before' with --baseline")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--scale-scenarios", default=",".join(SCALE_SCENARIOS), help="run at levels after the first")
+    parser.add_argument("--no-wrk", action="store_true", help="one checked request per scenario, no load")
+    parser.add_argument("--postgres-url", default=POSTGRES_ADMIN_URL, help="a server to create a scratch db on")
+    parser.add_argument("--profile", type=Path, help="record smmpanel's processes with py-spy into this directory")
+    parser.add_argument("--json", type=Path, help="also write every run here")
+    parser.add_argument("--baseline", type=Path, help="a checkout to serve as 'before' too (its smmpanel/)")
+    args = parser.parse_args(argv)
+    servers = names(args.servers, SERVERS)
+    if args.baseline is not None and "before" not in servers:
+        servers = (*servers, "before")
+    if "before" in servers and args.baseline is None:
+        parser.error("'before' needs --baseline")
+    if make_url(args.postgres_url).host not in ("127.0.0.1", "localhost", "::1"):
+        parser.error("benchmarks use a loopback PostgreSQL only")
+    return Config(
+        backends=names(args.backends, ("sqlite", "postgres")),
+        levels=tuple(sorted(int(n) for n in args.levels.split(","))),
+        customers=args.customers,
+        catalog=args.catalog,
+        requests=args.requests,
+        services_requests=args.services_requests,
+        concurrency=args.concurrency,
+        workers=args.workers,
+        repeat=args.repeat,
+        servers=servers,
+        scenarios=names(args.scenarios, SCENARIOS),
+        scale_scenarios=names(args.scale_scenarios, SCENARIOS),
+        use_wrk=not args.no_wrk,
+        postgres_url=args.postgres_url,
+        profile=args.profile.resolve() if args.profile else None,
+        json_out=args.json,
+        baseline=args.baseline.resolve() if args.baseline else None,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> list[Run]:
+    config = parse_args(argv)
+    print(f"# {_machine()}; {config.concurrency} connections, {config.requests} requests per run", flush=True)
+    if config.use_wrk:
+        print(" | ".join(COLUMNS), flush=True)
+    runs = asyncio.run(run(config))
+    if config.use_wrk:
+        print(table(COLUMNS, [row(r) for r in runs]), flush=True)
+        print(summary(runs), flush=True)
+    else:
+        print(f"{len(runs)} scenario probes passed", flush=True)
+    if config.json_out is not None:
+        config.json_out.write_text(json.dumps([asdict(r) for r in runs], indent=1))
+    return runs
+
+
+if __name__ == "__main__":
+    main()

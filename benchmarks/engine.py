@@ -1,0 +1,508 @@
+"""Order engine benchmark: how fast ``smmpanel worker`` processes sync and forward a large queue.
+
+Each run gets a fresh database holding N orders (``benchmarks.loader``) and a fresh
+simulated provider in its own process (``benchmarks.provider``), then starts 1..k
+``python -m smmpanel worker`` processes and polls the database until every order has
+been handled once. Scenarios:
+
+``sync``            N forwarded orders, each due; the provider reports each one moved on
+                    (Pending → In progress), so every check writes the order.
+``sync-unchanged``  the same, but the provider reports what the panel already has: checks only.
+``forward``         N queued orders, until every one is sent (the engine also checks each once
+                    right after sending it, as it always does).
+
+Seconds run from starting the workers (so they include ~1 s of process start-up,
+shown as "start") to the last order handled. Only loopback is used; every process
+started is stopped on the way out.
+
+    .venv/bin/python -m benchmarks.engine --backend postgres --orders 100000 --workers 1,2,3
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import IO, Any
+
+import asyncpg
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from benchmarks.loader import OrderSpec, create_panel, empty, load_orders, migrate
+from benchmarks.provider import API_KEY
+from smmpanel.clock import utcnow
+from smmpanel.db.engine import create_engine
+from smmpanel.db.tables import ledger_entries, orders, users
+from smmpanel.domain.orders import OrderStatus
+from smmpanel.money import per_thousand_charge
+from smmpanel.providers.simulator import CATALOG
+
+SCENARIOS = ("sync", "sync-unchanged", "forward")
+POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+QUANTITY = 1000
+START_COUNT = 1234
+POLL_SECONDS = 0.25
+READY_SECONDS = 30.0
+STOP_SECONDS = 10.0
+ROOT = Path(__file__).resolve().parent.parent
+WORKER_BACKENDS = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+
+
+@dataclass(frozen=True)
+class Config:
+    backend: str = "sqlite"
+    orders: int = 100_000
+    workers: tuple[int, ...] = (1,)
+    scenarios: tuple[str, ...] = SCENARIOS
+    sync_batch: int = 2000
+    forward_batch: int = 100
+    """Larger batches starve the worker's 4 database connections: a send waiting 30 s for one fails
+    the whole pass, and its claimed orders end on the attention list (see RESULTS.md)."""
+    forward_orders: int | None = None
+    """Orders in the forward scenario; default ``orders``."""
+    concurrency: int = 8
+    timeout: float = 600.0
+    postgres_url: str = POSTGRES_ADMIN_URL
+    quiet: bool = False
+    profile: Path | None = None
+    """Record each worker with py-spy (collapsed stacks) into this directory."""
+
+
+@dataclass
+class Result:
+    backend: str
+    scenario: str
+    workers: int
+    orders: int
+    done: int = 0
+    seconds: float = 0.0
+    startup: float | None = None
+    """Seconds until the first order was handled: process start and the first claim."""
+    calls: dict[str, int] = field(default_factory=dict)
+    errors: int = 0
+    """Orders that ended on the attention list or failed."""
+    ledger_ok: bool = True
+    timed_out: bool = False
+    failed_passes: int = 0
+    """Engine passes that failed (logged by the workers); the orders they had claimed wait a sync interval."""
+    cpu: dict[str, float] = field(default_factory=dict)
+    """CPU seconds spent during the run by the workers, the simulator, and (PostgreSQL) the
+    server processes serving the workers' connections."""
+    machine_busy: float = 0.0
+    """Share of all the machine's cores busy during the run, whoever used them."""
+    load: float = 0.0
+    """The machine's load average (1 min) as the run began: other work slows a run down."""
+
+    @property
+    def rate(self) -> float:
+        return self.done / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_per_order(self) -> float:
+        """Milliseconds of CPU (workers and database) per order: unlike seconds, hardly moved by other load."""
+        return 1000 * (self.cpu.get("workers", 0) + self.cpu.get("postgres", 0)) / self.done if self.done else 0.0
+
+    @property
+    def requests(self) -> int:
+        return sum(self.calls.values())
+
+    @property
+    def complete(self) -> bool:
+        return self.done == self.orders and not self.timed_out
+
+
+# --- databases -------------------------------------------------------------------------
+
+
+class Scratch:
+    """Where the runs' databases live: SQLite files in a temp dir, or one scratch PostgreSQL database."""
+
+    def __init__(self, config: Config, directory: Path) -> None:
+        self.config = config
+        self.directory = directory
+        self.runs = 0
+        self.pg_name: str | None = None
+        self.url = ""
+
+    async def open(self) -> None:
+        if self.config.backend == "sqlite":
+            self.url = f"sqlite:///{self.directory / 'template.db'}"
+        else:
+            self.pg_name = f"smmpanel_bench_{secrets.token_hex(4)}"
+            await _pg_admin(self.config.postgres_url, f'CREATE DATABASE "{self.pg_name}"')
+            self.url = make_url(self.config.postgres_url).set(database=self.pg_name).render_as_string(False)
+        await asyncio.to_thread(migrate, self.url)
+
+    async def fresh(self) -> str:
+        """An empty, migrated database for the next run."""
+        self.runs += 1
+        if self.config.backend == "sqlite":
+            target = self.directory / f"run{self.runs}.db"
+            shutil.copyfile(self.directory / "template.db", target)
+            return f"sqlite:///{target}"
+        await empty(self.url)
+        return self.url
+
+    async def close(self) -> None:
+        if self.pg_name is not None:
+            await _pg_admin(self.config.postgres_url, f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)')
+
+
+async def _pg_admin(admin_url: str, statement: str) -> None:
+    dsn = make_url(admin_url).set(drivername="postgresql").render_as_string(False)
+    conn = await asyncpg.connect(dsn, timeout=10)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+# --- processes -------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Process:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log_path: Path
+    log: IO[bytes]
+
+    def tail(self, lines: int = 15) -> str:
+        if not self.log.closed:
+            self.log.flush()
+        text = self.log_path.read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:])
+
+
+def _start(name: str, argv: list[str], env: dict[str, str], workdir: Path) -> Process:
+    log_path = workdir / f"{name}.log"
+    log = log_path.open("wb")
+    popen = subprocess.Popen(argv, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
+    return Process(name, popen, log_path, log)
+
+
+def _stop(processes: list[Process]) -> None:
+    """SIGINT (a worker finishes its pass, py-spy writes its profile), then SIGKILL what is still there."""
+    for process in processes:
+        if process.popen.poll() is None:
+            process.popen.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + STOP_SECONDS
+    for process in processes:
+        try:
+            process.popen.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.popen.kill()
+            process.popen.wait(timeout=STOP_SECONDS)
+        process.log.close()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a live process (Linux ``/proc``); 0 where unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_ticks() -> tuple[int, int]:
+    """(busy, total) CPU ticks of the whole machine, all cores, from ``/proc/stat``."""
+    try:
+        fields = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:9]]
+    except (OSError, ValueError):
+        return 0, 0
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
+def _env(extra: dict[str, str]) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SMMPANEL_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return {**env, **extra}
+
+
+async def _wait_ready(client: httpx.AsyncClient, simulator: Process) -> None:
+    deadline = time.monotonic() + READY_SECONDS
+    while time.monotonic() < deadline:
+        if simulator.popen.poll() is not None:
+            raise RuntimeError(f"the simulator exited:\n{simulator.tail()}")
+        try:
+            if (await client.get("/_sim/stats")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"the simulator did not answer within {READY_SECONDS:.0f} s:\n{simulator.tail()}")
+
+
+# --- one run ---------------------------------------------------------------------------
+
+
+def _spec(scenario: str, count: int) -> tuple[OrderSpec, list[str]]:
+    """The panel's orders, and the simulator's preload options, for a scenario."""
+    if scenario == "forward":
+        return OrderSpec(count=count, dispatch="queued"), []
+    upstream = ["--preload", str(count), "--quantity", str(QUANTITY), "--status", OrderStatus.IN_PROGRESS.value]
+    upstream += ["--start-count", str(START_COUNT), "--remains", str(QUANTITY // 2)]
+    if scenario == "sync":  # the panel still thinks Pending: every answer is news
+        return OrderSpec(count=count, dispatch="sent", quantity=QUANTITY), upstream
+    same = OrderSpec(  # the panel already has exactly what the provider will say
+        count=count,
+        dispatch="sent",
+        quantity=QUANTITY,
+        status=OrderStatus.IN_PROGRESS,
+        remains=QUANTITY // 2,
+        start_count=START_COUNT,
+        upstream_status=OrderStatus.IN_PROGRESS,
+        upstream_charge=per_thousand_charge(CATALOG[0].rate, QUANTITY),
+    )
+    return same, upstream
+
+
+async def _progress(conn: Any, scenario: str, cutoff: Any, status_ids: int) -> tuple[int, int]:
+    """(orders handled, orders in trouble) as the database and the simulator tell it."""
+    count = sa.select(sa.func.count()).select_from(orders)
+    trouble = (await conn.execute(count.where(orders.c.dispatch.in_(["attention", "failed"])))).scalar_one()
+    if scenario == "forward":
+        waiting = (await conn.execute(count.where(orders.c.dispatch.in_(["queued", "sending"])))).scalar_one()
+        total = (await conn.execute(count)).scalar_one()
+        return total - waiting - trouble, trouble
+    if scenario == "sync":
+        written = (await conn.execute(count.where(orders.c.synced_at.is_not(None)))).scalar_one()
+        return min(written, status_ids), trouble
+    claimed = (await conn.execute(count.where(orders.c.next_attempt_at > cutoff))).scalar_one()
+    return min(claimed, status_ids), trouble
+
+
+async def _ledger_ok(conn: Any) -> bool:
+    sums = sa.select(sa.func.coalesce(sa.func.sum(ledger_entries.c.amount), 0)).scalar_subquery()
+    balance = sa.select(sa.func.coalesce(sa.func.sum(users.c.balance), 0)).scalar_subquery()
+    return bool((await conn.execute(sa.select(sums == balance))).scalar_one())
+
+
+async def run_one(config: Config, scratch: Scratch, scenario: str, workers: int, workdir: Path) -> Result:
+    count = config.orders if scenario != "forward" or config.forward_orders is None else config.forward_orders
+    result = Result(config.backend, scenario, workers, count)
+    url = await scratch.fresh()
+    port = _free_port()
+    spec, preload = _spec(scenario, count)
+    processes: list[Process] = []
+    engine = create_engine(url, pool_size=1)
+    client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30)
+    try:
+        argv = [sys.executable, "-m", "benchmarks.provider", "--port", str(port), *preload]
+        simulator = _start(f"simulator-{scratch.runs}", argv, _env({}), workdir)
+        processes.append(simulator)
+        panel = await create_panel(url, provider_url=f"http://127.0.0.1:{port}/api/v2", provider_key=API_KEY)
+        await load_orders(url, panel, spec)
+        await _wait_ready(client, simulator)
+        cutoff = utcnow() + timedelta(minutes=1)
+        env = _env(
+            {
+                "SMMPANEL_DATABASE_URL": url,
+                "SMMPANEL_SYNC_INTERVAL": "86400",  # each order is checked once, then not for a day
+                "SMMPANEL_SYNC_BATCH": str(config.sync_batch),
+                "SMMPANEL_FORWARD_BATCH": str(config.forward_batch),
+                "SMMPANEL_PROVIDER_CONCURRENCY": str(config.concurrency),
+                "SMMPANEL_ENGINE_INTERVAL": "0.1",
+            }
+        )
+        started, ticks, result.load = time.monotonic(), _machine_ticks(), os.getloadavg()[0]
+        sim_cpu = _cpu_seconds(simulator.popen.pid)
+        for number in range(1, workers + 1):
+            argv = [sys.executable, "-m", "smmpanel", "worker"]
+            if config.profile is not None:
+                out = config.profile / f"{config.backend}-{scenario}-{workers}w-{number}.txt"
+                spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
+                argv = [spy, "record", "--format", "raw", "--rate", "250", "--output", str(out), "--", *argv]
+            processes.append(_start(f"worker-{scratch.runs}-{number}", argv, env, workdir))
+        while True:
+            await asyncio.sleep(POLL_SECONDS)
+            now = time.monotonic()
+            for process in processes:
+                if process.popen.poll() is not None:
+                    raise RuntimeError(f"{process.name} exited ({process.popen.returncode}):\n{process.tail()}")
+            stats = (await client.get("/_sim/stats")).json()
+            async with engine.connect() as conn:
+                result.done, result.errors = await _progress(conn, scenario, cutoff, int(stats["status_ids"]))
+            result.seconds = now - started
+            if result.done and result.startup is None:
+                result.startup = result.seconds
+            if result.done + result.errors >= count:
+                break
+            if result.seconds > config.timeout:
+                result.timed_out = True
+                break
+        result.calls = {k: int(v) for k, v in (await client.get("/_sim/stats")).json()["calls"].items()}
+        result.cpu = {
+            "workers": sum(_cpu_seconds(process.popen.pid) for process in processes[1:]),
+            "simulator": _cpu_seconds(simulator.popen.pid) - sim_cpu,
+        }
+        if config.backend == "postgres":
+            async with engine.connect() as conn:
+                backends = await conn.execute(sa.text(WORKER_BACKENDS))
+                result.cpu["postgres"] = sum(_cpu_seconds(int(pid)) for pid in backends.scalars())
+        busy, total = (end - start for end, start in zip(_machine_ticks(), ticks, strict=True))
+        result.machine_busy = busy / total if total else 0.0
+        _stop(processes[1:])  # the workers: stopped before the ledger is read
+        result.failed_passes = sum(process.tail(10**6).count("engine pass failed") for process in processes[1:])
+        if result.errors and not config.quiet:
+            async with engine.connect() as conn:
+                reasons = await conn.execute(
+                    sa.select(orders.c.attention_reason, sa.func.count())
+                    .where(orders.c.dispatch.in_(["attention", "failed"]))
+                    .group_by(orders.c.attention_reason)
+                )
+                for reason, number in reasons:
+                    print(f"--- {number} in attention: {reason}", file=sys.stderr)
+        if (result.errors or result.timed_out) and not config.quiet:
+            for process in processes[1:]:
+                print(f"--- {process.name} (last lines)\n{process.tail()}", file=sys.stderr)
+        async with engine.connect() as conn:
+            result.ledger_ok = await _ledger_ok(conn)
+    finally:
+        _stop(processes)
+        await client.aclose()
+        await engine.dispose()
+    return result
+
+
+# --- the report ------------------------------------------------------------------------
+
+COLUMNS = (
+    "backend",
+    "scenario",
+    "workers",
+    "orders",
+    "done",
+    "seconds",
+    "orders/s",
+    "start s",
+    "cpu s worker/db/sim",
+    "cpu ms/order",
+    "busy",
+    "load",
+    "sim requests",
+)
+
+
+def row(result: Result) -> list[str]:
+    calls = ", ".join(f"{name} {count}" for name, count in sorted(result.calls.items()))
+    note = " TIMED OUT" if result.timed_out else ""
+    note += f" {result.errors} in attention" if result.errors else ""
+    note += " LEDGER MISMATCH" if not result.ledger_ok else ""
+    note += f" {result.failed_passes} failed passes" if result.failed_passes else ""
+    return [
+        result.backend,
+        result.scenario,
+        str(result.workers),
+        str(result.orders),
+        str(result.done),
+        f"{result.seconds:.1f}{note}",
+        f"{result.rate:,.0f}",
+        "-" if result.startup is None else f"{result.startup:.1f}",
+        "/".join(
+            f"{result.cpu[name]:.1f}" if name in result.cpu else "-" for name in ("workers", "postgres", "simulator")
+        ),
+        f"{result.cpu_per_order:.2f}",
+        f"{result.machine_busy:.0%}",
+        f"{result.load:.1f}",
+        f"{result.requests} ({calls})",
+    ]
+
+
+def table(results: Sequence[Result]) -> str:
+    rows = [list(COLUMNS), *(row(result) for result in results)]
+    widths = [max(len(line[i]) for line in rows) for i in range(len(COLUMNS))]
+    lines = [" | ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)) for line in rows]
+    lines.insert(1, "-+-".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+async def run(config: Config) -> list[Result]:
+    """Every scenario with every worker count; SQLite runs one worker only, as the panel does."""
+    counts = [n for n in config.workers if config.backend == "postgres" or n == 1]
+    results: list[Result] = []
+    directory = Path(tempfile.mkdtemp(prefix="smmpanel-bench-"))
+    scratch = Scratch(config, directory)
+    try:
+        await scratch.open()
+        for scenario in config.scenarios:
+            for workers in counts:
+                result = await run_one(config, scratch, scenario, workers, directory)
+                results.append(result)
+                if not config.quiet:
+                    print(" | ".join(row(result)), flush=True)
+    finally:
+        await scratch.close()
+        shutil.rmtree(directory, ignore_errors=True)
+    return results
+
+
+def parse_args(argv: Sequence[str] | None) -> Config:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.engine", description=__doc__.split("\n")[0])
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--workers", default="1", help="worker process counts to try, e.g. 1,2,3")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"some of {', '.join(SCENARIOS)}")
+    parser.add_argument("--forward-orders", type=int, help="orders in the forward scenario (default: --orders)")
+    parser.add_argument("--sync-batch", type=int, default=Config.sync_batch, help="SMMPANEL_SYNC_BATCH")
+    parser.add_argument("--forward-batch", type=int, default=Config.forward_batch, help="SMMPANEL_FORWARD_BATCH")
+    parser.add_argument("--concurrency", type=int, default=Config.concurrency, help="SMMPANEL_PROVIDER_CONCURRENCY")
+    parser.add_argument("--timeout", type=float, default=Config.timeout, help="seconds allowed for one run")
+    parser.add_argument("--postgres-url", default=POSTGRES_ADMIN_URL, help="a server to create a scratch db on")
+    parser.add_argument("--quiet", action="store_true", help="print only the final table")
+    parser.add_argument("--profile", type=Path, help="record the workers with py-spy into this directory")
+    args = parser.parse_args(argv)
+    scenarios = tuple(name.strip() for name in args.scenarios.split(",") if name.strip())
+    unknown = set(scenarios) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
+    host = make_url(args.postgres_url).host
+    if args.backend == "postgres" and host not in ("127.0.0.1", "localhost", "::1"):
+        parser.error("benchmarks use a loopback PostgreSQL only")
+    return Config(
+        backend=args.backend,
+        orders=args.orders,
+        workers=tuple(int(n) for n in args.workers.split(",")),
+        scenarios=scenarios,
+        sync_batch=args.sync_batch,
+        forward_batch=args.forward_batch,
+        forward_orders=args.forward_orders,
+        concurrency=args.concurrency,
+        timeout=args.timeout,
+        postgres_url=args.postgres_url,
+        quiet=args.quiet,
+        profile=args.profile.resolve() if args.profile else None,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> list[Result]:
+    config = parse_args(argv)
+    results = asyncio.run(run(config))
+    print(table(results), flush=True)
+    return results
+
+
+if __name__ == "__main__":
+    main()

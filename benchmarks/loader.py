@@ -1,0 +1,347 @@
+"""Bulk-load a panel for benchmarks: one customer, one service forwarded to one provider, and many orders.
+
+Loading goes around the use cases on purpose (a benchmark needs 100,000 orders in
+seconds, not minutes) but leaves the database as the panel itself would: every order
+has its charge entry in the ledger, and each balance equals the sum of its entries.
+PostgreSQL loads with ``COPY``; SQLite with Core ``executemany`` (one prepared
+statement run over each batch inside one transaction, which is what a multi-row
+``INSERT`` saves on elsewhere).
+
+Typical use::
+
+    migrate(url)
+    panel = await create_panel(url, provider_url="http://127.0.0.1:8100/api/v2", provider_key="simulator-key")
+    ids = await load_orders(url, panel, OrderSpec(count=100_000, dispatch="sent"))
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from smmpanel.clock import utcnow
+from smmpanel.db.engine import async_url, create_engine, is_sqlite
+from smmpanel.db.migrate import upgrade
+from smmpanel.db.tables import ledger_entries, metadata, orders, providers, service_providers, services, users
+from smmpanel.domain.catalog import ServiceType
+from smmpanel.domain.ledger import EntryKind
+from smmpanel.domain.orders import OrderStatus
+from smmpanel.keys import hash_api_key, new_api_key
+from smmpanel.money import Units, parse_amount, per_thousand_charge
+
+SQLITE_BATCH = 10_000
+PG_BATCH = 50_000
+
+
+@dataclass(frozen=True)
+class Panel:
+    """What ``create_panel`` made: the ids orders need, and the customer's API key (shown once)."""
+
+    user_id: int
+    username: str
+    api_key: str
+    service_id: int
+    provider_id: int
+    rate: Units
+    """The service's price per 1000."""
+
+
+@dataclass(frozen=True)
+class OrderSpec:
+    """A batch of identical orders of the panel's one service, differing only in their upstream id."""
+
+    count: int
+    dispatch: str | None = "sent"
+    """``sent`` (forwarded, due for a status sync), ``queued`` (due to be forwarded) or None (not forwarded)."""
+    status: OrderStatus = OrderStatus.PENDING
+    quantity: int = 1000
+    remains: int | None = None
+    """Defaults to the whole quantity."""
+    start_count: int = 0
+    first_provider_order_id: int = 1
+    """``sent`` orders get provider order ids ``first, first + 1, …``; others get none."""
+    upstream_status: OrderStatus | None = None
+    upstream_charge: Units | None = None
+    due: datetime | None = None
+    """Their ``next_attempt_at``; default an hour ago, so the engine takes them at once."""
+    link: str = "https://example.com/post"
+    details: dict[str, Any] = field(default_factory=dict)
+    user_ids: Sequence[int] = ()
+    """The customer of each order in turn (cycled); empty: the panel's customer. Each is topped up by
+    exactly what its orders cost, as the panel's customer is."""
+
+
+def migrate(database_url: str) -> None:
+    """Create the schema (Alembic, as ``smmpanel db upgrade``). Runs its own event loop."""
+    upgrade(database_url)
+
+
+async def empty(database_url: str) -> None:
+    """Delete every row, and restart the ids, so a migrated database can be loaded again."""
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            tables = list(reversed(metadata.sorted_tables))
+            if is_sqlite(async_url(database_url)):
+                for table in tables:  # ids are plain INTEGER PRIMARY KEY: they restart from the largest left
+                    await conn.execute(table.delete())
+            else:
+                names = ", ".join(table.name for table in tables)
+                await conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    finally:
+        await engine.dispose()
+
+
+async def create_panel(
+    database_url: str,
+    *,
+    provider_url: str,
+    provider_key: str,
+    provider_service_id: int = 1,
+    rate: str = "1.00",
+    balance: str = "1000.00",
+    username: str = "bench",
+) -> Panel:
+    """One customer with ``balance``, one Default service at ``rate`` per 1000, linked to one provider."""
+    now = utcnow()
+    api_key = new_api_key()
+    funds, price = parse_amount(balance), parse_amount(rate)
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            user_id = await _insert(
+                conn, users, username=username, api_key_hash=hash_api_key(api_key), balance=funds, created_at=now
+            )
+            if funds:
+                await conn.execute(
+                    ledger_entries.insert().values(
+                        user_id=user_id,
+                        kind=EntryKind.TOPUP.value,
+                        amount=funds,
+                        balance_after=funds,
+                        note="benchmark funds",
+                        created_at=now,
+                    )
+                )
+            service_id = await _insert(
+                conn,
+                services,
+                name="Benchmark Followers",
+                category="Benchmark",
+                type=ServiceType.DEFAULT.value,
+                rate=price,
+                min=1,
+                max=1_000_000,
+                created_at=now,
+                updated_at=now,
+            )
+            provider_id = await _insert(
+                conn, providers, name="simulator", url=provider_url, api_key=provider_key, created_at=now
+            )
+            await _insert(
+                conn,
+                service_providers,
+                service_id=service_id,
+                provider_id=provider_id,
+                provider_service_id=provider_service_id,
+                priority=0,
+                created_at=now,
+            )
+    finally:
+        await engine.dispose()
+    return Panel(user_id, username, api_key, service_id, provider_id, price)
+
+
+async def create_customers(
+    database_url: str, count: int, *, prefix: str = "customer", balance: str = "0"
+) -> list[tuple[int, str]]:
+    """``count`` more customers named ``<prefix><n>``, each with ``balance`` (and its ledger entry);
+    returns their (id, API key) pairs, in order."""
+    if count <= 0:
+        return []
+    now = utcnow()
+    funds = parse_amount(balance)
+    keys = [new_api_key() for _ in range(count)]
+    rows = [
+        {"username": f"{prefix}{n}", "api_key_hash": hash_api_key(key), "balance": funds, "created_at": now}
+        for n, key in enumerate(keys, start=1)
+    ]
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(users.insert(), rows)
+            names = [row["username"] for row in rows]
+            found = await conn.execute(
+                sa.select(users.c.username, users.c.id).where(users.c.username.like(f"{prefix}%"))
+            )
+            ids = {name: int(user_id) for name, user_id in found}
+            if funds:
+                entry = {"kind": EntryKind.TOPUP.value, "amount": funds, "balance_after": funds, "created_at": now}
+                await conn.execute(ledger_entries.insert(), [{"user_id": ids[name], **entry} for name in names])
+    finally:
+        await engine.dispose()
+    return [(ids[name], key) for name, key in zip(names, keys, strict=True)]
+
+
+async def load_orders(database_url: str, panel: Panel, spec: OrderSpec, *, analyze: bool = True) -> range:
+    """Insert ``spec.count`` orders with their ledger entries in one transaction; return their ids.
+
+    The customer is topped up by exactly what the orders cost first, so the balance
+    ends where it started. ``analyze`` refreshes PostgreSQL's planner statistics, as
+    autovacuum would soon after such a load.
+    """
+    if spec.count <= 0:
+        return range(0)
+    sqlite = is_sqlite(async_url(database_url))
+    charge = per_thousand_charge(panel.rate, spec.quantity)
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            before = int((await conn.execute(sa.select(sa.func.coalesce(sa.func.max(orders.c.id), 0)))).scalar_one())
+            if sqlite:  # the JSON column type encodes details
+                await _executemany(conn, _order_rows(panel, spec, charge, spec.details))
+            else:  # COPY takes JSON as text
+                await _copy(conn, _order_rows(panel, spec, charge, json.dumps(spec.details)))
+            ids = range(before + 1, before + spec.count + 1)
+            loaded = await conn.execute(sa.select(sa.func.count()).select_from(orders).where(orders.c.id > before))
+            if (
+                loaded.scalar_one() != spec.count
+                or ids[-1] != (await conn.execute(sa.select(sa.func.max(orders.c.id)))).scalar_one()
+            ):
+                raise RuntimeError("order ids are not contiguous: was something else writing to this database?")
+            await _charge_entries(conn, panel, ids, charge * spec.count)
+        if analyze and not sqlite:
+            async with engine.connect() as conn:
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await conn.exec_driver_sql("ANALYZE orders")
+                await conn.exec_driver_sql("ANALYZE ledger_entries")
+    finally:
+        await engine.dispose()
+    return ids
+
+
+async def _insert(conn: AsyncConnection, table: sa.Table, **values: Any) -> int:
+    return int((await conn.execute(table.insert().values(**values).returning(table.c.id))).scalar_one())
+
+
+_COLUMNS = (
+    "user_id",
+    "service_id",
+    "link",
+    "quantity",
+    "details",
+    "charge",
+    "status",
+    "start_count",
+    "remains",
+    "provider_id",
+    "provider_order_id",
+    "upstream_status",
+    "upstream_charge",
+    "dispatch",
+    "next_attempt_at",
+    "created_at",
+    "updated_at",
+)
+
+
+def _order_rows(panel: Panel, spec: OrderSpec, charge: Units, details: object) -> Iterator[tuple[Any, ...]]:
+    """One tuple per order, in ``_COLUMNS`` order."""
+    now = utcnow()
+    created = now - timedelta(hours=1)
+    due = spec.due if spec.due is not None else created
+    remains = spec.quantity if spec.remains is None else spec.remains
+    forwarded = spec.dispatch == "sent"
+    upstream = spec.upstream_status.value if spec.upstream_status is not None else None
+    owners = spec.user_ids or (panel.user_id,)
+    for i in range(spec.count):
+        yield (
+            owners[i % len(owners)],
+            panel.service_id,
+            spec.link,
+            spec.quantity,
+            details,
+            charge,
+            spec.status.value,
+            spec.start_count,
+            remains,
+            panel.provider_id if spec.dispatch is not None else None,
+            str(spec.first_provider_order_id + i) if forwarded else None,
+            upstream,
+            spec.upstream_charge,
+            spec.dispatch,
+            due if spec.dispatch is not None else None,
+            created,
+            created,
+        )
+
+
+async def _executemany(conn: AsyncConnection, rows: Iterator[tuple[Any, ...]]) -> None:
+    statement = orders.insert()
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(dict(zip(_COLUMNS, row, strict=True)))
+        if len(batch) == SQLITE_BATCH:
+            await conn.execute(statement, batch)
+            batch = []
+    if batch:
+        await conn.execute(statement, batch)
+
+
+async def _copy(conn: AsyncConnection, rows: Iterator[tuple[Any, ...]]) -> None:
+    raw = (await conn.get_raw_connection()).driver_connection
+    assert raw is not None
+    batch: list[tuple[Any, ...]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == PG_BATCH:
+            await raw.copy_records_to_table("orders", records=batch, columns=_COLUMNS)
+            batch = []
+    if batch:
+        await raw.copy_records_to_table("orders", records=batch, columns=_COLUMNS)
+
+
+async def _charge_entries(conn: AsyncConnection, panel: Panel, ids: range, total: Units) -> None:
+    """Per customer: a top-up of what its orders cost, then each order's charge with the running
+    balance, set-based (``panel`` and ``total`` describe the one-customer case, kept for callers)."""
+    now = utcnow()
+    loaded = orders.c.id.between(ids[0], ids[-1])
+    spent = (
+        sa.select(orders.c.user_id, sa.func.sum(orders.c.charge).label("total"))
+        .where(loaded)
+        .group_by(orders.c.user_id)
+        .subquery()
+    )
+    columns = ["user_id", "kind", "amount", "balance_after", "order_id", "note", "created_at"]
+    topups = sa.select(
+        spent.c.user_id,
+        sa.literal(EntryKind.TOPUP.value),
+        spent.c.total,
+        users.c.balance + spent.c.total,
+        sa.null(),
+        sa.literal("benchmark funds for loaded orders"),
+        sa.literal(now, sa.DateTime()),
+    ).join_from(spent, users, users.c.id == spent.c.user_id)
+    await conn.execute(ledger_entries.insert().from_select(columns, topups.order_by(spent.c.user_id)))
+    running = sa.func.sum(orders.c.charge).over(partition_by=orders.c.user_id, order_by=orders.c.id)
+    source = (
+        sa.select(
+            orders.c.user_id,
+            sa.literal(EntryKind.CHARGE.value),
+            -orders.c.charge,
+            users.c.balance + spent.c.total - running,
+            orders.c.id,
+            sa.literal("order ") + sa.cast(orders.c.id, sa.String),
+            orders.c.created_at,
+        )
+        .join_from(orders, spent, spent.c.user_id == orders.c.user_id)
+        .join(users, users.c.id == orders.c.user_id)
+        .where(loaded)
+    )
+    await conn.execute(ledger_entries.insert().from_select(columns, source))

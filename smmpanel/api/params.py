@@ -1,0 +1,153 @@
+"""Reading API v2 parameters from every place real reseller clients put them.
+
+Query string, url-encoded form, multipart form and JSON bodies all end up as
+one flat ``dict[str, str]``; a body value wins over a query value. Lists sent as
+``orders[]=1&orders[]=2`` or as a JSON array become the comma-separated string
+that the classic clients send, so that every action reads one shape.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.types import Message
+
+from smmpanel.domain import messages as msg
+from smmpanel.errors import Refused
+
+MAX_IDS = 100
+_LINE_LISTS = frozenset({"comments", "usernames"})
+_FORM = "application/x-www-form-urlencoded"
+_MULTIPART = "multipart/form-data"
+
+
+class TransportError(Exception):
+    """The request cannot be read as an API call at all."""
+
+    def __init__(self, message: str, status_code: int = 200) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+
+
+Params = dict[str, str]
+
+
+def _joined(name: str, values: list[str]) -> str:
+    return ("\n" if name in _LINE_LISTS else ",").join(values)
+
+
+def _from_pairs(pairs: list[tuple[str, str]]) -> Params:
+    """Repeated ``name[]`` fields, and repeated ``comments`` / ``usernames`` fields, make one list.
+
+    Any other repeated name keeps its last value, as PHP panels do. Clients that get a
+    Python list of comments (``requests`` sends ``comments=a&comments=b``) lose none.
+    """
+    params: Params = {}
+    lists: dict[str, list[str]] = {}
+    for name, value in pairs:
+        if name.endswith("[]"):
+            lists.setdefault(name[:-2], []).append(value)
+        elif name in _LINE_LISTS:
+            lists.setdefault(name, []).append(value)
+        else:
+            params[name] = value
+    params.update({name: _joined(name, values) for name, values in lists.items()})
+    return params
+
+
+def _urlencoded(raw: bytes) -> Params:
+    try:
+        text = raw.decode("utf-8")
+        pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise TransportError("Malformed request: parameters are not valid UTF-8") from None
+    return _from_pairs(pairs)
+
+
+def _json_value(name: str, value: object) -> str | None:
+    if value is None or isinstance(value, dict):  # no parameter is an object: one sent as such counts as absent
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, list):
+        return _joined(name, [item if isinstance(item, str) else orjson.dumps(item).decode() for item in value])
+    return orjson.dumps(value).decode()
+
+
+def _json(raw: bytes) -> Params:
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise TransportError("Malformed request: body is not valid JSON") from None
+    if not isinstance(document, dict):
+        raise TransportError("Malformed request: JSON body must be an object")
+    params: Params = {}
+    for name, value in document.items():
+        text = _json_value(name, value)
+        if text is not None:
+            params[name] = text
+    return params
+
+
+async def _multipart(request: Request, raw: bytes) -> Params:
+    try:  # as for url-encoded bodies; the parser itself would silently fall back to Latin-1
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise TransportError("Malformed request: parameters are not valid UTF-8") from None
+
+    async def replay() -> Message:
+        return {"type": "http.request", "body": raw, "more_body": False}
+
+    try:
+        form = await Request(request.scope, replay).form(max_files=0, max_fields=1000)
+    except Exception:  # the multipart parser raises several unrelated types
+        raise TransportError("Malformed request: unreadable multipart body") from None
+    return _from_pairs([(name, value) for name, value in form.multi_items() if not isinstance(value, UploadFile)])
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise TransportError("Request body too large", status_code=413)
+    chunks = bytearray()
+    async for chunk in request.stream():
+        chunks += chunk
+        if len(chunks) > limit:
+            raise TransportError("Request body too large", status_code=413)
+    return bytes(chunks)
+
+
+async def read_params(request: Request, max_body_bytes: int) -> Params:
+    params = _urlencoded(request.scope.get("query_string", b""))
+    raw = await _read_body(request, max_body_bytes)
+    if not raw.strip():
+        return params
+    content_type = request.headers.get("content-type", _FORM).split(";")[0].strip().lower()
+    if content_type == _FORM:
+        body = _urlencoded(raw)
+    elif content_type == "application/json" or content_type.endswith("+json"):
+        body = _json(raw)
+    elif content_type == _MULTIPART:
+        body = await _multipart(request, raw)
+    else:
+        raise TransportError(f"Unsupported content type {content_type[:100]!r}")
+    params.update(body)
+    return params
+
+
+def id_list(text: str | None) -> list[str]:
+    """The ids of a list parameter as given, trimmed, each once, at most ``MAX_IDS``."""
+    seen: dict[str, None] = {}
+    for token in (text or "").split(","):
+        token = token.strip()
+        if token:
+            seen.setdefault(token, None)
+    if len(seen) > MAX_IDS:
+        raise Refused(msg.TOO_MANY_IDS)
+    return list(seen)

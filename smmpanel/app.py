@@ -1,0 +1,100 @@
+"""The ASGI application: API v2 and the small pages around it, on one database."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from smmpanel.api import operations, v2
+from smmpanel.api.limits import RateLimiter
+from smmpanel.api.observability import UNHANDLED_STATUS, Observability
+from smmpanel.api.styles import STYLES
+from smmpanel.config import Settings
+from smmpanel.db.unit_of_work import Database
+from smmpanel.engine.worker import Engine
+from smmpanel.logging_setup import REQUEST_ID, configure_logging
+from smmpanel.providers.simulator import SimulatorSettings, create_simulator_app
+from smmpanel.usecases.accounts import session_secret
+from smmpanel.web.app import create_web_app
+from smmpanel.web.context import WebContext
+from smmpanel.web.routes import dashboard_routes
+
+log = logging.getLogger("smmpanel")
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    """The last line of defence: log the fault, answer JSON without a trace, ask to retry."""
+    log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+    response = v2.json_response({"error": "Temporary failure, please retry"}, status_code=UNHANDLED_STATUS)
+    response.headers["X-Request-ID"] = REQUEST_ID.get() or ""
+    return response
+
+
+@asynccontextmanager
+async def _engine_running(db: Database, settings: Settings) -> AsyncIterator[None]:
+    """The order engine as a task of the serving process (the embedded default)."""
+    engine = Engine(db, settings)
+    stop = asyncio.Event()
+    task = asyncio.create_task(engine.run_until(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+        await engine.aclose()
+
+
+def create_app(settings: Settings, *, simulator: SimulatorSettings | None = None) -> Starlette:
+    """The panel; with ``simulator``, a provider simulator is served under ``/simulator`` (the demo)."""
+
+    web = WebContext(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.style = STYLES[settings.api_style]
+        app.state.db = Database(
+            settings.database_url, pool_size=settings.db_pool_size, cache_seconds=settings.cache_seconds
+        )
+        web.db = app.state.db
+        web.session_secret = settings.secret_key or await session_secret(app.state.db)
+        app.state.limits = RateLimiter(settings)
+        app.state.panel_metrics = operations.PanelCollector(app.state.db)
+        try:
+            async with AsyncExitStack() as stack:
+                if settings.run_engine:
+                    await stack.enter_async_context(_engine_running(app.state.db, settings))
+                yield
+        finally:
+            await app.state.limits.aclose()
+            await app.state.db.close()
+
+    routes: list[BaseRoute] = [
+        Route("/api/v2", v2.endpoint, methods=["GET", "POST"]),
+        Route("/api/v2/", v2.endpoint, methods=["GET", "POST"]),
+        *operations.routes,
+    ]
+    if simulator is not None:
+        routes.append(Mount("/simulator", app=create_simulator_app(simulator)))
+    routes.append(Mount("", app=create_web_app(web, dashboard_routes())))
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(Observability)],
+        exception_handlers={Exception: _unexpected},
+    )
+
+
+def app_from_environment() -> Starlette:
+    """The factory each ``serve --workers N`` process calls: settings come from the environment."""
+    settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)
+    return create_app(settings)

@@ -1,0 +1,1 @@
+"""The database adapter: tables, migrations, repositories and the unit of work."""

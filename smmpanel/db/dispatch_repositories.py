@@ -1,0 +1,220 @@
+"""The engine's work queues, kept in the orders and refills tables themselves.
+
+Work is claimed with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL) inside a short
+transaction that also moves the claimed rows out of the queue, so any number of
+worker processes can share it without a broker. On SQLite the write lock of
+``BEGIN IMMEDIATE`` gives the same guarantee for the one worker it runs.
+
+``orders.dispatch`` is the forwarding state:
+``queued`` → ``sending`` → ``sent`` → ``done``, or ``attention`` / ``failed``;
+``dripfeed`` for a parent that places one child per run, ``placed`` once it has
+placed them all (it ends with them). ``next_attempt_at``
+is when the row is next due: a retry, the lease of a send in flight, the next
+status sync, or the next drip-feed run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from smmpanel.db.tables import orders, refills
+
+QUEUED = "queued"
+SENDING = "sending"
+SENT = "sent"
+DONE = "done"
+ATTENTION = "attention"
+FAILED = "failed"
+DRIPFEED = "dripfeed"
+PLACED = "placed"
+
+
+@dataclass(frozen=True, slots=True)
+class SendClaim:
+    order_id: int
+    service_id: int
+    provider_id: int | None
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class SyncClaim:
+    order_id: int
+    provider_id: int
+    provider_order_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class RefillClaim:
+    refill_id: int
+    provider_id: int
+    provider_order_id: int
+    provider_refill_id: int | None
+
+
+def _int_or_none(text: str | None) -> int | None:
+    return int(text) if text is not None and text.isdigit() else None
+
+
+class Dispatch:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def _claim(self, table: sa.Table, where: Any, order_by: Any, limit: int) -> list[int]:
+        query = sa.select(table.c.id).where(where).order_by(*order_by).limit(limit)
+        ids = (await self._conn.execute(query.with_for_update(skip_locked=True))).scalars().all()
+        return [int(i) for i in ids]
+
+    async def claim_to_send(self, now: datetime, lease_until: datetime, limit: int) -> list[SendClaim]:
+        """Queued orders that are due, marked ``sending`` under a lease before any HTTP call."""
+        ids = await self._claim(
+            orders,
+            sa.and_(orders.c.dispatch == QUEUED, orders.c.next_attempt_at <= now),
+            (orders.c.next_attempt_at, orders.c.id),
+            limit,
+        )
+        if not ids:
+            return []
+        await self._conn.execute(
+            orders.update()
+            .where(orders.c.id.in_(ids))
+            .values(dispatch=SENDING, next_attempt_at=lease_until, updated_at=now)
+        )
+        rows = await self._conn.execute(
+            sa.select(orders.c.id, orders.c.service_id, orders.c.provider_id, orders.c.attempts)
+            .where(orders.c.id.in_(ids))
+            .order_by(orders.c.id)
+        )
+        return [SendClaim(row.id, row.service_id, row.provider_id, row.attempts) for row in rows]
+
+    async def release_sends(self, order_ids: list[int], now: datetime) -> int:
+        """Give back claimed orders whose send never started (the engine is stopping): ``queued``
+        again and due at once, attempts unchanged. Only while still ``sending``, i.e. still ours."""
+        if not order_ids:
+            return 0
+        result = await self._conn.execute(
+            orders.update()
+            .where(orders.c.id.in_(order_ids), orders.c.dispatch == SENDING)
+            .values(dispatch=QUEUED, next_attempt_at=now, updated_at=now)
+        )
+        return int(result.rowcount)
+
+    async def expire_sends(self, now: datetime, reason: str) -> list[int]:
+        """Sends whose lease ran out: their worker died, so the provider may or may not have the order."""
+        ids = await self._claim(
+            orders,
+            sa.and_(orders.c.dispatch == SENDING, orders.c.next_attempt_at < now),
+            (orders.c.id,),
+            1000,
+        )
+        if ids:
+            await self._conn.execute(
+                orders.update()
+                .where(orders.c.id.in_(ids))
+                .values(dispatch=ATTENTION, attention_reason=reason, next_attempt_at=None, updated_at=now)
+            )
+        return ids
+
+    async def settle_send(self, order_id: int, values: dict[str, Any], now: datetime) -> bool:
+        """Record a send's outcome, only if the order is still ours (``sending``)."""
+        result = await self._conn.execute(
+            orders.update()
+            .where(orders.c.id == order_id, orders.c.dispatch == SENDING)
+            .values(**values, updated_at=now)
+        )
+        return result.rowcount == 1
+
+    async def claim_to_sync(self, now: datetime, next_due: datetime, limit: int) -> list[SyncClaim]:
+        """Forwarded orders due for a status check, the longest-unchecked first."""
+        ids = await self._claim(
+            orders,
+            sa.and_(orders.c.dispatch == SENT, orders.c.next_attempt_at <= now),
+            (orders.c.next_attempt_at, orders.c.id),
+            limit,
+        )
+        if not ids:
+            return []
+        await self._conn.execute(orders.update().where(orders.c.id.in_(ids)).values(next_attempt_at=next_due))
+        rows = await self._conn.execute(
+            sa.select(orders.c.id, orders.c.provider_id, orders.c.provider_order_id).where(orders.c.id.in_(ids))
+        )
+        return [
+            SyncClaim(row.id, row.provider_id, int(row.provider_order_id))
+            for row in rows
+            if row.provider_id is not None and _int_or_none(row.provider_order_id) is not None
+        ]
+
+    async def claim_drip_feeds(self, now: datetime, limit: int) -> list[int]:
+        return await self._claim(
+            orders,
+            sa.and_(orders.c.dispatch == DRIPFEED, orders.c.next_attempt_at <= now),
+            (orders.c.next_attempt_at, orders.c.id),
+            limit,
+        )
+
+    async def claim_cancels(self, now: datetime, limit: int) -> list[SyncClaim]:
+        """Cancel requests of orders the provider has, marked ``sent`` as they are claimed."""
+        ids = await self._claim(
+            orders, sa.and_(orders.c.cancel_state == QUEUED, orders.c.dispatch == SENT), (orders.c.id,), limit
+        )
+        if not ids:
+            return []
+        await self._conn.execute(orders.update().where(orders.c.id.in_(ids)).values(cancel_state=SENT, updated_at=now))
+        rows = await self._conn.execute(
+            sa.select(orders.c.id, orders.c.provider_id, orders.c.provider_order_id).where(orders.c.id.in_(ids))
+        )
+        return [
+            SyncClaim(row.id, row.provider_id, int(row.provider_order_id))
+            for row in rows
+            if row.provider_id is not None and _int_or_none(row.provider_order_id) is not None
+        ]
+
+    async def claim_refills(self, state: str, now: datetime, due_before: datetime, limit: int) -> list[RefillClaim]:
+        """Refills to forward (``queued``) or to check (``sent``), stamped so others pass them by."""
+        where = sa.and_(
+            refills.c.dispatch == state,
+            sa.or_(refills.c.synced_at.is_(None), refills.c.synced_at <= due_before),
+        )
+        ids = await self._claim(refills, where, (sa.nulls_first(refills.c.synced_at), refills.c.id), limit)
+        if not ids:
+            return []
+        await self._conn.execute(refills.update().where(refills.c.id.in_(ids)).values(synced_at=now))
+        rows = await self._conn.execute(
+            sa.select(refills.c.id, refills.c.provider_refill_id, orders.c.provider_id, orders.c.provider_order_id)
+            .join(orders, orders.c.id == refills.c.order_id)
+            .where(refills.c.id.in_(ids))
+        )
+        return [
+            RefillClaim(row.id, row.provider_id, int(row.provider_order_id), _int_or_none(row.provider_refill_id))
+            for row in rows
+            if row.provider_id is not None and _int_or_none(row.provider_order_id) is not None
+        ]
+
+    async def set_refill(self, refill_id: int, values: dict[str, Any], now: datetime) -> None:
+        await self._conn.execute(refills.update().where(refills.c.id == refill_id).values(**values, updated_at=now))
+
+    async def queue_depths(self) -> dict[str, int]:
+        rows = await self._conn.execute(
+            sa.select(orders.c.dispatch, sa.func.count())
+            .where(orders.c.dispatch.is_not(None))
+            .group_by(orders.c.dispatch)
+        )
+        return {str(row[0]): int(row[1]) for row in rows}
+
+    async def status_counts(self) -> dict[str, int]:
+        """Orders per customer-facing status, in one grouped query (for metrics)."""
+        rows = await self._conn.execute(sa.select(orders.c.status, sa.func.count()).group_by(orders.c.status))
+        return {str(row[0]): int(row[1]) for row in rows}
+
+    async def oldest_due(self, now: datetime) -> datetime | None:
+        """When the longest-waiting due item became due: a queued send or a sent order's sync."""
+        query = sa.select(sa.func.min(orders.c.next_attempt_at)).where(
+            orders.c.dispatch.in_((QUEUED, SENT)), orders.c.next_attempt_at <= now
+        )
+        found: datetime | None = (await self._conn.execute(query)).scalar_one()
+        return found

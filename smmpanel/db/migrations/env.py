@@ -1,0 +1,35 @@
+"""Alembic environment: runs migrations on smmpanel's own engine for either back end."""
+
+import asyncio
+
+from alembic import context
+from sqlalchemy.engine import Connection
+
+from smmpanel.db.engine import async_url, create_engine, is_sqlite
+from smmpanel.db.tables import metadata
+
+config = context.config
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=is_sqlite(async_url(config.attributes["database_url"])),
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_online() -> None:
+    engine = create_engine(config.attributes["database_url"], pool_size=1)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_run)
+            await connection.commit()
+    finally:
+        await engine.dispose()
+
+
+asyncio.run(_run_online())

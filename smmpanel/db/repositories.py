@@ -1,0 +1,651 @@
+"""Repositories: every SQL statement of the panel, grouped by the record it serves.
+
+Each repository works inside the transaction of the unit of work that made it;
+none commits. Lookups that serve API calls are single statements on an index,
+and list lookups take all ids at once: never a query per id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from smmpanel.db.audit_repository import AuditLog
+from smmpanel.db.catalog_repositories import Categories, CustomerRates
+from smmpanel.db.dispatch_repositories import Dispatch
+from smmpanel.db.keyset import keyset
+from smmpanel.db.provider_repositories import Providers, ServiceLinks
+from smmpanel.db.report_repositories import Reports
+from smmpanel.db.settings_repository import PanelSettings
+from smmpanel.db.tables import categories, ledger_entries, orders, refills, services, users
+from smmpanel.db.ticket_repositories import Tickets
+from smmpanel.domain.catalog import Service, ServiceType
+from smmpanel.domain.orders import ACTIVE_STATUSES, Order, OrderStatus
+from smmpanel.domain.refills import RefillStatus
+from smmpanel.money import Units
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    id: int
+    username: str
+    balance: Units
+    disabled: bool
+    created_at: datetime
+    role: str = "customer"
+    discount: Units = 0
+    password_hash: str | None = None
+
+    def __repr__(self) -> str:  # the password hash stays out of logs and tracebacks
+        return f"Customer(id={self.id}, username={self.username!r}, role={self.role!r})"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class Refill:
+    id: int
+    order_id: int
+    user_id: int
+    status: RefillStatus
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    id: int
+    user_id: int
+    kind: str
+    amount: Units
+    balance_after: Units
+    order_id: int | None
+    note: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerMismatch:
+    username: str
+    balance: Units
+    ledger_sum: Units
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilter:
+    """What a customer narrowed their order list to; None means any."""
+
+    order_id: int | None = None
+    link: str | None = None
+    status: str | None = None
+    service_id: int | None = None
+    drip_feeds: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSearch:
+    """What an operator narrowed the list of all orders to; None means any.
+
+    ``link`` matches any part of a link (a scan, the price of a free-text search);
+    the other fields ride the (user_id, id) and (status, id) indexes.
+    """
+
+    order_id: int | None = None
+    link: str | None = None
+    status: str | None = None
+    user_id: int | None = None
+    service_id: int | None = None
+    provider_id: int | None = None
+
+
+def _customer(row: Any) -> Customer:
+    return Customer(
+        row.id, row.username, row.balance, row.disabled, row.created_at, row.role, row.discount, row.password_hash
+    )
+
+
+def _service(row: Any) -> Service:
+    return Service(
+        id=row.id,
+        name=row.name,
+        category=row.category,
+        type=ServiceType(row.type),
+        rate=row.rate,
+        min=row.min,
+        max=row.max,
+        refill=row.refill,
+        cancel=row.cancel,
+        description=row.description,
+        enabled=row.enabled,
+        refill_days=row.refill_days,
+        deny_duplicate_link=row.deny_duplicate_link,
+        position=row.position,
+        price_locked=row.price_locked,
+    )
+
+
+_ORDER_COLUMNS = [
+    orders.c.id,
+    orders.c.user_id,
+    orders.c.service_id,
+    orders.c.link,
+    orders.c.quantity,
+    orders.c.runs,
+    orders.c.interval,
+    orders.c.runs_done,
+    orders.c.details,
+    orders.c.charge,
+    orders.c.refunded,
+    orders.c.status,
+    orders.c.start_count,
+    orders.c.remains,
+    orders.c.cancel_requested,
+    orders.c.created_at,
+    orders.c.finished_at,
+    orders.c.provider_id,
+    orders.c.provider_order_id,
+    orders.c.upstream_charge,
+    orders.c.dispatch,
+    orders.c.attention_reason,
+    orders.c.cancel_state,
+    orders.c.parent_id,
+    orders.c.stopped_at,
+    orders.c.attempts,
+]
+
+
+def _order(row: Any) -> Order:
+    values = row._asdict()
+    values["status"] = OrderStatus(values["status"])
+    return Order(**values)
+
+
+def _refill(row: Any) -> Refill:
+    return Refill(row.id, row.order_id, row.user_id, RefillStatus(row.status), row.created_at)
+
+
+class Users:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def by_key_hash(self, key_hash: str) -> Customer | None:
+        row = (await self._conn.execute(sa.select(users).where(users.c.api_key_hash == key_hash))).first()
+        return _customer(row) if row else None
+
+    async def by_username(self, username: str) -> Customer | None:
+        row = (await self._conn.execute(sa.select(users).where(users.c.username == username))).first()
+        return _customer(row) if row else None
+
+    async def all(self) -> list[Customer]:
+        rows = await self._conn.execute(sa.select(users).order_by(users.c.id))
+        return [_customer(row) for row in rows]
+
+    async def count(self) -> int:
+        return int((await self._conn.execute(sa.select(sa.func.count()).select_from(users))).scalar_one())
+
+    async def add(
+        self, username: str, key_hash: str, now: datetime, *, role: str = "customer", password_hash: str | None = None
+    ) -> int:
+        result = await self._conn.execute(
+            users.insert()
+            .values(
+                username=username,
+                api_key_hash=key_hash,
+                balance=0,
+                disabled=False,
+                created_at=now,
+                role=role,
+                password_hash=password_hash,
+            )
+            .returning(users.c.id)
+        )
+        return int(result.scalar_one())
+
+    async def by_id(self, user_id: int) -> Customer | None:
+        row = (await self._conn.execute(sa.select(users).where(users.c.id == user_id))).first()
+        return _customer(row) if row else None
+
+    async def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        await self._conn.execute(users.update().where(users.c.id == user_id).values(password_hash=password_hash))
+
+    async def set_role(self, user_id: int, role: str) -> None:
+        await self._conn.execute(users.update().where(users.c.id == user_id).values(role=role))
+
+    async def set_key_hash(self, user_id: int, key_hash: str) -> None:
+        await self._conn.execute(users.update().where(users.c.id == user_id).values(api_key_hash=key_hash))
+
+    async def set_disabled(self, user_id: int, disabled: bool) -> None:
+        await self._conn.execute(users.update().where(users.c.id == user_id).values(disabled=disabled))
+
+    async def set_discount(self, user_id: int, discount: Units) -> None:
+        await self._conn.execute(users.update().where(users.c.id == user_id).values(discount=discount))
+
+    async def search_page(
+        self, text: str | None, *, before: int | None, after: int | None, limit: int
+    ) -> list[Customer]:
+        """Users whose name contains ``text`` (any case), a keyset page on the primary key."""
+        query = sa.select(users)
+        if text:
+            query = query.where(users.c.username.icontains(text, autoescape=True))
+        rows = await self._conn.execute(keyset(query, users.c.id, before=before, after=after, limit=limit))
+        return [_customer(row) for row in rows]
+
+    async def lock(self, user_id: int) -> None:
+        """Hold the customer's row until the transaction ends, serialising their orders."""
+        await self._conn.execute(sa.select(users.c.id).where(users.c.id == user_id).with_for_update())
+
+    async def balance(self, user_id: int) -> Units:
+        return int((await self._conn.execute(sa.select(users.c.balance).where(users.c.id == user_id))).scalar_one())
+
+    async def change_balance(self, user_id: int, amount: Units) -> Units | None:
+        """Add ``amount`` (negative to debit) unless that would take the balance below zero.
+
+        One conditional statement, so that concurrent debits can never overdraw:
+        the database row itself decides. Returns the new balance, or None if refused.
+        """
+        result = await self._conn.execute(
+            users.update()
+            .where(users.c.id == user_id, users.c.balance + amount >= 0)
+            .values(balance=users.c.balance + amount)
+            .returning(users.c.balance)
+        )
+        balance = result.scalar_one_or_none()
+        return None if balance is None else int(balance)
+
+
+class Ledger:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def append(
+        self,
+        *,
+        user_id: int,
+        kind: str,
+        amount: Units,
+        balance_after: Units,
+        order_id: int | None,
+        note: str,
+        now: datetime,
+    ) -> None:
+        await self._conn.execute(
+            ledger_entries.insert().values(
+                user_id=user_id,
+                kind=kind,
+                amount=amount,
+                balance_after=balance_after,
+                order_id=order_id,
+                note=note,
+                created_at=now,
+            )
+        )
+
+    async def entries(self, user_id: int, limit: int) -> list[LedgerEntry]:
+        rows = await self._conn.execute(
+            sa.select(ledger_entries)
+            .where(ledger_entries.c.user_id == user_id)
+            .order_by(ledger_entries.c.id.desc())
+            .limit(limit)
+        )
+        return [LedgerEntry(**row._asdict()) for row in rows]
+
+    async def refunded_for_order(self, order_id: int) -> Units:
+        total = await self._conn.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(ledger_entries.c.amount), 0)).where(
+                ledger_entries.c.order_id == order_id, ledger_entries.c.kind == "refund"
+            )
+        )
+        return int(total.scalar_one())
+
+    async def of_customer_page(
+        self, user_id: int, *, before: int | None, after: int | None, limit: int
+    ) -> list[LedgerEntry]:
+        """One page of a customer's ledger, from a cursor along the (user_id, id) index."""
+        query = sa.select(ledger_entries).where(ledger_entries.c.user_id == user_id)
+        rows = await self._conn.execute(keyset(query, ledger_entries.c.id, before=before, after=after, limit=limit))
+        return [LedgerEntry(**row._asdict()) for row in rows]
+
+    async def mismatches(self) -> list[LedgerMismatch]:
+        """Customers whose balance is not the sum of their ledger entries."""
+        sums = (
+            sa.select(ledger_entries.c.user_id, sa.func.sum(ledger_entries.c.amount).label("total"))
+            .group_by(ledger_entries.c.user_id)
+            .subquery()
+        )
+        total = sa.func.coalesce(sums.c.total, 0)
+        rows = await self._conn.execute(
+            sa.select(users.c.username, users.c.balance, total.label("total"))
+            .select_from(users.outerjoin(sums, sums.c.user_id == users.c.id))
+            .where(users.c.balance != total)
+            .order_by(users.c.username)
+        )
+        return [LedgerMismatch(row.username, int(row.balance), int(row.total)) for row in rows]
+
+
+class Services:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def get(self, service_id: int) -> Service | None:
+        row = (await self._conn.execute(sa.select(services).where(services.c.id == service_id))).first()
+        return _service(row) if row else None
+
+    async def many(self, service_ids: Iterable[int]) -> dict[int, Service]:
+        rows = await self._conn.execute(sa.select(services).where(services.c.id.in_(set(service_ids))))
+        return {row.id: _service(row) for row in rows}
+
+    async def listing(self, *, enabled_only: bool) -> list[Service]:
+        """The catalog in the operator's order: categories by their position, then services by theirs."""
+        category_position = (
+            sa.select(categories.c.position).where(categories.c.name == services.c.category).scalar_subquery()
+        )
+        query = sa.select(services).order_by(sa.func.coalesce(category_position, 0), services.c.position, services.c.id)
+        if enabled_only:
+            query = query.where(services.c.enabled.is_(True))
+        return [_service(row) for row in await self._conn.execute(query)]
+
+    async def add(self, values: dict[str, Any], now: datetime) -> int:
+        result = await self._conn.execute(
+            services.insert().values(**values, created_at=now, updated_at=now).returning(services.c.id)
+        )
+        return int(result.scalar_one())
+
+    async def update(self, service_id: int, values: dict[str, Any], now: datetime) -> None:
+        await self._conn.execute(services.update().where(services.c.id == service_id).values(**values, updated_at=now))
+
+
+class Orders:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, values: dict[str, Any], now: datetime) -> int:
+        result = await self._conn.execute(
+            orders.insert().values(**values, created_at=now, updated_at=now).returning(orders.c.id)
+        )
+        return int(result.scalar_one())
+
+    async def get(self, order_id: int, *, for_update: bool = False) -> Order | None:
+        query = sa.select(*_ORDER_COLUMNS).where(orders.c.id == order_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self._conn.execute(query)).first()
+        return _order(row) if row else None
+
+    async def of_customer(self, user_id: int, order_ids: Sequence[int]) -> dict[int, Order]:
+        """The customer's own orders among ``order_ids``; anyone else's are simply absent."""
+        if not order_ids:
+            return {}
+        rows = await self._conn.execute(
+            sa.select(*_ORDER_COLUMNS).where(orders.c.user_id == user_id, orders.c.id.in_(set(order_ids)))
+        )
+        return {row.id: _order(row) for row in rows}
+
+    async def has_active_with_link(self, user_id: int, service_id: int, link: str) -> bool:
+        row = await self._conn.execute(
+            sa.select(orders.c.id)
+            .where(
+                orders.c.user_id == user_id,
+                orders.c.link == link,
+                orders.c.service_id == service_id,
+                orders.c.status.in_([status.value for status in ACTIVE_STATUSES]),
+            )
+            .limit(1)
+        )
+        return row.first() is not None
+
+    async def update(self, order_id: int, values: dict[str, Any], now: datetime) -> None:
+        await self._conn.execute(orders.update().where(orders.c.id == order_id).values(**values, updated_at=now))
+
+    async def many(self, order_ids: Sequence[int], *, for_update: bool = False) -> dict[int, Order]:
+        """``for_update`` locks the rows in id order, so that two batches can never deadlock each other."""
+        if not order_ids:
+            return {}
+        query = sa.select(*_ORDER_COLUMNS).where(orders.c.id.in_(set(order_ids)))
+        if for_update:
+            query = query.order_by(orders.c.id).with_for_update()
+        rows = await self._conn.execute(query)
+        return {row.id: _order(row) for row in rows}
+
+    async def children(self, parent_id: int) -> list[Order]:
+        rows = await self._conn.execute(
+            sa.select(*_ORDER_COLUMNS).where(orders.c.parent_id == parent_id).order_by(orders.c.id)
+        )
+        return [_order(row) for row in rows]
+
+    async def in_dispatch(self, state: str, limit: int) -> list[Order]:
+        rows = await self._conn.execute(
+            sa.select(*_ORDER_COLUMNS).where(orders.c.dispatch == state).order_by(orders.c.id).limit(limit)
+        )
+        return [_order(row) for row in rows]
+
+    async def with_upstream_id(self, provider_id: int, provider_order_id: str) -> int | None:
+        """The local order a provider's order id already belongs to, if any."""
+        row = await self._conn.execute(
+            sa.select(orders.c.id)
+            .where(orders.c.provider_id == provider_id, orders.c.provider_order_id == provider_order_id)
+            .limit(1)
+        )
+        found = row.scalar_one_or_none()
+        return None if found is None else int(found)
+
+    async def active_count_for_provider(self, provider_id: int) -> int:
+        result = await self._conn.execute(
+            sa.select(sa.func.count())
+            .select_from(orders)
+            .where(
+                orders.c.provider_id == provider_id,
+                orders.c.status.in_([status.value for status in ACTIVE_STATUSES]),
+            )
+        )
+        return int(result.scalar_one())
+
+    async def drip_feeds(self, user_id: int, limit: int) -> list[Order]:
+        rows = await self._conn.execute(
+            sa.select(*_ORDER_COLUMNS)
+            .where(orders.c.user_id == user_id, orders.c.runs.is_not(None))
+            .order_by(orders.c.id.desc())
+            .limit(limit)
+        )
+        return [_order(row) for row in rows]
+
+    async def of_customer_page(
+        self, user_id: int, filters: OrderFilter, *, before: int | None, after: int | None, limit: int
+    ) -> list[Order]:
+        """One page of a customer's orders, from a cursor along the (user_id, id) index.
+
+        A link is matched exactly, through the (user_id, link, status) index: its few
+        orders are then sorted by ``id + 0``, an expression no index offers, or the
+        planner would walk every order of the customer by id looking for the link.
+        """
+        query = sa.select(*_ORDER_COLUMNS).where(orders.c.user_id == user_id)
+        order_key: Any = orders.c.id
+        if filters.order_id is not None:
+            query = query.where(orders.c.id == filters.order_id)
+        if filters.link is not None:
+            query = query.where(orders.c.link == filters.link)
+            order_key = orders.c.id + 0
+        if filters.status is not None:
+            query = query.where(orders.c.status == filters.status)
+        if filters.service_id is not None:
+            query = query.where(orders.c.service_id == filters.service_id)
+        if filters.drip_feeds:
+            query = query.where(orders.c.runs.is_not(None))
+        rows = await self._conn.execute(keyset(query, order_key, before=before, after=after, limit=limit))
+        return [_order(row) for row in rows]
+
+    async def recent_completions(self, limit: int) -> list[tuple[int, datetime, datetime]]:
+        """``(service id, created, finished)`` of the latest Completed single orders (the (status, id) index)."""
+        rows = await self._conn.execute(
+            sa.select(orders.c.service_id, orders.c.created_at, orders.c.finished_at)
+            .where(
+                orders.c.status == OrderStatus.COMPLETED.value,
+                orders.c.runs.is_(None),
+                orders.c.finished_at.is_not(None),
+            )
+            .order_by(orders.c.id.desc())
+            .limit(limit)
+        )
+        return [(int(row.service_id), row.created_at, row.finished_at) for row in rows]
+
+    async def search_page(
+        self, search: OrderSearch, *, before: int | None, after: int | None, limit: int
+    ) -> list[tuple[Order, str]]:
+        """One page of everyone's orders for the operator, each with its customer's username."""
+        query = sa.select(*_ORDER_COLUMNS, users.c.username).join(users, users.c.id == orders.c.user_id)
+        if search.order_id is not None:
+            query = query.where(orders.c.id == search.order_id)
+        if search.link:
+            query = query.where(orders.c.link.icontains(search.link, autoescape=True))
+        if search.status is not None:
+            query = query.where(orders.c.status == search.status)
+        if search.user_id is not None:
+            query = query.where(orders.c.user_id == search.user_id)
+        if search.service_id is not None:
+            query = query.where(orders.c.service_id == search.service_id)
+        if search.provider_id is not None:
+            query = query.where(orders.c.provider_id == search.provider_id)
+        result = []
+        for row in await self._conn.execute(keyset(query, orders.c.id, before=before, after=after, limit=limit)):
+            values = row._asdict()
+            username = values.pop("username")
+            values["status"] = OrderStatus(values["status"])
+            result.append((Order(**values), username))
+        return result
+
+    async def listing(self, *, user_id: int | None, status: str | None, limit: int) -> list[tuple[Order, str]]:
+        """Newest first, each with its customer's username, for operators."""
+        query = (
+            sa.select(*_ORDER_COLUMNS, users.c.username)
+            .join(users, users.c.id == orders.c.user_id)
+            .order_by(orders.c.id.desc())
+            .limit(limit)
+        )
+        if user_id is not None:
+            query = query.where(orders.c.user_id == user_id)
+        if status is not None:
+            query = query.where(orders.c.status == status)
+        result = []
+        for row in await self._conn.execute(query):
+            values = row._asdict()
+            username = values.pop("username")
+            values["status"] = OrderStatus(values["status"])
+            result.append((Order(**values), username))
+        return result
+
+
+class Refills:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, order_id: int, user_id: int, now: datetime, *, dispatch: str | None = None) -> int:
+        result = await self._conn.execute(
+            refills.insert()
+            .values(
+                order_id=order_id,
+                user_id=user_id,
+                dispatch=dispatch,
+                status=RefillStatus.PENDING.value,
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(refills.c.id)
+        )
+        return int(result.scalar_one())
+
+    async def get(self, refill_id: int, *, for_update: bool = False) -> Refill | None:
+        query = sa.select(refills).where(refills.c.id == refill_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self._conn.execute(query)).first()
+        return _refill(row) if row else None
+
+    async def open_for_order(self, order_id: int) -> Refill | None:
+        row = (
+            await self._conn.execute(
+                sa.select(refills)
+                .where(
+                    refills.c.order_id == order_id,
+                    refills.c.status.in_([RefillStatus.PENDING.value, RefillStatus.IN_PROGRESS.value]),
+                )
+                .limit(1)
+            )
+        ).first()
+        return _refill(row) if row else None
+
+    async def of_customer(self, user_id: int, refill_ids: Sequence[int]) -> dict[int, Refill]:
+        if not refill_ids:
+            return {}
+        rows = await self._conn.execute(
+            sa.select(refills).where(refills.c.user_id == user_id, refills.c.id.in_(set(refill_ids)))
+        )
+        return {row.id: _refill(row) for row in rows}
+
+    async def set_status(self, refill_id: int, status: RefillStatus, now: datetime) -> None:
+        await self._conn.execute(
+            refills.update().where(refills.c.id == refill_id).values(status=status.value, updated_at=now)
+        )
+
+    async def of_customer_page(
+        self, user_id: int, *, before: int | None, after: int | None, limit: int
+    ) -> list[tuple[Refill, str, int]]:
+        """One page of a customer's refills, each with its order's link and service id."""
+        query = (
+            sa.select(refills, orders.c.link, orders.c.service_id)
+            .join(orders, orders.c.id == refills.c.order_id)
+            .where(refills.c.user_id == user_id)
+        )
+        rows = await self._conn.execute(keyset(query, refills.c.id, before=before, after=after, limit=limit))
+        return [(_refill(row), row.link, int(row.service_id)) for row in rows]
+
+    async def of_order(self, order_id: int) -> list[Refill]:
+        rows = await self._conn.execute(
+            sa.select(refills).where(refills.c.order_id == order_id).order_by(refills.c.id.desc())
+        )
+        return [_refill(row) for row in rows]
+
+    async def page(
+        self, *, status: str | None, before: int | None, after: int | None, limit: int
+    ) -> list[tuple[Refill, str]]:
+        """Everyone's refills for the operator, a keyset page on the primary key, with usernames."""
+        query = sa.select(refills, users.c.username).join(users, users.c.id == refills.c.user_id)
+        if status is not None:
+            query = query.where(refills.c.status == status)
+        rows = await self._conn.execute(keyset(query, refills.c.id, before=before, after=after, limit=limit))
+        return [(_refill(row), row.username) for row in rows]
+
+    async def listing(self, *, status: str | None, limit: int) -> list[tuple[Refill, str]]:
+        query = (
+            sa.select(refills, users.c.username)
+            .join(users, users.c.id == refills.c.user_id)
+            .order_by(refills.c.id.desc())
+            .limit(limit)
+        )
+        if status is not None:
+            query = query.where(refills.c.status == status)
+        return [(_refill(row), row.username) for row in await self._conn.execute(query)]
+
+
+class Repositories:
+    """All repositories over one connection, so that they share its transaction."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.users = Users(conn)
+        self.ledger = Ledger(conn)
+        self.services = Services(conn)
+        self.orders = Orders(conn)
+        self.refills = Refills(conn)
+        self.providers = Providers(conn)
+        self.links = ServiceLinks(conn)
+        self.dispatch = Dispatch(conn)
+        self.settings = PanelSettings(conn)
+        self.tickets = Tickets(conn)
+        self.rates = CustomerRates(conn)
+        self.categories = Categories(conn)
+        self.audit = AuditLog(conn)
+        self.reports = Reports(conn)

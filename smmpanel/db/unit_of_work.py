@@ -1,0 +1,77 @@
+"""The only door to the database: one transaction per unit of work.
+
+``write()`` is for anything that changes state; ``read()`` for answers. On SQLite
+writers also queue on an in-process lock, so a burst of concurrent orders waits
+its turn instead of spinning on SQLite's busy timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from smmpanel.db.cache import DEFAULT_TTL, TopicCache, clear, database_key, take_stale, topic, watch_writes
+from smmpanel.db.engine import WRITE_OPTION, async_url, create_engine, is_sqlite
+from smmpanel.db.repositories import Repositories
+
+
+class Database:
+    def __init__(self, url: str, *, pool_size: int = 10, cache_seconds: float = DEFAULT_TTL) -> None:
+        self.url = url
+        self.is_sqlite = is_sqlite(async_url(url))
+        self.engine: AsyncEngine = create_engine(url, pool_size=pool_size)
+        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self.cache_seconds = cache_seconds
+        """How long another process's change may go unseen here (``smmpanel.db.cache``)."""
+        self._cache_key = database_key(self.engine)
+        watch_writes(self.engine)
+        # PostgreSQL reads in READ COMMITTED see a fresh snapshot per statement, inside a
+        # transaction or not: without one they save the BEGIN and COMMIT round trips.
+        self._reader = self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    def cached(self, name: str) -> TopicCache:
+        """This process's cache of ``name`` (``smmpanel.db.cache.KEYS`` or ``CATALOG``) for this database."""
+        return topic(self._cache_key, name)
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[Repositories]:
+        """A read-write transaction that commits when the block ends without error.
+
+        Once it has committed, this process's caches of what it wrote are cleared.
+        """
+        lock: AbstractAsyncContextManager[object] = self._write_lock or nullcontext()
+        async with lock, self.engine.connect() as conn:
+            await conn.execution_options(**{WRITE_OPTION: True})
+            try:
+                async with conn.begin():
+                    yield Repositories(conn)
+            except BaseException:
+                take_stale(conn.info)  # rolled back: nothing changed
+                raise
+            stale = take_stale(conn.info)
+            if stale:
+                clear(self._cache_key, stale)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Repositories]:
+        async with self._reader.connect() as conn, conn.begin():
+            yield Repositories(conn)
+
+    async def ping(self) -> None:
+        """Raise unless the database answers and holds the panel's schema.
+
+        A SQLite file that is gone is not recreated empty: that would hide the loss.
+        """
+        url = async_url(self.url)
+        if self.is_sqlite and url.database not in (None, "", ":memory:") and not os.path.exists(url.database):
+            raise FileNotFoundError(f"SQLite database file {url.database!r} is missing")
+        async with self.engine.connect() as conn:
+            await conn.execute(sa.text("SELECT version_num FROM alembic_version"))
+
+    async def close(self) -> None:
+        await self.engine.dispose()

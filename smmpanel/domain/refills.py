@@ -1,0 +1,37 @@
+"""Refills: a customer's request to top up what dropped after an order finished."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from smmpanel.domain import messages as msg
+from smmpanel.domain.catalog import Service
+from smmpanel.domain.orders import REFILLABLE_STATUSES, OrderStatus
+from smmpanel.errors import Refused
+
+
+class RefillStatus(StrEnum):
+    PENDING = "Pending"
+    IN_PROGRESS = "In progress"
+    COMPLETED = "Completed"
+    REJECTED = "Rejected"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (RefillStatus.COMPLETED, RefillStatus.REJECTED)
+
+
+def check_refill_allowed(service: Service, status: OrderStatus, finished_at: datetime | None, now: datetime) -> None:
+    """Refills exist only where the service offers them, after the order ended, inside its window."""
+    if not service.refill:
+        raise Refused(msg.REFILL_NOT_AVAILABLE)
+    if status not in REFILLABLE_STATUSES or finished_at is None:
+        raise Refused(msg.REFILL_NOT_AVAILABLE_FOR_ORDER)
+    if now > finished_at + timedelta(days=service.refill_days):
+        raise Refused(msg.REFILL_NOT_AVAILABLE_FOR_ORDER)
+
+
+def check_refill_status_change(current: RefillStatus, new: RefillStatus) -> None:
+    if current.is_final and new is not current:
+        raise Refused(f"Refill is already {current.value}")

@@ -1,0 +1,48 @@
+"""How a local order is put to an upstream provider, and how its answer is read back."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+from smmpanel.domain.catalog import ServiceType
+
+_LINE_FIELDS = ("comments", "usernames")
+_TEXT_FIELDS = ("hashtag", "username", "answer_number", "min", "max", "delay", "posts", "old_posts")
+
+
+def upstream_params(
+    kind: ServiceType, provider_service_id: int, link: str, quantity: int, details: Mapping[str, object]
+) -> dict[str, str]:
+    """The ``add`` parameters that ask the provider for exactly what the customer bought.
+
+    Drip-feed runs are not passed on: the engine places one child order per run itself.
+    """
+    params = {"service": str(provider_service_id)}
+    if kind is not ServiceType.SUBSCRIPTIONS:
+        params["link"] = link
+    if kind not in (
+        ServiceType.PACKAGE,
+        ServiceType.CUSTOM_COMMENTS,
+        ServiceType.MENTIONS_CUSTOM_LIST,
+        ServiceType.SUBSCRIPTIONS,
+    ):
+        params["quantity"] = str(quantity)
+    for name in _LINE_FIELDS:
+        lines = details.get(name)
+        if isinstance(lines, list):
+            params[name] = "\n".join(str(line) for line in lines)
+    for name in _TEXT_FIELDS:
+        if name in details:
+            params[name] = str(details[name])
+    expiry = details.get("expiry")
+    if isinstance(expiry, str):
+        params["expiry"] = date.fromisoformat(expiry).strftime("%d/%m/%Y")
+    return params
+
+
+def clamp_remains(remains: int | None, ordered: int, fallback: int) -> int:
+    """Upstream remains, kept within what was ordered (some panels answer negatives or more)."""
+    if remains is None:
+        return fallback
+    return max(0, min(remains, ordered))

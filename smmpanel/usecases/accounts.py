@@ -1,0 +1,195 @@
+"""Customers: creation, keys, funding, and the ledger check."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+
+from smmpanel.clock import utcnow
+from smmpanel.db.cache import KEYS
+from smmpanel.db.repositories import Customer, LedgerEntry, LedgerMismatch
+from smmpanel.db.unit_of_work import Database
+from smmpanel.domain.ledger import EntryKind
+from smmpanel.errors import NotFound, Refused
+from smmpanel.keys import hash_api_key, new_api_key
+from smmpanel.money import Units, format_amount
+from smmpanel.passwords import hash_password, password_matches, password_problem
+from smmpanel.usecases.audit import Audit, audited
+from smmpanel.usecases.money_moves import post_entry
+
+_USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
+
+
+@dataclass(frozen=True)
+class NewKey:
+    username: str
+    api_key: str
+    balance: Units
+
+
+async def _existing(db: Database, username: str) -> Customer:
+    async with db.read() as repos:
+        customer = await repos.users.by_username(username)
+    if customer is None:
+        raise NotFound(f"no user named {username!r}")
+    return customer
+
+
+async def create_customer(
+    db: Database, username: str, balance: Units = 0, *, password: str | None = None, admin: bool = False
+) -> NewKey:
+    """Create a customer (or an operator) and return its API key: the only time the key is ever shown."""
+    if not _USERNAME.match(username):
+        raise Refused("username must be 3-64 letters, digits, '_', '.' or '-'")
+    if balance < 0:
+        raise Refused("opening balance must not be negative")
+    problem = None if password is None else password_problem(password)
+    if problem:
+        raise Refused(problem)
+    key = new_api_key()
+    now = utcnow()
+    password_hash = None if password is None else hash_password(password)
+    async with db.write() as repos:
+        if await repos.users.by_username(username) is not None:
+            raise Refused(f"user {username!r} already exists")
+        role = "admin" if admin else "customer"
+        user_id = await repos.users.add(username, hash_api_key(key), now, role=role, password_hash=password_hash)
+        await post_entry(repos, user_id=user_id, kind=EntryKind.TOPUP, amount=balance, now=now, note="opening balance")
+    return NewKey(username, key, balance)
+
+
+async def authenticate(db: Database, key: str | None) -> Customer | None:
+    """The enabled customer holding ``key``, or None: callers answer every miss the same way.
+
+    The key is looked up by its SHA-256 digest, so the database compares digests,
+    never the key: how long a lookup takes tells nothing about the key itself.
+    Found customers are cached by digest (``smmpanel.db.cache``, topic ``keys``): a key rotated
+    or a customer disabled stops working at once in this process and within the cache's
+    seconds in others. The answer's ``balance`` may be old: read it with ``balance_of``.
+    """
+    if not key:
+        return None
+    key_hash = hash_api_key(key)
+
+    async def load() -> Customer | None:
+        async with db.read() as repos:
+            return await repos.users.by_key_hash(key_hash)
+
+    customer = await db.cached(KEYS).fetch(key_hash, load, db.cache_seconds, keep=lambda found: found is not None)
+    if customer is None or customer.disabled:
+        return None
+    return customer
+
+
+async def balance_of(db: Database, user_id: int) -> Units:
+    async with db.read() as repos:
+        return await repos.users.balance(user_id)
+
+
+async def list_customers(db: Database) -> list[Customer]:
+    async with db.read() as repos:
+        return await repos.users.all()
+
+
+async def fund(db: Database, username: str, amount: Units, note: str = "", *, audit: Audit | None = None) -> Units:
+    """A top-up (positive) or a correction (negative); a correction never takes a balance below zero."""
+    if amount == 0:
+        raise Refused("amount must not be zero")
+    customer = await _existing(db, username)
+    kind = EntryKind.TOPUP if amount > 0 else EntryKind.ADJUSTMENT
+    async with db.write() as repos:
+        try:
+            balance = await post_entry(repos, user_id=customer.id, kind=kind, amount=amount, now=utcnow(), note=note)
+        except Refused:
+            raise Refused(f"correction would take {username}'s balance below zero") from None
+        # The balance before is what this very update started from, whatever ran concurrently.
+        before = {"balance": format_amount(balance - amount)}
+        after = {"balance": format_amount(balance), "amount": format_amount(amount), "note": note}
+        await audited(repos, audit, f"customer.{kind.value}", f"customer {username}", before, after)
+        return balance
+
+
+async def rotate_key(db: Database, username: str, *, audit: Audit | None = None) -> NewKey:
+    customer = await _existing(db, username)
+    key = new_api_key()
+    async with db.write() as repos:
+        await repos.users.set_key_hash(customer.id, hash_api_key(key))
+        await audited(repos, audit, "customer.rotate_key", f"customer {username}", None, {"key": "rotated"})
+        balance = await repos.users.balance(customer.id)
+    return NewKey(username, key, balance)
+
+
+async def set_disabled(db: Database, username: str, disabled: bool, *, audit: Audit | None = None) -> None:
+    customer = await _existing(db, username)
+    async with db.write() as repos:
+        await repos.users.set_disabled(customer.id, disabled)
+        before, after = {"disabled": customer.disabled}, {"disabled": disabled}
+        action = "customer.disable" if disabled else "customer.enable"
+        await audited(repos, audit, action, f"customer {username}", before, after)
+
+
+async def ledger_of(db: Database, username: str, limit: int) -> tuple[Customer, list[LedgerEntry]]:
+    customer = await _existing(db, username)
+    async with db.read() as repos:
+        return customer, await repos.ledger.entries(customer.id, limit)
+
+
+async def verify_ledger(db: Database) -> list[LedgerMismatch]:
+    async with db.read() as repos:
+        return await repos.ledger.mismatches()
+
+
+INVALID_LOGIN = "Invalid username or password"
+
+
+async def log_in(db: Database, username: str, password: str) -> Customer:
+    """The enabled user with that name and password; one message for every failure."""
+    async with db.read() as repos:
+        customer = await repos.users.by_username(username.strip())
+    if customer is None or customer.disabled or not password_matches(password, customer.password_hash):
+        raise Refused(INVALID_LOGIN)
+    return customer
+
+
+async def set_password(db: Database, username: str, password: str) -> None:
+    """The operator sets (or resets) someone's dashboard password."""
+    problem = password_problem(password)
+    if problem:
+        raise Refused(problem)
+    customer = await _existing(db, username)
+    async with db.write() as repos:
+        await repos.users.set_password_hash(customer.id, hash_password(password))
+
+
+async def change_password(db: Database, user_id: int, current: str, new: str) -> None:
+    async with db.read() as repos:
+        customer = await repos.users.by_id(user_id)
+    if customer is None or not password_matches(current, customer.password_hash):
+        raise Refused("Current password is wrong")
+    problem = password_problem(new)
+    if problem:
+        raise Refused(problem)
+    async with db.write() as repos:
+        await repos.users.set_password_hash(user_id, hash_password(new))
+
+
+async def customer_by_id(db: Database, user_id: int) -> Customer | None:
+    async with db.read() as repos:
+        return await repos.users.by_id(user_id)
+
+
+SESSION_SECRET = "session_secret"
+
+
+async def session_secret(db: Database) -> str:
+    """The key that signs dashboard sessions: made once, then shared by every process."""
+    async with db.read() as repos:
+        secret = await repos.settings.get(SESSION_SECRET)
+    if secret is None:
+        async with db.write() as repos:
+            secret = await repos.settings.get(SESSION_SECRET)  # another process may have been first
+            if secret is None:
+                secret = secrets.token_urlsafe(48)
+                await repos.settings.put(SESSION_SECRET, secret)
+    return secret

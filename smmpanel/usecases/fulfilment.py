@@ -1,0 +1,298 @@
+"""Upstream fulfilment: what the engine records after each exchange with a provider.
+
+Every function here is one transaction. Sending is at most once: an order is
+marked ``sending`` and committed before the HTTP call (``Dispatch.claim_to_send``),
+and whatever the provider answered is recorded only while the order is still
+``sending``. When nobody can know whether the provider created the order, the
+order goes to the operator's attention list instead of being sent again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from smmpanel import metrics
+from smmpanel.clock import utcnow
+from smmpanel.db.dispatch_repositories import (
+    ATTENTION,
+    DRIPFEED,
+    FAILED,
+    PLACED,
+    QUEUED,
+    SENDING,
+    SENT,
+    SyncClaim,
+)
+from smmpanel.db.provider_repositories import Provider, ServiceLink
+from smmpanel.db.repositories import Repositories
+from smmpanel.db.unit_of_work import Database
+from smmpanel.domain.orders import Order, OrderStatus
+from smmpanel.domain.upstream import clamp_remains, upstream_params
+from smmpanel.errors import NotFound, Refused
+from smmpanel.money import format_amount
+from smmpanel.providers.apiv2_client import UpstreamOrderStatus
+from smmpanel.usecases.audit import Audit, audited
+from smmpanel.usecases.orders import finish_order, refresh_drip_feed
+
+
+@dataclass(frozen=True)
+class SendPlan:
+    """One order, the provider it goes to, and the exact ``add`` parameters."""
+
+    order: Order
+    provider: Provider
+    link: ServiceLink
+    params: dict[str, str]
+
+
+def _next_link(links: list[ServiceLink], current: int | None) -> ServiceLink | None:
+    """The provider after ``current`` in order of preference (the first when there is none)."""
+    ids = [link.provider_id for link in links]
+    if current not in ids:
+        return links[0] if links else None
+    position = ids.index(current) + 1
+    return links[position] if position < len(links) else None
+
+
+async def _locked(repos: Repositories, order_id: int) -> Order:
+    order = await repos.orders.get(order_id, for_update=True)
+    if order is None:
+        raise NotFound(f"no order {order_id}")
+    return order
+
+
+async def plan_send(db: Database, order_id: int) -> SendPlan | None:
+    """What to send for a claimed order; None when it has no provider left (it is failed here)."""
+    async with db.read() as repos:
+        order = await repos.orders.get(order_id)
+        service = await repos.services.get(order.service_id) if order else None
+        links = await repos.links.of_service(order.service_id) if order else []
+    if order is None or service is None or order.dispatch != SENDING:
+        return None
+    known = [link.provider_id for link in links]
+    link = links[known.index(order.provider_id)] if order.provider_id in known else _next_link(links, None)
+    if link is None:
+        await fail_send(db, order_id, "the service has no provider")
+        return None
+    async with db.write() as repos:
+        provider = (await repos.providers.many({link.provider_id}))[link.provider_id]
+        # Name the provider before the call, so an interrupted send shows where it went.
+        await repos.dispatch.settle_send(order_id, {"provider_id": provider.id, "dispatch": SENDING}, utcnow())
+    params = upstream_params(service.type, link.provider_service_id, order.link, order.quantity, order.details)
+    return SendPlan(order, provider, link, params)
+
+
+async def send_accepted(db: Database, plan: SendPlan, provider_order_id: int) -> None:
+    now = utcnow()
+    async with db.write() as repos:
+        # Writing the provider's row first locks it: concurrent answers from one provider are
+        # settled one after the other, so each twin check sees the ids recorded before it.
+        await repos.providers.record_health(plan.provider.id, None, now)
+        twin = await repos.orders.with_upstream_id(plan.provider.id, str(provider_order_id))
+        if twin is not None and twin != plan.order.id:
+            reason = (
+                f"{plan.provider.name} answered order id {provider_order_id}, which it already gave for order {twin}"
+            )
+            values: dict[str, object] = {"dispatch": ATTENTION, "attention_reason": reason, "next_attempt_at": None}
+        else:
+            values = {"dispatch": SENT, "provider_order_id": str(provider_order_id), "next_attempt_at": now}
+        if not await repos.dispatch.settle_send(plan.order.id, values, now):
+            # The send outlived its lease and was handed to the operator: tell them what came back.
+            reason = f"{plan.provider.name} accepted it as order {provider_order_id} after the send was given up"
+            await repos.orders.update(
+                plan.order.id, {"provider_order_id": str(provider_order_id), "attention_reason": reason}, now
+            )
+
+
+async def send_refused(db: Database, plan: SendPlan, reason: str, *, retry_after: timedelta | None = None) -> None:
+    """The provider certainly has no order: retry later, try the next provider, or fail with a refund."""
+    now = utcnow()
+    async with db.write() as repos:
+        await repos.providers.record_health(plan.provider.id, reason, now)
+        metrics.upstream_error(plan.provider.name)
+        order = await _locked(repos, plan.order.id)
+        if order.dispatch != SENDING:
+            return
+        if retry_after is not None:
+            values = {"dispatch": QUEUED, "attempts": order.attempts + 1, "next_attempt_at": now + retry_after}
+            await repos.dispatch.settle_send(order.id, values, now)
+            return
+        following = _next_link(await repos.links.of_service(order.service_id), plan.provider.id)
+        if following is not None:
+            values = {
+                "dispatch": QUEUED,
+                "provider_id": following.provider_id,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "attention_reason": f"{plan.provider.name}: {reason}",
+            }
+            await repos.dispatch.settle_send(order.id, values, now)
+            return
+        await _fail(repos, order, f"{plan.provider.name}: {reason}")
+
+
+async def fail_send(db: Database, order_id: int, reason: str) -> None:
+    async with db.write() as repos:
+        await _fail(repos, await _locked(repos, order_id), reason)
+
+
+async def _fail(repos: Repositories, order: Order, reason: str) -> None:
+    extra = {"dispatch": FAILED, "attention_reason": reason, "next_attempt_at": None}
+    await finish_order(repos, order, OrderStatus.CANCELED, order.ordered, " (no provider took it)", extra)
+    if order.parent_id is not None:
+        await refresh_drip_feed(repos, order.parent_id)
+
+
+async def send_ambiguous(db: Database, plan: SendPlan, reason: str) -> None:
+    now = utcnow()
+    text = f"{plan.provider.name}: {reason}; the provider may have created the order: check there first"
+    async with db.write() as repos:
+        await repos.providers.record_health(plan.provider.id, reason, now)
+        metrics.upstream_error(plan.provider.name)
+        values = {"dispatch": ATTENTION, "attention_reason": text, "next_attempt_at": None}
+        await repos.dispatch.settle_send(plan.order.id, values, now)
+
+
+async def apply_upstream_statuses(
+    db: Database, answers: list[tuple[SyncClaim, UpstreamOrderStatus | str]], provider: Provider
+) -> int:
+    """Bring local orders in line with what their provider reported; return how many changed.
+
+    Unchanged orders cost one shared read and no write. The changed ones are written in
+    one transaction that locks all their rows at once (in id order, before any customer's
+    row, as every other path locks), not one transaction each: a round trip per order
+    instead of five (see benchmarks/RESULTS.md).
+    """
+    async with db.read() as repos:
+        current = await repos.orders.many([claim.order_id for claim, _ in answers])
+    reasons: dict[int, str] = {}
+    moves: dict[int, tuple[UpstreamOrderStatus, int, int]] = {}
+    for claim, answer in answers:
+        order = current.get(claim.order_id)
+        if order is None or order.status.is_final:
+            continue
+        if isinstance(answer, str):
+            reasons[order.id] = f"{provider.name} answered {answer!r} for its order {claim.provider_order_id}"
+            continue
+        remains = clamp_remains(answer.remains, order.ordered, order.remains)
+        start_count = order.start_count if answer.start_count is None else max(0, answer.start_count)
+        same = (answer.status, remains, start_count, answer.charge) == (
+            order.status,
+            order.remains,
+            order.start_count,
+            order.upstream_charge,
+        )
+        if not same:
+            moves[order.id] = (answer, remains, start_count)
+    if not reasons and not moves:
+        return 0
+    async with db.write() as repos:
+        locked = await repos.orders.many([*reasons, *moves], for_update=True)
+        for order_id, reason in reasons.items():
+            await repos.orders.update(
+                order_id, {"dispatch": ATTENTION, "attention_reason": reason, "next_attempt_at": None}, utcnow()
+            )
+        for order_id, (answer, remains, start_count) in moves.items():
+            if order_id in locked:
+                await _apply(repos, locked[order_id], answer, remains, start_count)
+    return len(reasons) + len(moves)
+
+
+async def _apply(
+    repos: Repositories, order: Order, answer: UpstreamOrderStatus, remains: int, start_count: int
+) -> None:
+    """``order`` is its locked row."""
+    if order.status.is_final or order.dispatch != SENT:
+        return
+    extra: dict[str, object] = {
+        "start_count": start_count,
+        "upstream_status": answer.status.value,
+        "upstream_charge": answer.charge,
+        "synced_at": utcnow(),
+    }
+    if answer.status is OrderStatus.CANCELED:
+        remains = order.ordered
+    elif answer.status is OrderStatus.COMPLETED:
+        remains = 0
+    await finish_order(repos, order, answer.status, remains, " upstream", extra)
+    if order.parent_id is not None:
+        await refresh_drip_feed(repos, order.parent_id)
+
+
+async def place_drip_feed_run(db: Database, parent_id: int) -> bool:
+    """Place the next run of a drip-feed as a child order for the engine to forward."""
+    now = utcnow()
+    async with db.write() as repos:
+        parent = await _locked(repos, parent_id)
+        if parent.dispatch != DRIPFEED or parent.status.is_final or parent.runs is None:
+            return False
+        await repos.orders.add(
+            {
+                "user_id": parent.user_id,
+                "service_id": parent.service_id,
+                "parent_id": parent.id,
+                "link": parent.link,
+                "quantity": parent.quantity,
+                "details": parent.details,
+                "charge": 0,  # the parent paid for every run up front
+                "status": OrderStatus.PENDING.value,
+                "remains": parent.quantity,
+                "dispatch": QUEUED,
+                "next_attempt_at": now,
+            },
+            now,
+        )
+        runs_done = parent.runs_done + 1
+        values: dict[str, object] = {"runs_done": runs_done, "status": OrderStatus.IN_PROGRESS.value}
+        if runs_done >= parent.runs:
+            values.update(dispatch=PLACED, next_attempt_at=None)
+        else:
+            values["next_attempt_at"] = now + timedelta(minutes=parent.interval or 1)
+        await repos.orders.update(parent.id, values, now)
+    return True
+
+
+# --- the operator's answers to the attention list ---------------------------------
+
+
+async def attention_list(db: Database, limit: int) -> list[Order]:
+    async with db.read() as repos:
+        return await repos.orders.in_dispatch(ATTENTION, limit)
+
+
+async def _attention_order(repos: Repositories, order_id: int) -> Order:
+    order = await _locked(repos, order_id)
+    if order.dispatch != ATTENTION:
+        raise Refused(f"order {order_id} is not waiting for attention")
+    if order.status.is_final:  # finished by hand meanwhile: never send or refund it again
+        raise Refused(f"order {order_id} is already {order.status.value}")
+    return order
+
+
+async def resend(db: Database, order_id: int) -> None:
+    """The operator checked: the provider does not have it. Send it again."""
+    async with db.write() as repos:
+        order = await _attention_order(repos, order_id)
+        values = {"dispatch": QUEUED, "attempts": 0, "next_attempt_at": utcnow(), "provider_order_id": None}
+        await repos.orders.update(order.id, values, utcnow())
+
+
+async def fail(db: Database, order_id: int, *, audit: Audit | None = None) -> None:
+    """The operator gives up on an order: canceled, the whole charge back."""
+    async with db.write() as repos:
+        order = await _attention_order(repos, order_id)
+        await _fail(repos, order, f"failed by operator ({order.attention_reason or 'no reason recorded'})")
+        before = {"status": order.status.value, "refunded": format_amount(order.refunded)}
+        after = {"status": OrderStatus.CANCELED.value, "refunded": format_amount(order.charge)}
+        await audited(repos, audit, "order.fail", f"order {order_id}", before, after)
+
+
+async def set_upstream(db: Database, order_id: int, provider_order_id: int) -> None:
+    """The operator found the order at the provider: sync it from there on."""
+    async with db.write() as repos:
+        order = await _attention_order(repos, order_id)
+        if order.provider_id is None:
+            raise Refused(f"order {order_id} was never sent to a provider")
+        values = {"dispatch": SENT, "provider_order_id": str(provider_order_id), "next_attempt_at": utcnow()}
+        await repos.orders.update(order.id, values, utcnow())

@@ -1,0 +1,41 @@
+"""The one place where a balance changes, always with the ledger entry that explains it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from smmpanel.db.repositories import Repositories
+from smmpanel.domain import messages as msg
+from smmpanel.domain.ledger import EntryKind
+from smmpanel.errors import Refused
+from smmpanel.money import Units
+
+
+async def post_entry(
+    repos: Repositories,
+    *,
+    user_id: int,
+    kind: EntryKind,
+    amount: Units,
+    now: datetime,
+    order_id: int | None = None,
+    note: str = "",
+) -> Units:
+    """Move ``amount`` (negative for a debit) and record why; refuse to go below zero.
+
+    Must run inside a write unit of work: the balance and its entry commit together.
+    """
+    balance = await repos.users.change_balance(user_id, amount)
+    if balance is None:
+        raise Refused(msg.NOT_ENOUGH_FUNDS)
+    if amount:
+        await repos.ledger.append(
+            user_id=user_id,
+            kind=kind.value,
+            amount=amount,
+            balance_after=balance,
+            order_id=order_id,
+            note=note,
+            now=now,
+        )
+    return balance

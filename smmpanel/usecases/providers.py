@@ -1,0 +1,224 @@
+"""Providers: register upstream panels, import their catalogs, map services onto them."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from smmpanel.clock import utcnow
+from smmpanel.db.provider_repositories import Provider, ServiceLink
+from smmpanel.db.unit_of_work import Database
+from smmpanel.domain.catalog import Service, ServiceType
+from smmpanel.domain.pricing import imported_rate
+from smmpanel.errors import NotFound, Refused
+from smmpanel.money import Units, format_amount
+from smmpanel.providers.apiv2_client import UpstreamError, UpstreamService
+from smmpanel.providers.pool import ClientPool
+from smmpanel.usecases.audit import Audit, audited, record
+from smmpanel.usecases.catalog import ServiceChanges, create_service, update_service
+
+_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+async def _provider(db: Database, name: str) -> Provider:
+    async with db.read() as repos:
+        provider = await repos.providers.by_name(name)
+    if provider is None:
+        raise NotFound(f"no provider named {name!r}")
+    return provider
+
+
+def _check_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise Refused("provider URL must be the full http(s) address of its API v2, e.g. https://panel.example/api/v2")
+
+
+async def add_provider(db: Database, name: str, url: str, api_key: str, *, audit: Audit | None = None) -> int:
+    if not _NAME.match(name):
+        raise Refused("provider name must be 1-64 letters, digits, '_', '.' or '-'")
+    _check_url(url)
+    if not api_key.strip():
+        raise Refused("provider key must not be empty")
+    async with db.write() as repos:
+        if await repos.providers.by_name(name) is not None:
+            raise Refused(f"provider {name!r} already exists")
+        provider_id = await repos.providers.add(name, url, api_key.strip(), utcnow())
+        await audited(repos, audit, "provider.add", f"provider {name}", None, {"url": url})
+    return provider_id
+
+
+async def update_provider(
+    db: Database, name: str, *, url: str, api_key: str | None, audit: Audit | None = None
+) -> None:
+    """Change a provider's address and, when given, its key; the audit log never holds a key."""
+    _check_url(url)
+    if api_key is not None and not api_key.strip():
+        raise Refused("provider key must not be empty")
+    async with db.write() as repos:
+        provider = await repos.providers.by_name(name)
+        if provider is None:
+            raise NotFound(f"no provider named {name!r}")
+        await repos.providers.set_url(provider.id, url)
+        before: dict[str, object] = {"url": provider.url}
+        after: dict[str, object] = {"url": url}
+        if api_key is not None and api_key.strip() != provider.api_key:
+            await repos.providers.set_key(provider.id, api_key.strip())
+            before["key"], after["key"] = provider.masked_key, "…" + api_key.strip()[-4:]
+        if before != after:
+            await audited(repos, audit, "provider.update", f"provider {name}", before, after)
+
+
+async def check_connection(db: Database, pool: ClientPool, name: str) -> tuple[Units, str]:
+    """Ask the provider for its balance; ``Refused`` carries the reason it could not answer."""
+    provider = await _provider(db, name)
+    try:
+        balance = await pool.client_for(provider).balance()
+    except UpstreamError as error:
+        async with db.write() as repos:
+            await repos.providers.record_health(provider.id, str(error), utcnow())
+        raise Refused(str(error)) from None
+    async with db.write() as repos:
+        await repos.providers.record_health(provider.id, None, utcnow())
+    return balance
+
+
+@dataclass(frozen=True)
+class ProviderView:
+    provider: Provider
+    balance: Units | None
+    currency: str | None
+    error: str | None
+
+
+async def list_providers(db: Database, pool: ClientPool) -> list[ProviderView]:
+    """Every provider with its balance, asked live, all at once."""
+    async with db.read() as repos:
+        providers = await repos.providers.all()
+
+    async def view(provider: Provider) -> ProviderView:
+        try:
+            balance, currency = await pool.client_for(provider).balance()
+        except UpstreamError as error:
+            return ProviderView(provider, None, None, str(error))
+        return ProviderView(provider, balance, currency, None)
+
+    return list(await asyncio.gather(*(view(provider) for provider in providers)))
+
+
+async def remove_provider(db: Database, name: str) -> None:
+    """Forget a provider and its links; orders already forwarded keep its id in their history."""
+    provider = await _provider(db, name)
+    async with db.write() as repos:
+        active = await repos.orders.active_count_for_provider(provider.id)
+        if active:
+            raise Refused(f"provider {name!r} still has {active} active orders")
+        await repos.providers.remove(provider.id)
+
+
+async def link_service(
+    db: Database, service_id: int, provider_name: str, provider_service_id: int, priority: int
+) -> None:
+    provider = await _provider(db, provider_name)
+    async with db.write() as repos:
+        if await repos.services.get(service_id) is None:
+            raise NotFound(f"no service {service_id}")
+        await repos.links.put(ServiceLink(service_id, provider.id, provider_service_id, priority, None), utcnow())
+
+
+@dataclass
+class ImportReport:
+    created: list[int] = field(default_factory=list)
+    updated: list[int] = field(default_factory=list)
+    disabled: list[int] = field(default_factory=list)
+
+
+def _terms(upstream: UpstreamService, markup: Units, fixed: Units, *, keep_rate: bool) -> ServiceChanges:
+    try:
+        kind = ServiceType(upstream.type)
+    except ValueError:
+        kind = ServiceType.DEFAULT
+    return ServiceChanges(
+        type=kind,
+        rate=None if keep_rate else imported_rate(upstream.rate, percent=markup, fixed=fixed),
+        min=max(1, upstream.min),
+        max=max(1, upstream.min, upstream.max),
+        refill=upstream.refill,
+        cancel=upstream.cancel,
+        description=upstream.description,
+    )
+
+
+async def import_catalog(
+    db: Database,
+    pool: ClientPool,
+    provider_name: str,
+    *,
+    markup: Units,
+    fixed: Units = 0,
+    category: str | None = None,
+    only: set[int] | None = None,
+    audit: Audit | None = None,
+) -> ImportReport:
+    """Create or update local services from the provider's catalog.
+
+    The rate is the provider's plus ``markup`` percent plus ``fixed`` per 1000;
+    a price-locked service keeps its rate (its other terms follow the provider).
+    Prices change only for future orders. A service that vanished upstream is
+    disabled, never deleted: its orders keep pointing at it. Each service is its
+    own transaction, so the audit entry (one per import, every rate it changed)
+    is written once the import is done.
+    """
+    provider = await _provider(db, provider_name)
+    catalog = [s for s in await pool.client_for(provider).services() if only is None or s.id in only]
+    upstream_ids = {s.id for s in catalog}
+    async with db.read() as repos:
+        links = {link.provider_service_id: link for link in await repos.links.of_provider(provider.id)}
+        existing = await repos.services.many(link.service_id for link in links.values())
+    report = ImportReport()
+    before: dict[str, object] = {}
+    after: dict[str, object] = {}
+    now = utcnow()
+    for upstream in catalog:
+        link = links.get(upstream.id)
+        current = existing.get(link.service_id) if link else None
+        terms = _terms(upstream, markup, fixed, keep_rate=current is not None and current.price_locked)
+        if terms.rate is not None and (current is None or current.rate != terms.rate):
+            after[str(link.service_id if link else f"new:{upstream.id}")] = format_amount(terms.rate)
+            if current is not None:
+                before[str(current.id)] = format_amount(current.rate)
+        if link is None:
+            names = ServiceChanges(
+                name=upstream.name[:255] or f"Service {upstream.id}",
+                category=category or upstream.category[:255] or "Other",
+            )
+            service_id = await create_service(db, _merge(names, terms))
+            report.created.append(service_id)
+            after[str(service_id)] = after.pop(f"new:{upstream.id}")
+        else:
+            service_id = (await update_service(db, link.service_id, terms)).id
+            report.updated.append(service_id)
+        async with db.write() as repos:
+            priority = link.priority if link else 0
+            await repos.links.put(ServiceLink(service_id, provider.id, upstream.id, priority, upstream.rate), now)
+    for provider_service_id, link in links.items():
+        if provider_service_id not in upstream_ids and (only is None or provider_service_id in only):
+            service: Service = await update_service(db, link.service_id, ServiceChanges(enabled=False))
+            report.disabled.append(service.id)
+    summary = {"markup": format_amount(markup), "fixed": format_amount(fixed), "disabled": report.disabled}
+    await record(db, audit, "provider.import", f"provider {provider_name}", before, {**after, **summary})
+    return report
+
+
+def _merge(base: ServiceChanges, extra: ServiceChanges) -> ServiceChanges:
+    return ServiceChanges(**{**base.given(), **extra.given()})
+
+
+async def provider_by_id(db: Database, provider_id: int) -> Provider:
+    async with db.read() as repos:
+        found = await repos.providers.many({provider_id})
+    if provider_id not in found:
+        raise NotFound(f"no provider {provider_id}")
+    return found[provider_id]

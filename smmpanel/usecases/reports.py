@@ -1,0 +1,104 @@
+"""The operator's overview: money in and out, the order book, and what waits for them.
+
+Revenue is what customers were charged less what they got back (from the ledger,
+so it matches balances exactly); cost is what providers reported charging for
+the orders (``orders.upstream_charge``); margin is the difference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from smmpanel.clock import utcnow
+from smmpanel.db.unit_of_work import Database
+from smmpanel.domain.orders import OrderStatus
+from smmpanel.errors import Refused
+from smmpanel.money import Units, format_amount, parse_amount
+from smmpanel.providers.pool import ClientPool
+from smmpanel.usecases.audit import Audit, audited
+from smmpanel.usecases.providers import ProviderView, list_providers
+
+DAYS = 30
+LOW_BALANCE_SETTING = "low_balance_threshold"
+DEFAULT_LOW_BALANCE: Units = parse_amount("10")
+
+
+@dataclass(frozen=True)
+class DayFigures:
+    day: date
+    revenue: Units
+    cost: Units
+
+    @property
+    def margin(self) -> Units:
+        return self.revenue - self.cost
+
+
+@dataclass(frozen=True)
+class Overview:
+    today: DayFigures
+    days: list[DayFigures]
+    """Oldest first, one per day of the window including today, zeros where nothing happened."""
+    orders_by_status: dict[str, int]
+    """Orders placed in the window, every status listed."""
+    tickets_waiting: int
+    low_balance_threshold: Units
+
+    @property
+    def revenue(self) -> Units:
+        return sum(day.revenue for day in self.days)
+
+    @property
+    def cost(self) -> Units:
+        return sum(day.cost for day in self.days)
+
+    @property
+    def margin(self) -> Units:
+        return self.revenue - self.cost
+
+
+async def low_balance_threshold(db: Database) -> Units:
+    """The balance under which a provider is flagged; a panel setting, 10.00 until the operator sets it."""
+    async with db.read() as repos:
+        text = await repos.settings.get(LOW_BALANCE_SETTING)
+    try:
+        return DEFAULT_LOW_BALANCE if text is None else parse_amount(text)
+    except ValueError:
+        return DEFAULT_LOW_BALANCE
+
+
+async def overview(db: Database, *, days: int = DAYS, now: datetime | None = None) -> Overview:
+    now = now or utcnow()
+    first_day = now.date() - timedelta(days=days - 1)
+    since = datetime.combine(first_day, datetime.min.time())
+    async with db.read() as repos:
+        revenue = await repos.reports.revenue_by_day(since)
+        cost = await repos.reports.upstream_cost_by_day(since)
+        by_status = await repos.reports.orders_by_status(since)
+        waiting = await repos.reports.tickets_waiting()
+    threshold = await low_balance_threshold(db)
+    series = [
+        DayFigures(day, revenue.get(day, 0), cost.get(day, 0))
+        for day in (first_day + timedelta(days=offset) for offset in range(days))
+    ]
+    statuses = {status.value: by_status.get(status.value, 0) for status in OrderStatus}
+    return Overview(series[-1], series, statuses, waiting, threshold)
+
+
+async def set_low_balance_threshold(db: Database, threshold: Units, *, audit: Audit | None = None) -> None:
+    if threshold < 0:
+        raise Refused("the threshold must not be negative")
+    async with db.write() as repos:
+        old = await repos.settings.get(LOW_BALANCE_SETTING)
+        await repos.settings.put(LOW_BALANCE_SETTING, format_amount(threshold))
+        before = {"value": old}
+        after = {"value": format_amount(threshold)}
+        await audited(repos, audit, "setting.update", f"setting {LOW_BALANCE_SETTING}", before, after)
+
+
+async def low_balances(db: Database, pool: ClientPool) -> list[ProviderView]:
+    """Providers under the threshold (asked live), or that could not say their balance."""
+    threshold = await low_balance_threshold(db)
+    views = await list_providers(db, pool)
+    return [view for view in views if view.balance is None or view.balance < threshold]

@@ -1,0 +1,112 @@
+"""The attention list (orders the engine could not settle alone) and everyone's refills."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from smmpanel.db.repositories import Customer
+from smmpanel.domain.refills import RefillStatus
+from smmpanel.errors import NotFound, Refused
+from smmpanel.usecases import fulfilment, refills
+from smmpanel.usecases.order_desk import all_refills
+from smmpanel.web.admin.common import acting, form_values, form_whole, pager_urls, path_id, query_id, show
+from smmpanel.web.pages import redirect
+from smmpanel.web.security import PageNotFound, checked_form, context_of, require_admin
+
+ATTENTION_LIMIT = 200
+REFILL_ACTIONS = {"approve": RefillStatus.COMPLETED, "reject": RefillStatus.REJECTED}
+
+
+async def _attention(request: Request, user: Customer, *, status_code: int = 200, **values: Any) -> Response:
+    listing = await fulfilment.attention_list(context_of(request).database, ATTENTION_LIMIT)
+    return show(request, "admin/attention.html", user, status_code=status_code, orders=listing, **values)
+
+
+async def attention(request: Request) -> Response:
+    return await _attention(request, await require_admin(request))
+
+
+async def attention_action(request: Request) -> Response:
+    """Resend, link to the provider's order, or fail (refunding): the operator's three answers."""
+    user = await require_admin(request)
+    form = await checked_form(request)
+    db = context_of(request).database
+    order_id, action = path_id(request), request.path_params["action"]
+    if action not in ("resend", "set-upstream", "fail"):
+        raise PageNotFound
+    try:
+        if action == "resend":
+            await fulfilment.resend(db, order_id)
+            notice = f"Order {order_id} is queued to be sent again."
+        elif action == "set-upstream":
+            provider_order_id = form_whole(form, "provider_order_id", "Provider's order id")
+            await fulfilment.set_upstream(db, order_id, provider_order_id)
+            notice = f"Order {order_id} now follows the provider's order {provider_order_id}."
+        else:
+            await fulfilment.fail(db, order_id, audit=acting(user))
+            notice = f"Order {order_id} failed: canceled and refunded."
+    except (Refused, NotFound) as refusal:
+        message = refusal.message if isinstance(refusal, Refused) else str(refusal)
+        values = {**form_values(form), "order_id": str(order_id)}
+        return await _attention(request, user, status_code=400, error=message, form=values)
+    return redirect("/admin/attention", notice, request)
+
+
+def _refill_status(text: str | None) -> RefillStatus | None:
+    try:
+        return RefillStatus(text) if text else None
+    except ValueError:
+        return None
+
+
+async def _refills(request: Request, user: Customer, *, status_code: int = 200, **values: Any) -> Response:
+    status_text = request.query_params.get("status", "")
+    page = await all_refills(
+        context_of(request).database,
+        status=_refill_status(status_text),
+        before=query_id(request, "before"),
+        after=query_id(request, "after"),
+    )
+    links = pager_urls("/admin/refills", page, {"status": status_text})
+    return show(
+        request,
+        "admin/refills.html",
+        user,
+        status_code=status_code,
+        page=page,
+        links=links,
+        status_filter=status_text,
+        statuses=list(RefillStatus),
+        **values,
+    )
+
+
+async def refill_list(request: Request) -> Response:
+    return await _refills(request, await require_admin(request))
+
+
+async def settle_refill(request: Request) -> Response:
+    user = await require_admin(request)
+    await checked_form(request)
+    refill_id = path_id(request)
+    status = REFILL_ACTIONS.get(request.path_params["action"])
+    if status is None:
+        raise PageNotFound
+    try:
+        await refills.update_refill(context_of(request).database, refill_id, status)
+    except (Refused, NotFound) as refusal:
+        message = refusal.message if isinstance(refusal, Refused) else str(refusal)
+        return await _refills(request, user, status_code=400, error=message)
+    return redirect("/admin/refills", f"Refill {refill_id}: {status.value}.", request)
+
+
+routes = [
+    Route("/admin/attention", attention, methods=["GET"]),
+    Route("/admin/attention/{id:int}/{action:str}", attention_action, methods=["POST"]),
+    Route("/admin/refills", refill_list, methods=["GET"]),
+    Route("/admin/refills/{id:int}/{action:str}", settle_refill, methods=["POST"]),
+]

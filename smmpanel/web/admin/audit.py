@@ -1,0 +1,22 @@
+"""The audit log, newest first, a page at a time."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from smmpanel.usecases.audit import audit_page
+from smmpanel.web.admin.common import pager_urls, query_id, show
+from smmpanel.web.security import context_of, require_admin
+
+
+async def audit_log(request: Request) -> Response:
+    user = await require_admin(request)
+    page = await audit_page(
+        context_of(request).database, before=query_id(request, "before"), after=query_id(request, "after")
+    )
+    return show(request, "admin/audit.html", user, page=page, links=pager_urls("/admin/audit", page, {}))
+
+
+routes = [Route("/admin/audit", audit_log, methods=["GET"])]

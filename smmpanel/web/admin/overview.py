@@ -1,0 +1,32 @@
+"""The operator's front page: money, the order book, tickets waiting, providers running low."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from smmpanel.usecases import reports
+from smmpanel.web.admin.charts import counts, money_by_day
+from smmpanel.web.admin.common import provider_pool, show
+from smmpanel.web.security import context_of, require_admin
+
+
+async def overview(request: Request) -> Response:
+    user = await require_admin(request)
+    context = context_of(request)
+    figures = await reports.overview(context.database)
+    async with provider_pool(request, quick=True) as pool:
+        low = await reports.low_balances(context.database, pool)
+    return show(
+        request,
+        "admin/overview.html",
+        user,
+        figures=figures,
+        low=low,
+        money_chart=money_by_day(figures.days, context.settings.currency),
+        status_chart=counts(figures.orders_by_status, "Orders by status, last 30 days"),
+    )
+
+
+routes = [Route("/admin", overview, methods=["GET"])]

@@ -1,0 +1,111 @@
+"""Providers: their live balances, adding and editing them (the key only ever shown masked), testing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from smmpanel.db.provider_repositories import Provider
+from smmpanel.db.repositories import Customer
+from smmpanel.errors import NotFound, Refused
+from smmpanel.money import format_amount
+from smmpanel.usecases import providers
+from smmpanel.web.admin.common import acting, form_text, form_values, path_id, provider_pool, show
+from smmpanel.web.pages import redirect
+from smmpanel.web.security import PageNotFound, checked_form, context_of, require_admin
+
+
+async def _list(request: Request, user: Customer, *, status_code: int = 200, **values: Any) -> Response:
+    async with provider_pool(request, quick=True) as pool:
+        views = await providers.list_providers(context_of(request).database, pool)
+    return show(request, "admin/providers.html", user, status_code=status_code, views=views, **values)
+
+
+async def provider_list(request: Request) -> Response:
+    return await _list(request, await require_admin(request))
+
+
+async def add_provider(request: Request) -> Response:
+    user = await require_admin(request)
+    form = await checked_form(request)
+    name = form_text(form, "name").strip()
+    try:
+        await providers.add_provider(
+            context_of(request).database,
+            name,
+            form_text(form, "url").strip(),
+            form_text(form, "key"),
+            audit=acting(user),
+        )
+    except Refused as refused:
+        values = {k: v for k, v in form_values(form).items() if k != "key"}  # a key is never sent back
+        return await _list(request, user, status_code=400, error=refused.message, form=values)
+    return redirect("/admin/providers", f"Provider {name} added.", request)
+
+
+async def _provider(request: Request) -> Provider:
+    try:
+        return await providers.provider_by_id(context_of(request).database, path_id(request))
+    except NotFound:
+        raise PageNotFound from None
+
+
+async def edit_provider(request: Request) -> Response:
+    user = await require_admin(request)
+    provider = await _provider(request)
+    if request.method == "GET":
+        return show(request, "admin/provider.html", user, provider=provider, form={"url": provider.url})
+    form = await checked_form(request)
+    key = form_text(form, "key")
+    try:
+        await providers.update_provider(
+            context_of(request).database,
+            provider.name,
+            url=form_text(form, "url").strip(),
+            api_key=key if key.strip() else None,
+            audit=acting(user),
+        )
+    except Refused as refused:
+        values = {"url": form_text(form, "url")}
+        return show(
+            request, "admin/provider.html", user, status_code=400, error=refused.message, provider=provider, form=values
+        )
+    return redirect("/admin/providers", f"Provider {provider.name} saved.", request)
+
+
+async def test_provider(request: Request) -> Response:
+    """Ask for the balance now; a failure shows the provider's (or the network's) own words."""
+    user = await require_admin(request)
+    await checked_form(request)
+    provider = await _provider(request)
+    try:
+        async with provider_pool(request, quick=False) as pool:
+            balance, currency = await providers.check_connection(context_of(request).database, pool, provider.name)
+    except Refused as refused:
+        return await _list(request, user, status_code=502, error=f"{provider.name}: {refused.message}")
+    return redirect(
+        "/admin/providers", f"{provider.name} answered: balance {format_amount(balance)} {currency}.", request
+    )
+
+
+async def remove_provider(request: Request) -> Response:
+    user = await require_admin(request)
+    await checked_form(request)
+    provider = await _provider(request)
+    try:
+        await providers.remove_provider(context_of(request).database, provider.name)
+    except Refused as refused:
+        return await _list(request, user, status_code=400, error=refused.message)
+    return redirect("/admin/providers", f"Provider {provider.name} removed.", request)
+
+
+routes = [
+    Route("/admin/providers", provider_list, methods=["GET"]),
+    Route("/admin/providers", add_provider, methods=["POST"]),
+    Route("/admin/providers/{id:int}", edit_provider, methods=["GET", "POST"]),
+    Route("/admin/providers/{id:int}/test", test_provider, methods=["POST"]),
+    Route("/admin/providers/{id:int}/remove", remove_provider, methods=["POST"]),
+]

@@ -1,0 +1,288 @@
+"""Services and categories: create, edit, switch on and off, reorder, reprice in bulk, import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from smmpanel.db.repositories import Customer
+from smmpanel.domain.catalog import Service, ServiceType
+from smmpanel.errors import NotFound, Refused
+from smmpanel.money import format_amount
+from smmpanel.providers.apiv2_client import UpstreamError
+from smmpanel.usecases import catalog, providers
+from smmpanel.usecases.catalog_desk import ServiceView, all_providers, service_view
+from smmpanel.web.admin.common import (
+    acting,
+    form_amount,
+    form_ids,
+    form_text,
+    form_values,
+    form_whole,
+    path_id,
+    provider_pool,
+    show,
+)
+from smmpanel.web.pages import redirect
+from smmpanel.web.security import PageNotFound, checked_form, context_of, require_admin
+
+FLAGS = ("refill", "cancel", "enabled", "deny_duplicate_link", "price_locked")
+
+
+def _changes(form: FormData) -> catalog.ServiceChanges:
+    try:
+        kind = ServiceType(form_text(form, "type"))
+    except ValueError:
+        raise Refused("Choose a service type") from None
+    return catalog.ServiceChanges(
+        name=form_text(form, "name").strip(),
+        category=form_text(form, "category").strip(),
+        type=kind,
+        rate=form_amount(form, "rate", "Rate"),
+        min=form_whole(form, "min", "Min"),
+        max=form_whole(form, "max", "Max"),
+        description=form_text(form, "description").replace("\r\n", "\n").strip(),
+        refill_days=form_whole(form, "refill_days", "Refill window"),
+        position=form_whole(form, "position", "Position"),
+        **{flag: form_text(form, flag) == "1" for flag in FLAGS},
+    )
+
+
+def _values(service: Service | None) -> dict[str, str]:
+    """A service's terms as the form shows them."""
+    if service is None:
+        return {
+            "type": ServiceType.DEFAULT.value,
+            "min": "1",
+            "max": "10000",
+            "refill_days": "30",
+            "position": "0",
+            "enabled": "1",
+        }
+    values = {
+        "name": service.name,
+        "category": service.category,
+        "type": service.type.value,
+        "rate": format_amount(service.rate),
+        "min": str(service.min),
+        "max": str(service.max),
+        "description": service.description,
+        "refill_days": str(service.refill_days),
+        "position": str(service.position),
+    }
+    values.update({flag: "1" for flag in FLAGS if getattr(service, flag)})
+    return values
+
+
+async def _list(request: Request, user: Customer, *, status_code: int = 200, **values: Any) -> Response:
+    db = context_of(request).database
+    groups = await catalog.catalog_by_category(db)
+    return show(request, "admin/services.html", user, status_code=status_code, groups=groups, **values)
+
+
+async def service_list(request: Request) -> Response:
+    return await _list(request, await require_admin(request))
+
+
+async def bulk_rate(request: Request) -> Response:
+    user = await require_admin(request)
+    form = await checked_form(request)
+    try:
+        percent = form_amount(form, "percent", "Percent")
+        if percent <= 0:
+            raise Refused("Percent: write how much, e.g. 10; choose up or down below")
+        signed = -percent if form_text(form, "direction") == "down" else percent
+        result = await catalog.change_rates(
+            context_of(request).database, form_ids(form, "ids"), signed, audit=acting(user)
+        )
+    except (Refused, NotFound) as refusal:
+        message = refusal.message if isinstance(refusal, Refused) else str(refusal)
+        chosen = set(form_ids(form, "ids"))
+        return await _list(request, user, status_code=400, error=message, form=form_values(form), chosen=chosen)
+    notice = f"Rates changed on {len(result.changed)} services."
+    if result.locked:
+        notice += f" Skipped {len(result.locked)} price-locked: {', '.join(f'#{i}' for i in result.locked)}."
+    return redirect("/admin/services", notice, request)
+
+
+async def set_enabled(request: Request) -> Response:
+    user = await require_admin(request)
+    form = await checked_form(request)
+    enabled = form_text(form, "enabled") == "1"
+    changes = catalog.ServiceChanges(enabled=enabled)
+    try:
+        service = await catalog.update_service(
+            context_of(request).database, path_id(request), changes, audit=acting(user)
+        )
+    except NotFound:
+        raise PageNotFound from None
+    return redirect(
+        "/admin/services", f"#{service.id} {service.name} is {'on sale' if enabled else 'off sale'}.", request
+    )
+
+
+def _step(form: FormData) -> int:
+    return -1 if form_text(form, "step") == "up" else 1
+
+
+async def move_service(request: Request) -> Response:
+    await require_admin(request)
+    form = await checked_form(request)
+    try:
+        await catalog.move_service(context_of(request).database, path_id(request), _step(form))
+    except NotFound:
+        raise PageNotFound from None
+    return redirect("/admin/services")
+
+
+async def move_category(request: Request) -> Response:
+    user = await require_admin(request)
+    form = await checked_form(request)
+    try:
+        await catalog.move_category(context_of(request).database, form_text(form, "name"), _step(form))
+    except NotFound as missing:
+        return await _list(request, user, status_code=400, error=str(missing))
+    return redirect("/admin/services")
+
+
+async def new_service(request: Request) -> Response:
+    user = await require_admin(request)
+    if request.method == "GET":
+        return show(request, "admin/service_form.html", user, view=None, values=_values(None), types=list(ServiceType))
+    form = await checked_form(request)
+    try:
+        service_id = await catalog.create_service(context_of(request).database, _changes(form), audit=acting(user))
+    except Refused as refused:
+        values = form_values(form)
+        return show(
+            request,
+            "admin/service_form.html",
+            user,
+            status_code=400,
+            error=refused.message,
+            view=None,
+            values=values,
+            types=list(ServiceType),
+        )
+    return redirect(f"/admin/services/{service_id}", f"Service #{service_id} created.", request)
+
+
+async def _view(request: Request) -> ServiceView:
+    try:
+        return await service_view(context_of(request).database, path_id(request))
+    except NotFound:
+        raise PageNotFound from None
+
+
+async def edit_service(request: Request) -> Response:
+    user = await require_admin(request)
+    view = await _view(request)
+    if request.method == "GET":
+        values = _values(view.service)
+        return show(request, "admin/service_form.html", user, view=view, values=values, types=list(ServiceType))
+    form = await checked_form(request)
+    try:
+        await catalog.update_service(context_of(request).database, view.service.id, _changes(form), audit=acting(user))
+    except Refused as refused:
+        values = form_values(form)
+        return show(
+            request,
+            "admin/service_form.html",
+            user,
+            status_code=400,
+            error=refused.message,
+            view=view,
+            values=values,
+            types=list(ServiceType),
+        )
+    return redirect(f"/admin/services/{view.service.id}", "Service saved.", request)
+
+
+async def link_provider(request: Request) -> Response:
+    user = await require_admin(request)
+    view = await _view(request)
+    form = await checked_form(request)
+    try:
+        provider_id = form_whole(form, "provider_id", "Provider")
+        provider = next((p for p in view.providers if p.id == provider_id), None)
+        if provider is None:
+            raise Refused("Choose a provider")
+        await providers.link_service(
+            context_of(request).database,
+            view.service.id,
+            provider.name,
+            form_whole(form, "provider_service", "Provider's service id"),
+            form_whole(form, "priority", "Priority", blank=0),
+        )
+    except (Refused, NotFound) as refusal:
+        message = refusal.message if isinstance(refusal, Refused) else str(refusal)
+        values = _values(view.service)
+        return show(
+            request,
+            "admin/service_form.html",
+            user,
+            status_code=400,
+            error=message,
+            view=view,
+            values=values,
+            types=list(ServiceType),
+            link_form=form_values(form),
+        )
+    return redirect(f"/admin/services/{view.service.id}", f"Linked to {provider.name}.", request)
+
+
+async def import_catalog(request: Request) -> Response:
+    user = await require_admin(request)
+    db = context_of(request).database
+    known = await all_providers(db)
+    if request.method == "GET":
+        return show(request, "admin/import.html", user, providers=known)
+    form = await checked_form(request)
+    try:
+        only_text = form_text(form, "only").strip()
+        only = {int(part) for part in only_text.split(",") if part.strip().isdigit()} if only_text else None
+        async with provider_pool(request, quick=False) as pool:
+            report = await providers.import_catalog(
+                db,
+                pool,
+                form_text(form, "provider"),
+                markup=form_amount(form, "markup", "Percent markup", blank=0),
+                fixed=form_amount(form, "fixed", "Fixed markup", blank=0),
+                category=form_text(form, "category").strip() or None,
+                only=only,
+                audit=acting(user),
+            )
+    except (Refused, NotFound) as refusal:
+        message = refusal.message if isinstance(refusal, Refused) else str(refusal)
+        return show(
+            request, "admin/import.html", user, status_code=400, error=message, providers=known, form=form_values(form)
+        )
+    except UpstreamError as error:
+        return show(
+            request,
+            "admin/import.html",
+            user,
+            status_code=502,
+            error=str(error),
+            providers=known,
+            form=form_values(form),
+        )
+    notice = f"Imported: {len(report.created)} created, {len(report.updated)} updated, {len(report.disabled)} disabled."
+    return redirect("/admin/services", notice, request)
+
+
+routes = [
+    Route("/admin/services", service_list, methods=["GET"]),
+    Route("/admin/services/new", new_service, methods=["GET", "POST"]),
+    Route("/admin/services/import", import_catalog, methods=["GET", "POST"]),
+    Route("/admin/services/rates", bulk_rate, methods=["POST"]),
+    Route("/admin/services/{id:int}", edit_service, methods=["GET", "POST"]),
+    Route("/admin/services/{id:int}/enabled", set_enabled, methods=["POST"]),
+    Route("/admin/services/{id:int}/move", move_service, methods=["POST"]),
+    Route("/admin/services/{id:int}/links", link_provider, methods=["POST"]),
+    Route("/admin/categories/move", move_category, methods=["POST"]),
+]

@@ -1,0 +1,64 @@
+"""The dashboard as one Starlette app, mounted beside API v2 on the same server."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+from smmpanel.web import auth_routes
+from smmpanel.web.context import WebContext
+from smmpanel.web.pages import login_redirect, render
+from smmpanel.web.security import CsrfRejected, LoginRequired, PageNotFound, current_user
+from smmpanel.web.sessions import PanelSessions
+
+log = logging.getLogger("smmpanel.web")
+STATIC = Path(__file__).parent / "static"
+
+
+async def _csrf_rejected(request: Request, _exc: Exception) -> Response:
+    message = "This form has expired or did not come from this panel. Reload the page and try again."
+    return render(request, "error.html", None, status_code=403, title="Form refused", message=message)
+
+
+async def _login_required(request: Request, _exc: Exception) -> Response:
+    return login_redirect(request)
+
+
+async def _not_found(request: Request, _exc: Exception) -> Response:
+    message = "There is nothing here."
+    user = await current_user(request)
+    return render(request, "error.html", user, status_code=404, title="Not found", message=message)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+    message = "Something went wrong on our side. Nothing was changed; please try again."
+    return render(request, "error.html", None, status_code=503, title="Temporary failure", message=message)
+
+
+def create_web_app(context: WebContext, extra_routes: list[BaseRoute] | None = None) -> Starlette:
+    routes: list[BaseRoute] = [
+        Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
+        *auth_routes.routes,
+        *(extra_routes or []),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(PanelSessions, context=context)],
+        exception_handlers={
+            CsrfRejected: _csrf_rejected,
+            LoginRequired: _login_required,
+            PageNotFound: _not_found,
+            404: _not_found,
+            Exception: _unexpected,
+        },
+    )
+    app.state.web = context
+    return app

@@ -1,0 +1,17 @@
+"""The customer's pages: ordering, their orders, drip-feeds, refills, funds, support and the API."""
+
+from starlette.routing import BaseRoute
+
+from smmpanel.web.customer import api_page, funds, mass_order, new_order, orders, refills, subscriptions, tickets
+
+# New order and mass order come before /orders/{id}; the id routes only match digits anyway.
+routes: list[BaseRoute] = [
+    *new_order.routes,
+    *mass_order.routes,
+    *orders.routes,
+    *subscriptions.routes,
+    *refills.routes,
+    *funds.routes,
+    *tickets.routes,
+    *api_page.routes,
+]

@@ -1,0 +1,57 @@
+"""Rendering: one Jinja2 environment (autoescaped), the layout's context, and the error pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from smmpanel.clock import iso_utc
+from smmpanel.db.repositories import Customer
+from smmpanel.money import format_amount
+from smmpanel.web.security import csrf_token
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES),
+    autoescape=True,  # every value is escaped, whatever the file's name: user text never becomes markup
+    undefined=jinja2.StrictUndefined,
+)
+_env.filters["money"] = format_amount
+_env.filters["when"] = lambda moment: "" if moment is None else iso_utc(moment).replace("T", " ").rstrip("Z")
+templates = Jinja2Templates(env=_env)
+
+
+def render(
+    request: Request, template: str, user: Customer | None, *, status_code: int = 200, **values: Any
+) -> HTMLResponse:
+    """A page in the layout; ``error`` and ``notice`` show as banners above the content."""
+    values.setdefault("error", None)
+    values.setdefault("notice", request.session.pop("notice", None) if "session" in request.scope else None)
+    context = {"request": request, "user": user, "csrf_token": csrf_token(request), **values}
+    return templates.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def redirect(url: str, notice: str | None = None, request: Request | None = None) -> RedirectResponse:
+    """Back to a page after a successful form (POST, redirect, GET), with an optional notice."""
+    if notice and request is not None:
+        request.session["notice"] = notice
+    return RedirectResponse(url, status_code=303)
+
+
+def login_redirect(request: Request) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+
+def safe_next(target: str | None) -> str:
+    """Only our own paths: a login link must not send anyone to another site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"

@@ -1,0 +1,167 @@
+// smmpanel dashboard: a few lines of plain JavaScript for the live parts. No build step, no CDN.
+"use strict";
+
+// Buttons with data-confirm ask before they submit; forms with a data-once button submit once.
+document.addEventListener("submit", (event) => {
+  const button = event.submitter;
+  if (button && button.dataset.confirm && !window.confirm(button.dataset.confirm)) {
+    event.preventDefault();
+    return;
+  }
+  const once = event.target.querySelector("button[data-once]");
+  if (once) setTimeout(() => { once.disabled = true; }, 0); // after the browser has read the form
+});
+// A page restored by the Back button gets its buttons back.
+window.addEventListener("pageshow", () => {
+  for (const button of document.querySelectorAll("button[data-once]")) button.disabled = false;
+});
+
+// --- Money: exact integers of 1/100,000, as on the server (smmpanel/money.py). Never a float. ---
+const SCALE = 100000n;
+
+function formatUnits(units) {
+  const sign = units < 0n ? "-" : "";
+  const abs = units < 0n ? -units : units;
+  let frac = (abs % SCALE).toString().padStart(5, "0").replace(/0+$/, "");
+  while (frac.length < 2) frac += "0";
+  return `${sign}${abs / SCALE}.${frac}`;
+}
+
+// rate × quantity / 1000, rounded half-up: per_thousand_charge in smmpanel/money.py.
+function perThousand(rate, quantity) {
+  return (rate * quantity * 2n + 1000n) / 2000n;
+}
+
+function wholeNumber(text) {
+  const trimmed = (text || "").trim();
+  return /^\d{1,18}$/.test(trimmed) ? BigInt(trimmed) : null;
+}
+
+function lineCount(text) {
+  return BigInt((text || "").split(/\r?\n/).filter((line) => line.trim() !== "").length);
+}
+
+// --- New order: category → service → the fields its type needs, and the charge before submitting. ---
+function setupNewOrder(form) {
+  const services = JSON.parse(document.getElementById("service-data").textContent);
+  const byId = new Map(services.map((s) => [String(s.id), s]));
+  const category = form.querySelector("#category");
+  const service = form.querySelector("#service");
+  const allOptions = Array.from(service.options);
+  const balance = BigInt(form.dataset.balance);
+  const currency = form.dataset.currency;
+  const field = (name) => form.elements.namedItem(name);
+  const text = (id, value) => { const el = document.getElementById(id); if (el) el.textContent = value; };
+  const show = (id, visible) => { const el = document.getElementById(id); if (el) el.hidden = !visible; };
+
+  function fillServices() {
+    const current = service.value;
+    service.replaceChildren(...allOptions.filter((o) => o.dataset.category === category.value));
+    if (Array.from(service.options).some((o) => o.value === current)) service.value = current;
+  }
+
+  function showFields(type) {
+    for (const set of form.querySelectorAll("fieldset[data-types]")) {
+      const wanted = set.dataset.types.split("|").includes(type);
+      set.hidden = !wanted;
+      set.disabled = !wanted; // a disabled fieldset's fields are not sent
+    }
+    const drip = field("drip_feed");
+    show("drip-fields", Boolean(drip && drip.checked && !drip.disabled));
+  }
+
+  function showInfo(s) {
+    text("info-name", s.name);
+    text("info-type", s.type);
+    text("info-rate", formatUnits(BigInt(s.rate)));
+    text("info-per", s.type === "Package" ? "per package" : "per 1000");
+    text("info-limits", `${s.min} / ${s.max}`);
+    text("info-description", s.description);
+    text("info-refill", `Refill ${s.refill_days} days`);
+    show("info-refill", s.refill);
+    show("info-cancel", s.cancel);
+    text("info-average", s.average);
+    show("info-average", Boolean(s.average));
+    show("info-average-label", Boolean(s.average));
+  }
+
+  // What the order will cost, or why it cannot be priced yet.
+  function quote(s) {
+    const rate = BigInt(s.rate);
+    const min = BigInt(s.min);
+    const max = BigInt(s.max);
+    const inRange = (q) => (q < min ? `Quantity less than minimal ${s.min}` : q > max ? `Quantity more than maximum ${s.max}` : null);
+    if (s.type === "Package") return { charge: rate, detail: "1 package" };
+    if (s.type === "Subscriptions") {
+      const low = wholeNumber(field("min").value);
+      const high = wholeNumber(field("max").value);
+      if (low === null || high === null) return { hint: "Fill in min and max per post" };
+      return {
+        charge: 0n,
+        detail: `Each post costs ${formatUnits(perThousand(rate, low))}–${formatUnits(perThousand(rate, high))} ${currency}, charged when delivered`,
+      };
+    }
+    let quantity;
+    if (s.type === "Custom Comments") quantity = lineCount(field("comments").value);
+    else if (s.type === "Mentions Custom List") quantity = lineCount(field("usernames").value);
+    else quantity = wholeNumber(field("quantity").value);
+    if (quantity === null || quantity === 0n) return { hint: "Enter the quantity" };
+    const problem = inRange(quantity);
+    if (problem) return { hint: problem };
+    let runs = 1n;
+    let detail = `${quantity} × ${formatUnits(rate)} ${currency} / 1000`;
+    const drip = field("drip_feed");
+    if (s.type === "Default" && drip && drip.checked) {
+      runs = wholeNumber(field("runs").value);
+      if (runs === null || runs < 1n) return { hint: "Enter the number of runs" };
+      detail = `${quantity} × ${runs} runs = ${quantity * runs} × ${formatUnits(rate)} ${currency} / 1000`;
+    }
+    return { charge: perThousand(rate, quantity * runs), detail };
+  }
+
+  function update() {
+    const s = byId.get(service.value);
+    if (!s) return;
+    showFields(s.type);
+    showInfo(s);
+    const q = quote(s);
+    if (q.charge === undefined) {
+      text("charge", "—");
+      text("charge-detail", "");
+      text("balance-after", "—");
+      text("charge-hint", q.hint);
+      return;
+    }
+    text("charge", `${formatUnits(q.charge)} ${currency}`);
+    text("charge-detail", q.detail);
+    text("balance-after", `${formatUnits(balance - q.charge)} ${currency}`);
+    text("charge-hint", q.charge > balance ? "Not enough funds on balance" : "");
+  }
+
+  category.addEventListener("change", () => { fillServices(); update(); });
+  service.addEventListener("change", update);
+  form.addEventListener("input", update);
+  form.addEventListener("change", update);
+  fillServices();
+  update();
+}
+
+const newOrderForm = document.getElementById("new-order");
+if (newOrderForm) setupNewOrder(newOrderForm);
+
+// Copy buttons: data-copy names the element whose text goes to the clipboard.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-copy]");
+  if (!button) return;
+  const source = document.querySelector(button.dataset.copy);
+  if (source && navigator.clipboard) {
+    navigator.clipboard.writeText(source.textContent.trim()).then(() => { button.textContent = "Copied"; }, () => {});
+  }
+});
+
+// Operator pages: a "select all" box in a table's header ticks every box of that table.
+document.addEventListener("change", (event) => {
+  const all = event.target.closest("input[data-check-all]");
+  if (!all) return;
+  for (const box of all.closest("table").querySelectorAll("tbody input[type=checkbox]")) box.checked = all.checked;
+});

@@ -1,0 +1,33 @@
+"""The API benchmark still runs end to end: tiny, and without any timing assertion.
+
+Every scenario is first checked by hand against both servers (smmpanel served by
+``python -m smmpanel serve``, and ``benchmarks.bare``); then, where ``wrk`` is installed
+(CI installs it), each is driven by wrk for a handful of requests, all of which must succeed
+(or all be refused with the expected error).
+"""
+
+from __future__ import annotations
+
+import shutil
+
+from benchmarks.api import SCALE_SCENARIOS, SCENARIOS, main
+from tests.support.databases import POSTGRES_ADMIN_URL
+
+
+def test_every_scenario_answers_as_expected_on_both_servers(database_url: str) -> None:
+    backend = "sqlite" if database_url.startswith("sqlite") else "postgres"
+    args = ["--backends", backend, "--levels", "300,600", "--customers", "20", "--catalog", "30"]
+    args += ["--requests", "40", "--services-requests", "5", "--concurrency", "4", "--repeat", "1"]
+    args += ["--workers", "2", "--postgres-url", POSTGRES_ADMIN_URL]
+    if shutil.which("wrk") is None:
+        args.append("--no-wrk")
+    runs = main(args)
+    expected = [(300, server, s) for server in ("smmpanel", "bare") for s in SCENARIOS]
+    expected += [(600, server, s) for server in ("smmpanel", "bare") for s in SCALE_SCENARIOS]
+    assert [(run.level, run.server, run.scenario) for run in runs] == expected
+    if shutil.which("wrk") is None:
+        return
+    for run in runs:
+        assert run.requests >= 5, run
+        assert (run.non_2xx, run.json_errors, run.socket_errors) == (0, 0, 0), run
+        assert run.peak_rss_mb > 0 and run.p50_ms > 0, run
