@@ -29,8 +29,13 @@ FLAGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
+    """One Chromium for the browser tests, closed when they end.
+
+    Playwright's sync API keeps an event loop running in the main thread while it is open;
+    a session-wide browser would make every later ``asyncio.run`` and anyio test refuse to start.
+    """
     if not shutil.which(CHROMIUM):
         if os.environ.get("SMMPANEL_REQUIRE_BROWSER") == "1":
             pytest.fail(f"Chromium not found at {CHROMIUM}", pytrace=False)

@@ -369,11 +369,13 @@ def count_orders(path: Path) -> int:
         return int(conn.execute("SELECT count(*) FROM orders").fetchone()[0])
 
 
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@SQLITE_ONLY  # PostgreSQL is backed up with pg_dump (see test_backup_and_restore_point_postgres_to_its_own_tools)
 def test_backup_while_serving_then_restore_with_a_verified_ledger(
     database_url: str, start_server: StartServer, tmp_path: Path
 ) -> None:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("SQLite only: PostgreSQL is backed up with pg_dump (see the next test)")
     live = Path(database_url.removeprefix("sqlite:///"))
     server = start_server()
     ops = Panel(database_url, server.api_url)
@@ -421,9 +423,8 @@ def test_backup_while_serving_then_restore_with_a_verified_ledger(
     assert balance == format_amount(parse_amount("1000") - in_backup * parse_amount("0.09"))  # 100 at 0.90/1000
 
 
+@SQLITE_ONLY
 def test_restore_refuses_what_is_not_a_sound_smmpanel_database(database_url: str, tmp_path: Path) -> None:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("SQLite only")
     cli = Cli(database_url, tmp_path)
     text = tmp_path / "notes.txt"
     text.write_text("not a database")
