@@ -404,7 +404,9 @@ def _print(result: Result, as_json: bool) -> None:
 
 
 async def _run_handler(settings: Settings, handler: Callable[..., Awaitable[Result]], args: Any) -> Result:
-    db = Database(settings.database_url, pool_size=2)
+    # A one-off command needs a connection or two; the long-running worker sends many orders at once.
+    pool_size = settings.db_pool_size if getattr(args, "long_running", False) else 2
+    db = Database(settings.database_url, pool_size=pool_size)
     try:
         return await handler(db, args)
     finally:

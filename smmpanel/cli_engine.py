@@ -136,6 +136,7 @@ def add_engine_commands(groups: Any, command: Callable[..., argparse.ArgumentPar
     sub.add_argument("--services", help="only these provider service ids, comma-separated")
     sub = command(groups, "worker", worker, "run the order engine")
     sub.add_argument("--once", action="store_true", help="one pass of all due work, then exit")
+    sub.set_defaults(long_running=True)  # a pool of SMMPANEL_DB_POOL_SIZE connections
 
 
 def add_engine_order_commands(order: Any, service: Any, command: Callable[..., argparse.ArgumentParser]) -> None:

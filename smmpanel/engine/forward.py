@@ -39,35 +39,51 @@ async def forward_due(db: Database, pool: ClientPool, settings: Settings, stop: 
     async with db.write() as repos:
         claims = await repos.dispatch.claim_to_send(now, lease_until, settings.forward_batch)
     gates: defaultdict[int, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(settings.provider_concurrency))
+    # A send takes a pooled connection at each of its steps: with more sends at once than the
+    # pool has connections, they would queue on the pool, whose timeout fails claimed orders.
+    in_flight = asyncio.Semaphore(settings.db_pool_size)
     unsent: list[int] = []
 
     async def send(order_id: int) -> None:
-        if stop is not None and stop.is_set():
-            unsent.append(order_id)
-            return
-        plan = await fulfilment.plan_send(db, order_id)
-        if plan is None:
-            return
-        async with gates[plan.provider.id]:
-            if stop is not None and stop.is_set():  # the last moment at which it is certainly unsent
+        async with in_flight:
+            if stop is not None and stop.is_set():
                 unsent.append(order_id)
                 return
             try:
-                provider_order_id = await pool.client_for(plan.provider).add(plan.params)
-            except UpstreamRefused as refusal:
-                await fulfilment.send_refused(db, plan, refusal.message)
-            except UpstreamUnreachable as error:
-                retry = plan.order.attempts < settings.send_retries
-                backoff = timedelta(seconds=settings.retry_backoff * 2**plan.order.attempts)
-                await fulfilment.send_refused(db, plan, error.reason, retry_after=backoff if retry else None)
-            except UpstreamAmbiguous as error:
-                await fulfilment.send_ambiguous(db, plan, error.reason)
-            else:
-                await fulfilment.send_accepted(db, plan, provider_order_id)
+                plan = await fulfilment.plan_send(db, order_id)
+            except Exception:  # nothing went upstream yet: the order can safely wait for the next pass
+                log.exception("order %d: could not prepare its send; it is queued again", order_id)
+                unsent.append(order_id)
+                return
+            if plan is None:
+                return
+            async with gates[plan.provider.id]:
+                if stop is not None and stop.is_set():  # the last moment at which it is certainly unsent
+                    unsent.append(order_id)
+                    return
+                try:
+                    await _send_and_record(db, pool, settings, plan)
+                except Exception:  # it may have reached the provider: its lease ends on the attention list
+                    log.exception("order %d: its send could not be recorded", order_id)
 
     await asyncio.gather(*(send(claim.order_id) for claim in claims))
     if unsent:
         async with db.write() as repos:
             released = await repos.dispatch.release_sends(unsent, utcnow())
-        log.info("stopping: %d claimed orders not sent yet are queued again", released)
+        log.info("%d claimed orders not sent yet are queued again", released)
     return len(claims)
+
+
+async def _send_and_record(db: Database, pool: ClientPool, settings: Settings, plan: fulfilment.SendPlan) -> None:
+    try:
+        provider_order_id = await pool.client_for(plan.provider).add(plan.params)
+    except UpstreamRefused as refusal:
+        await fulfilment.send_refused(db, plan, refusal.message)
+    except UpstreamUnreachable as error:
+        retry = plan.order.attempts < settings.send_retries
+        backoff = timedelta(seconds=settings.retry_backoff * 2**plan.order.attempts)
+        await fulfilment.send_refused(db, plan, error.reason, retry_after=backoff if retry else None)
+    except UpstreamAmbiguous as error:
+        await fulfilment.send_ambiguous(db, plan, error.reason)
+    else:
+        await fulfilment.send_accepted(db, plan, provider_order_id)

@@ -16,12 +16,14 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy
 
 from smmpanel.clock import utcnow
 from smmpanel.config import Settings
 from smmpanel.db.dispatch_repositories import ATTENTION, DONE, FAILED, QUEUED, SENDING, SENT
 from smmpanel.db.unit_of_work import Database
 from smmpanel.engine.forward import ABANDONED
+from smmpanel.engine.worker import Engine
 from smmpanel.errors import Refused
 from smmpanel.money import format_amount, parse_amount
 from smmpanel.providers.pool import ClientPool
@@ -260,6 +262,48 @@ def test_a_refusal_by_the_only_provider_cancels_and_refunds_in_full(
     assert a_panel.balance("alice") == "10.00"
     assert refunds_of(a_panel, "alice") == ["0.09"]
     assert attention_ids(a_panel) == []
+    assert a_panel.ledger_ok()
+
+
+def test_a_batch_larger_than_the_connection_pool_is_sent_without_waiting_on_the_pool(
+    a_panel: Panel, alice: str
+) -> None:
+    """Sends take pooled connections only as the pool has them: none queues on the pool's timeout."""
+    batch = 12
+    with live_simulator(seconds_per_step=SLOW, latency=0.2) as simulator:
+        add_provider(a_panel, "sim", simulator.api_url)
+        link(a_panel, 1, "sim", 1)
+        placed = [place(a_panel, alice, 1) for _ in range(batch)]
+        settings = Settings(
+            database_url=a_panel.database_url,
+            **{**ENGINE_SETTINGS, "db_pool_size": 2, "forward_batch": batch, "provider_concurrency": 8},
+        )
+
+        async def one_pass(db: Database) -> tuple[int, int]:
+            busy, most = 0, 0
+
+            def checkout(*_: object) -> None:
+                nonlocal busy, most
+                busy += 1
+                most = max(most, busy)
+
+            def checkin(*_: object) -> None:
+                nonlocal busy
+                busy -= 1
+
+            sqlalchemy.event.listen(db.engine.sync_engine, "checkout", checkout)
+            sqlalchemy.event.listen(db.engine.sync_engine, "checkin", checkin)
+            engine = Engine(db, settings)
+            try:
+                return await engine.run_pass(), most
+            finally:
+                await engine.aclose()
+
+        handled, most_connections = a_panel.run(one_pass)
+        assert simulator.stats()["add_calls"] == batch
+    assert handled >= batch
+    assert most_connections <= 2
+    assert {order_of(a_panel, order_id).dispatch for order_id in placed} == {SENT}
     assert a_panel.ledger_ok()
 
 
