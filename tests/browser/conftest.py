@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 CHROMIUM = os.environ.get("SMMPANEL_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -47,12 +47,44 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
-    opened = context.new_page()
-    opened.set_default_timeout(15_000)
-    yield opened
-    context.close()
+def new_page(browser: Browser) -> Iterator[Callable[[], Page]]:
+    """Opens a page in a browser context of its own (its own cookies: one per user); all closed at the end.
+
+    Confirmation dialogs (``data-confirm`` buttons) are accepted.
+    """
+    contexts: list[BrowserContext] = []
+
+    def open_page() -> Page:
+        context = browser.new_context(viewport={"width": 1280, "height": 860})
+        contexts.append(context)
+        opened = context.new_page()
+        opened.set_default_timeout(15_000)
+        opened.on("dialog", lambda dialog: dialog.accept())
+        return opened
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page: Callable[[], Page]) -> Page:
+    return new_page()
+
+
+def sign_up(page: Page, base_url: str, username: str, password: str) -> None:
+    page.goto(f"{base_url}/signup")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.fill("input[name=password_again]", password)
+    page.click("button.primary")
+
+
+def log_in(page: Page, base_url: str, username: str, password: str) -> None:
+    page.goto(f"{base_url}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button.primary")
 
 
 def screenshot(page: Page, name: str) -> Path:

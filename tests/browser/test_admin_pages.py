@@ -10,7 +10,7 @@ from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.orders import OrderStatus
 from smmpanel.money import parse_amount
 from smmpanel.usecases import accounts, orders, refills, tickets
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import log_in, screenshot
 from tests.support.panel import Panel
 from tests.support.server import LiveServer
 
@@ -40,13 +40,9 @@ def test_an_operator_funds_finishes_answers_and_approves(
         return alice.id, partial, refill, ticket
 
     alice_id, order_id, refill_id, ticket_id = panel.run(set_up)
-    page.on("dialog", lambda dialog: dialog.accept())
     base = server.base_url
 
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", "boss")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button.primary")
+    log_in(page, base, "boss", PASSWORD)
     expect(page).to_have_url(f"{base}/admin")
     expect(page.locator("#revenue-today")).to_have_text("1.3986 USD")  # two orders of 0.6993
     expect(page.locator("#tickets-waiting")).to_have_text("1")

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from smmpanel.domain.catalog import ServiceType
 from smmpanel.money import parse_amount
 from smmpanel.usecases import accounts
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, sign_up
 from tests.support.panel import Panel
 from tests.support.server import LiveServer
 
@@ -31,14 +31,9 @@ def test_a_customer_orders_cancels_stops_and_asks_support(
         cancel=False,
         description="Your own words, <b>one per line</b>",
     )
-    page.on("dialog", lambda dialog: dialog.accept())
     base = server.base_url
 
-    page.goto(f"{base}/signup")
-    page.fill("input[name=username]", "carol")
-    page.fill("input[name=password]", "correct horse")
-    page.fill("input[name=password_again]", "correct horse")
-    page.click("button.primary")
+    sign_up(page, base, "carol", "correct horse")
     expect(page).to_have_url(f"{base}/orders/new")
     panel.run(lambda db: accounts.fund(db, "carol", parse_amount("50"), "bank transfer"))
 

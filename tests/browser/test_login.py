@@ -7,7 +7,7 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from smmpanel.usecases import accounts
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import log_in, screenshot, sign_up
 from tests.support.panel import Panel
 from tests.support.server import LiveServer
 
@@ -16,21 +16,14 @@ def test_sign_up_log_out_and_log_in_again(
     page: Page, start_server: Callable[..., LiveServer], database_url: str
 ) -> None:
     server = start_server()
-    page.goto(f"{server.base_url}/signup")
-    page.fill("input[name=username]", "carol")
-    page.fill("input[name=password]", "correct horse")
-    page.fill("input[name=password_again]", "correct horse")
-    page.click("button.primary")
+    sign_up(page, server.base_url, "carol", "correct horse")
     expect(page.locator(".banner.notice")).to_contain_text("Welcome")
     page.click("text=Log out")
     expect(page).to_have_url(f"{server.base_url}/login")
-    page.fill("input[name=username]", "carol")
-    page.fill("input[name=password]", "wrong password")
-    page.click("button.primary")
+    log_in(page, server.base_url, "carol", "wrong password")
     expect(page.locator(".banner.error")).to_have_text("Invalid username or password")
     screenshot(page, "login-error")
-    page.fill("input[name=password]", "correct horse")
-    page.click("button.primary")
+    log_in(page, server.base_url, "carol", "correct horse")
     expect(page.locator(".who")).to_contain_text("carol")
     customer = Panel(database_url).run(lambda db: accounts.log_in(db, "carol", "correct horse"))
     assert customer.username == "carol" and not customer.is_admin
