@@ -402,6 +402,15 @@ class Orders:
     async def update(self, order_id: int, values: dict[str, Any], now: datetime) -> None:
         await self._conn.execute(orders.update().where(orders.c.id == order_id).values(**values, updated_at=now))
 
+    async def update_many(self, rows: Sequence[dict[str, Any]], now: datetime) -> None:
+        """Write many orders in one statement (executemany); each row names its ``order_id``.
+
+        Every row must set the same columns.
+        """
+        if rows:
+            statement = orders.update().where(orders.c.id == sa.bindparam("order_id"))
+            await self._conn.execute(statement, [{**row, "updated_at": now} for row in rows])
+
     async def many(self, order_ids: Sequence[int], *, for_update: bool = False) -> dict[int, Order]:
         """``for_update`` locks the rows in id order, so that two batches can never deadlock each other."""
         if not order_ids:

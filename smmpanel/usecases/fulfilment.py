@@ -193,29 +193,39 @@ async def apply_upstream_statuses(
             await repos.orders.update(
                 order_id, {"dispatch": ATTENTION, "attention_reason": reason, "next_attempt_at": None}, utcnow()
             )
+        progress: list[dict[str, object]] = []
         for order_id, (answer, remains, start_count) in moves.items():
-            if order_id in locked:
-                await _apply(repos, locked[order_id], answer, remains, start_count)
+            order = locked.get(order_id)
+            if order is None or order.status.is_final or order.dispatch != SENT:
+                continue
+            if answer.status.is_final or order.parent_id is not None:
+                await _finish(repos, order, answer, remains, start_count)
+            else:  # the common case, and the whole cost of a sync: one statement for every such order
+                moved = {"order_id": order_id, "status": answer.status.value, "remains": remains}
+                progress.append({**moved, **_upstream(answer, start_count)})
+        await repos.orders.update_many(progress, utcnow())
     return len(reasons) + len(moves)
 
 
-async def _apply(
-    repos: Repositories, order: Order, answer: UpstreamOrderStatus, remains: int, start_count: int
-) -> None:
-    """``order`` is its locked row."""
-    if order.status.is_final or order.dispatch != SENT:
-        return
-    extra: dict[str, object] = {
+def _upstream(answer: UpstreamOrderStatus, start_count: int) -> dict[str, object]:
+    """What a status check records besides the status and remains."""
+    return {
         "start_count": start_count,
         "upstream_status": answer.status.value,
         "upstream_charge": answer.charge,
         "synced_at": utcnow(),
     }
+
+
+async def _finish(
+    repos: Repositories, order: Order, answer: UpstreamOrderStatus, remains: int, start_count: int
+) -> None:
+    """A move that may refund or end a drip-feed; ``order`` is its locked, unfinished row."""
     if answer.status is OrderStatus.CANCELED:
         remains = order.ordered
     elif answer.status is OrderStatus.COMPLETED:
         remains = 0
-    await finish_order(repos, order, answer.status, remains, " upstream", extra)
+    await finish_order(repos, order, answer.status, remains, " upstream", _upstream(answer, start_count))
     if order.parent_id is not None:
         await refresh_drip_feed(repos, order.parent_id)
 
