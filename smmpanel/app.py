@@ -9,7 +9,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
@@ -36,6 +36,12 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     response = v2.json_response({"error": "Temporary failure, please retry"}, status_code=UNHANDLED_STATUS)
     response.headers["X-Request-ID"] = REQUEST_ID.get() or ""
     return response
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """The client hung up while sending its request: nothing was done, and nobody reads the answer."""
+    log.info("client disconnected before its request on %s was read", request.url.path)
+    return v2.json_response({"error": "Client disconnected"}, status_code=400)
 
 
 @asynccontextmanager
@@ -89,7 +95,7 @@ def create_app(settings: Settings, *, simulator: SimulatorSettings | None = None
         routes=routes,
         lifespan=lifespan,
         middleware=[Middleware(Observability)],
-        exception_handlers={Exception: _unexpected},
+        exception_handlers={ClientDisconnect: _client_gone, Exception: _unexpected},
     )
 
 

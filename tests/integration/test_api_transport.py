@@ -8,6 +8,8 @@ must leave the server answering the next call.
 from __future__ import annotations
 
 import json
+import logging
+import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +19,7 @@ import pytest
 
 from smmpanel.domain.catalog import ServiceType
 from smmpanel.usecases import orders
+from tests.support.engine import wait_for
 from tests.support.panel import Panel
 
 JSON_TYPE = "application/json; charset=utf-8"
@@ -669,3 +672,18 @@ def test_server_survives_a_burst_of_bad_requests(shop: Shop) -> None:
             assert set(answer_of(response, response.status_code)) == {"error"}
     assert_untouched(shop)
     assert answer_of(shop.send(data=shop.order(quantity=1000))) == {"order": 1}
+
+
+def test_a_client_hanging_up_mid_body_is_no_server_error(shop: Shop, caplog: pytest.LogCaptureFixture) -> None:
+    url = httpx.URL(shop.url)
+    body = f"key={shop.key}&action=add&service={shop.service}&link=https://x.test/p&quantity=1000".encode()
+    head = (
+        f"POST {url.path} HTTP/1.1\r\nHost: {url.host}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(body) + 100}\r\n\r\n"
+    ).encode()
+    with caplog.at_level(logging.INFO, logger="smmpanel"), socket.create_connection((url.host, url.port)) as sock:
+        sock.sendall(head + body[:20])  # then the client is gone, the rest of the body never comes
+    wait_for(lambda: any("disconnected" in record.getMessage() for record in caplog.records), "the server to notice")
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING] == []
+    assert shop.order_count() == 0
+    assert shop.send(data=shop.order(quantity=1000)).json() == {"order": 1}
