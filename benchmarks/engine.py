@@ -99,6 +99,8 @@ class Result:
     timed_out: bool = False
     failed_passes: int = 0
     """Engine passes that failed (logged by the workers); the orders they had claimed wait a sync interval."""
+    failed_checks: int = 0
+    """Status calls that failed (logged by the workers): their orders wait a sync interval (here a day)."""
     cpu: dict[str, float] = field(default_factory=dict)
     """CPU seconds spent during the run by the workers, the simulator, and (PostgreSQL) the
     server processes serving the workers' connections."""
@@ -365,7 +367,9 @@ async def run_one(config: Config, scratch: Scratch, scenario: str, workers: int,
         busy, total = (end - start for end, start in zip(_machine_ticks(), ticks, strict=True))
         result.machine_busy = busy / total if total else 0.0
         _stop(processes[1:])  # the workers: stopped before the ledger is read
-        result.failed_passes = sum(process.tail(10**6).count("engine pass failed") for process in processes[1:])
+        logs = [process.tail(10**6) for process in processes[1:]]
+        result.failed_passes = sum(text.count("engine pass failed") for text in logs)
+        result.failed_checks = sum(text.count("status check failed") for text in logs)
         if result.errors and not config.quiet:
             async with engine.connect() as conn:
                 reasons = await conn.execute(
@@ -412,6 +416,7 @@ def row(result: Result) -> list[str]:
     note += f" {result.errors} in attention" if result.errors else ""
     note += " LEDGER MISMATCH" if not result.ledger_ok else ""
     note += f" {result.failed_passes} failed passes" if result.failed_passes else ""
+    note += f" {result.failed_checks} failed status calls" if result.failed_checks else ""
     return [
         result.backend,
         result.scenario,

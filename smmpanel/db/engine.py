@@ -18,6 +18,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from smmpanel.db import sqlite_driver
+
 WRITE_OPTION = "smmpanel_write"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -31,7 +33,7 @@ def async_url(url: str) -> URL:
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        return parsed.set(drivername="sqlite+aiosqlite")
+        return parsed.set(drivername=f"sqlite+{sqlite_driver.DRIVER}")
     if backend in ("postgresql", "postgres"):
         return parsed.set(drivername="postgresql+asyncpg")
     raise DatabaseUrlError(f"unsupported database URL {url!r}: use sqlite:/// or postgresql://")

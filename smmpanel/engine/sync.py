@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import defaultdict
 from datetime import timedelta
 
@@ -16,6 +17,8 @@ from smmpanel.providers.pool import ClientPool
 from smmpanel.usecases import fulfilment
 
 IDS_PER_CALL = 100
+
+log = logging.getLogger("smmpanel.engine")
 
 
 async def sync_due(db: Database, pool: ClientPool, settings: Settings) -> int:
@@ -41,6 +44,8 @@ async def sync_due(db: Database, pool: ClientPool, settings: Settings) -> int:
                 try:
                     answers = await client.statuses([claim.provider_order_id for claim in chunk])
                 except UpstreamError as error:
+                    log.warning("status check failed at %s: %s; %d orders wait a sync interval", provider.name, error,
+                                len(chunk))  # fmt: skip
                     async with db.write() as repos:
                         await repos.providers.record_health(provider.id, str(error), utcnow())
                     metrics.upstream_error(provider.name)

@@ -1,0 +1,114 @@
+"""SQLAlchemy's aiosqlite dialect, with one thread hop per statement instead of four.
+
+aiosqlite runs each sqlite3 call on the connection's own thread and hands the result back
+to the event loop: a hop costs a thread switch and a GIL handoff (~0.15 ms here).
+SQLAlchemy's adapter makes a cursor, executes, fetches and closes it in four separate hops,
+so on SQLite most of an API call's time went to hops, not to SQL (benchmarks/RESULTS.md).
+Here a statement is executed, its rows fetched and its cursor closed in one call on that
+thread; the cursor SQLAlchemy sees only holds the results. Transactions (BEGIN, COMMIT,
+ROLLBACK) and error handling stay SQLAlchemy's and aiosqlite's own.
+
+Registered as ``sqlite+smmpanel_aiosqlite`` (``smmpanel.db.engine.async_url`` picks it).
+"""
+
+from __future__ import annotations
+
+import collections
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+import aiosqlite
+from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_connection
+from sqlalchemy.dialects import registry
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+    SQLiteDialect_aiosqlite,
+)
+from sqlalchemy.util import EMPTY_DICT
+
+DRIVER = "smmpanel_aiosqlite"
+
+_Outcome = tuple[Any, list[Any], int, int | None]
+"""What a statement left: its cursor's description, rows, rowcount and lastrowid."""
+
+
+def _execute(connection: aiosqlite.Connection, operation: str, parameters: Any) -> _Outcome:
+    """Runs on the connection's thread."""
+    cursor = connection._conn.cursor()
+    try:
+        cursor.execute(operation, () if parameters is None else parameters)
+        rows = cursor.fetchall() if cursor.description else []
+        return cursor.description, rows, cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+def _execute_many(connection: aiosqlite.Connection, operation: str, rows: Sequence[Any]) -> _Outcome:
+    """Runs on the connection's thread."""
+    cursor = connection._conn.cursor()
+    try:
+        cursor.executemany(operation, rows)
+        return None, [], cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
+    """Holds a finished statement's results: no sqlite3 cursor outlives the call that made it."""
+
+    __slots__ = ("_outcome",)
+    _awaitable_cursor_close = False  # nothing to close: the thread closed its cursor already
+
+    def __init__(self, adapt_connection: AsyncAdapt_dbapi_connection) -> None:
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._cursor = None  # type: ignore[assignment]
+        self._soft_closed_memoized = EMPTY_DICT
+        self._rows = collections.deque()
+        self._outcome: _Outcome = (None, [], -1, None)
+
+    @property
+    def description(self) -> Any:
+        return self._outcome[0]
+
+    @property
+    def rowcount(self) -> int:
+        return self._outcome[2]
+
+    @property
+    def lastrowid(self) -> Any:
+        return self._outcome[3]
+
+    async def _execute_async(self, operation: Any, parameters: Any) -> None:
+        async with self._adapt_connection._execute_mutex:
+            self._outcome = await self._connection._execute(_execute, self._connection, operation, parameters)
+            self._rows = collections.deque(self._outcome[1])
+
+    async def _executemany_async(self, operation: Any, rows: Any) -> None:
+        async with self._adapt_connection._execute_mutex:
+            self._outcome = await self._connection._execute(_execute_many, self._connection, operation, rows)
+
+
+class OneHopConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ()
+    _cursor_cls = OneHopCursor
+
+
+class OneHopDbapi(AsyncAdapt_aiosqlite_dbapi):
+    def connect(self, *arg: Any, **kw: Any) -> OneHopConnection:
+        return OneHopConnection(self, super().connect(*arg, **kw)._connection)
+
+
+class OneHopDialect(SQLiteDialect_aiosqlite):
+    driver = DRIVER
+    supports_statement_cache = True
+
+    @classmethod
+    def import_dbapi(cls) -> OneHopDbapi:
+        return OneHopDbapi(aiosqlite, sqlite3)
+
+
+registry.register(f"sqlite.{DRIVER}", __name__, "OneHopDialect")
