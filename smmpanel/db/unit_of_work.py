@@ -51,7 +51,11 @@ class Database:
                 async with conn.begin():
                     yield Repositories(conn)
             except BaseException:
-                take_stale(conn.info)  # rolled back: nothing changed
+                # Rolled back: nothing changed. A connection the database dropped has no info to
+                # take (it is cleared on reconnect), and reading it would reconnect outside the
+                # greenlet, raising MissingGreenlet in place of the real error.
+                if not conn.invalidated:
+                    take_stale(conn.info)
                 raise
             stale = take_stale(conn.info)
             if stale:
