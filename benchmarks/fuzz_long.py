@@ -64,15 +64,15 @@ async def _admin(admin_url: str, statement: str) -> None:
 
 
 @contextmanager
-def scratch_database(backend: str, admin_url: str) -> Iterator[str]:
-    """A migrated, empty database for one run, removed afterwards."""
+def scratch_database(backend: str, admin_url: str, purpose: str = "fuzz") -> Iterator[str]:
+    """A migrated, empty database for one run (``smmpanel_<purpose>_<random>``), removed afterwards."""
     if backend == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="smmpanel-fuzz-") as directory:
-            url = f"sqlite:///{Path(directory) / 'fuzz.db'}"
+        with tempfile.TemporaryDirectory(prefix=f"smmpanel-{purpose}-") as directory:
+            url = f"sqlite:///{Path(directory) / f'{purpose}.db'}"
             upgrade(url)
             yield url
         return
-    name = f"smmpanel_fuzz_{secrets.token_hex(4)}"
+    name = f"smmpanel_{purpose}_{secrets.token_hex(4)}"
     asyncio.run(_admin(admin_url, f'CREATE DATABASE "{name}"'))
     try:
         url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
