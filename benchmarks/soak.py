@@ -12,8 +12,8 @@ while faults strike at fixed fractions of it:
                              (on SQLite: of the panel, ``panel killed``)
  30%  db restarted           every connection to the database terminated (PostgreSQL only)
  45%  provider slow          the provider holds each answer ``--slow-latency`` seconds
- 52%  all workers killed     ``kill -9`` of every worker and as many started, with sends
-                             surely on the wire (SQLite: the panel again)
+ 52%  all workers killed     ``kill -9`` of every worker once orders are being sent, and as
+                             many started (SQLite: the panel again)
  60%  provider fast          the provider answers at once again
  70%  provider errors        ``--error-rate`` of its answers are HTML 500 pages
  82%  after                  and none any more
@@ -78,6 +78,8 @@ PARTIAL_RATE = 0.2
 READY_SECONDS = 60.0
 STOP_SECONDS = 15.0
 POLL_SECONDS = 0.5
+SENDING = "SELECT count(*) FROM orders WHERE dispatch = 'sending'"
+MID_SEND_WAIT = 5.0
 DB_RESTART = "db restarted"
 PANEL_KILLED = ("panel killed", "panel killed again")
 """SQLite's faults that take the API down with the engine: customers get no answer for a while."""
@@ -232,19 +234,25 @@ class System:
     # faults
 
     async def kill_engine(self, every: bool = False) -> str:
-        """``kill -9`` one engine worker (or ``every`` one) and start as many; on SQLite the engine is the panel."""
+        """``kill -9`` one engine worker, or ``every`` one once some orders are being sent (within
+        ``MID_SEND_WAIT`` seconds), and start as many; on SQLite the engine is the panel itself."""
+        deadline = time.monotonic() + (MID_SEND_WAIT if every else 0)
+        while (count := await self._count(SENDING)) == 0 and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        sending = f"orders being sent: {count}"
         if self.sqlite:
             assert self.server is not None
             old = self.server.pid
             self.processes.kill(self.server)
             self._start_server()
-            return f"killed serve (pid {old}) with its engine; started pid {self.server.pid}"
+            return f"killed serve (pid {old}) with its engine ({sending}); started pid {self.server.pid}"
         victims = self.workers if every else self.workers[:1]
         for victim in victims:
             self.processes.kill(victim)
         self.workers = [*self.workers[len(victims) :], *(self._launch("worker") for _ in victims)]
-        pids = [str(process.pid) for process in [*victims, *self.workers[len(self.workers) - len(victims) :]]]
-        return f"killed worker pid {', '.join(pids[: len(victims)])}; started {', '.join(pids[len(victims) :])}"
+        killed = ", ".join(str(process.pid) for process in victims)
+        started = ", ".join(str(process.pid) for process in self.workers[len(self.workers) - len(victims) :])
+        return f"killed worker pid {killed} ({sending}); started {started}"
 
     async def restart_database(self) -> str:
         dsn = make_url(self.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
@@ -265,17 +273,20 @@ class System:
     async def drain(self, seconds: float) -> float | None:
         """Wait until the engine has nothing left to do (or ``seconds`` passed): how long it took."""
         started = time.monotonic()
+        while time.monotonic() - started < seconds:
+            with contextlib.suppress(Exception):  # a connection left dead by the restart: ask again
+                if await self._count(OPEN_ORDERS) == 0:
+                    return time.monotonic() - started
+            await asyncio.sleep(POLL_SECONDS)
+        return None
+
+    async def _count(self, query: str) -> int:
         engine = create_engine(self.database_url, pool_size=1)
         try:
-            while time.monotonic() - started < seconds:
-                with contextlib.suppress(Exception):  # a connection left dead by the restart: ask again
-                    async with engine.connect() as conn:
-                        if (await conn.exec_driver_sql(OPEN_ORDERS)).scalar_one() == 0:
-                            return time.monotonic() - started
-                await asyncio.sleep(POLL_SECONDS)
+            async with engine.connect() as conn:
+                return int((await conn.exec_driver_sql(query)).scalar_one())
         finally:
             await engine.dispose()
-        return None
 
     async def provider_view(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         stats, listing = await self.sim.get("/_sim/stats"), await self.sim.get("/_sim/orders")
@@ -323,8 +334,9 @@ Fault = tuple[float, str, Callable[[], Awaitable[str]]]
 def schedule(system: System, config: Config) -> list[Fault]:
     """(fraction of the duration, the phase it opens, the action).
 
-    The second kill, of every worker, comes while the provider is slow, so that sends are surely
-    on the wire: their orders must end on the attention list, never be sent again.
+    The second kill, of every worker, comes while the provider is slow and once orders are being
+    sent, so that sends are on the wire: their orders must end on the attention list, never be
+    sent again.
     """
     one, every = PANEL_KILLED if system.sqlite else ("worker killed", "all workers killed")
     faults: list[Fault] = [(0.15, one, system.kill_engine)]
