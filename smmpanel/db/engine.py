@@ -91,7 +91,9 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(conn: Any) -> None:
-        immediate = conn.get_execution_options().get(WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # Reads run without a transaction, each statement on its own snapshot, as they do on
+        # PostgreSQL (READ COMMITTED, autocommit): no BEGIN and COMMIT to pay for.
+        if conn.get_execution_options().get(WRITE_OPTION, False):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine

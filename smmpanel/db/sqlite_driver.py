@@ -5,8 +5,9 @@ to the event loop: a hop costs a thread switch and a GIL handoff (~0.15 ms here)
 SQLAlchemy's adapter makes a cursor, executes, fetches and closes it in four separate hops,
 so on SQLite most of an API call's time went to hops, not to SQL (benchmarks/RESULTS.md).
 Here a statement is executed, its rows fetched and its cursor closed in one call on that
-thread; the cursor SQLAlchemy sees only holds the results. Transactions (BEGIN, COMMIT,
-ROLLBACK) and error handling stay SQLAlchemy's and aiosqlite's own.
+thread; the cursor SQLAlchemy sees only holds the results; and COMMIT or ROLLBACK with no
+transaction open (after a read, which runs without one) costs no hop at all. Error handling
+stays SQLAlchemy's and aiosqlite's own.
 
 Registered as ``sqlite+smmpanel_aiosqlite`` (``smmpanel.db.engine.async_url`` picks it).
 """
@@ -95,6 +96,22 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = OneHopCursor
+
+    def _idle(self) -> bool:
+        """No transaction is open (reads run without one): COMMIT or ROLLBACK would be a hop for nothing.
+
+        ``in_transaction`` only reads SQLite's autocommit flag, which is safe from this thread.
+        """
+        connection = self._connection._connection
+        return connection is not None and not connection.in_transaction
+
+    def commit(self) -> None:
+        if not self._idle():
+            super().commit()
+
+    def rollback(self) -> None:
+        if not self._idle():
+            super().rollback()
 
 
 class OneHopDbapi(AsyncAdapt_aiosqlite_dbapi):

@@ -681,9 +681,10 @@ def test_a_client_hanging_up_mid_body_is_no_server_error(shop: Shop, caplog: pyt
         f"POST {url.path} HTTP/1.1\r\nHost: {url.host}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
         f"Content-Length: {len(body) + 100}\r\n\r\n"
     ).encode()
-    with caplog.at_level(logging.INFO, logger="smmpanel"), socket.create_connection((url.host, url.port)) as sock:
-        sock.sendall(head + body[:20])  # then the client is gone, the rest of the body never comes
-    wait_for(lambda: any("disconnected" in record.getMessage() for record in caplog.records), "the server to notice")
+    with caplog.at_level(logging.INFO, logger="smmpanel"):
+        with socket.create_connection((url.host, url.port)) as sock:
+            sock.sendall(head + body[:20])  # then the client is gone, the rest of the body never comes
+        wait_for(lambda: any("disconnected" in r.getMessage() for r in caplog.records), "the server to notice")
     assert [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING] == []
     assert shop.order_count() == 0
     assert shop.send(data=shop.order(quantity=1000)).json() == {"order": 1}

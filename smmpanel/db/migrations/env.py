@@ -5,7 +5,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from smmpanel.db.engine import async_url, create_engine, is_sqlite
+from smmpanel.db.engine import WRITE_OPTION, async_url, create_engine, is_sqlite
 from smmpanel.db.tables import metadata
 
 config = context.config
@@ -26,6 +26,7 @@ async def _run_online() -> None:
     engine = create_engine(config.attributes["database_url"], pool_size=1)
     try:
         async with engine.connect() as connection:
+            await connection.execution_options(**{WRITE_OPTION: True})  # one transaction, write-locked up front
             await connection.run_sync(_run)
             await connection.commit()
     finally:
