@@ -45,6 +45,7 @@ from sqlalchemy.engine import make_url
 from benchmarks.loader import OrderSpec, create_panel, empty, load_orders, migrate
 from benchmarks.provider import API_KEY
 from smmpanel.clock import utcnow
+from smmpanel.db.dispatch_repositories import ATTENTION, CLAIMED, FAILED, QUEUED, SENDING
 from smmpanel.db.engine import create_engine
 from smmpanel.db.tables import ledger_entries, orders, users
 from smmpanel.domain.orders import OrderStatus
@@ -284,9 +285,9 @@ def _spec(scenario: str, count: int) -> tuple[OrderSpec, list[str]]:
 async def _progress(conn: Any, scenario: str, cutoff: Any, status_ids: int) -> tuple[int, int]:
     """(orders handled, orders in trouble) as the database and the simulator tell it."""
     count = sa.select(sa.func.count()).select_from(orders)
-    trouble = (await conn.execute(count.where(orders.c.dispatch.in_(["attention", "failed"])))).scalar_one()
+    trouble = (await conn.execute(count.where(orders.c.dispatch.in_([ATTENTION, FAILED])))).scalar_one()
     if scenario == "forward":
-        waiting = (await conn.execute(count.where(orders.c.dispatch.in_(["queued", "sending"])))).scalar_one()
+        waiting = (await conn.execute(count.where(orders.c.dispatch.in_([QUEUED, CLAIMED, SENDING])))).scalar_one()
         total = (await conn.execute(count)).scalar_one()
         return total - waiting - trouble, trouble
     if scenario == "sync":
@@ -374,7 +375,7 @@ async def run_one(config: Config, scratch: Scratch, scenario: str, workers: int,
             async with engine.connect() as conn:
                 reasons = await conn.execute(
                     sa.select(orders.c.attention_reason, sa.func.count())
-                    .where(orders.c.dispatch.in_(["attention", "failed"]))
+                    .where(orders.c.dispatch.in_([ATTENTION, FAILED]))
                     .group_by(orders.c.attention_reason)
                 )
                 for reason, number in reasons:

@@ -6,7 +6,10 @@ worker processes can share it without a broker. On SQLite the write lock of
 ``BEGIN IMMEDIATE`` gives the same guarantee for the one worker it runs.
 
 ``orders.dispatch`` is the forwarding state:
-``queued`` → ``sending`` → ``sent`` → ``done``, or ``attention`` / ``failed``;
+``queued`` → ``claimed`` → ``sending`` → ``sent`` → ``done``, or ``attention`` / ``failed``;
+``claimed`` is held by a worker that has not sent it yet (a lapsed claim is simply queued
+again), ``sending`` is on the wire (a lapsed send goes to the operator: the provider may
+have it);
 ``dripfeed`` for a parent that places one child per run, ``placed`` once it has
 placed them all (it ends with them). ``next_attempt_at``
 is when the row is next due: a retry, the lease of a send in flight, the next
@@ -25,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from smmpanel.db.tables import orders, refills
 
 QUEUED = "queued"
+CLAIMED = "claimed"
 SENDING = "sending"
 SENT = "sent"
 DONE = "done"
@@ -71,7 +75,7 @@ class Dispatch:
         return [int(i) for i in ids]
 
     async def claim_to_send(self, now: datetime, lease_until: datetime, limit: int) -> list[SendClaim]:
-        """Queued orders that are due, marked ``sending`` under a lease before any HTTP call."""
+        """Queued orders that are due, ``claimed`` until ``lease_until``, which also names the claim."""
         ids = await self._claim(
             orders,
             sa.and_(orders.c.dispatch == QUEUED, orders.c.next_attempt_at <= now),
@@ -83,7 +87,7 @@ class Dispatch:
         await self._conn.execute(
             orders.update()
             .where(orders.c.id.in_(ids))
-            .values(dispatch=SENDING, next_attempt_at=lease_until, updated_at=now)
+            .values(dispatch=CLAIMED, next_attempt_at=lease_until, updated_at=now)
         )
         rows = await self._conn.execute(
             sa.select(orders.c.id, orders.c.service_id, orders.c.provider_id, orders.c.attempts)
@@ -92,14 +96,38 @@ class Dispatch:
         )
         return [SendClaim(row.id, row.service_id, row.provider_id, row.attempts) for row in rows]
 
+    async def start_send(
+        self, order_id: int, claim: datetime, provider_id: int, lease_until: datetime, now: datetime
+    ) -> bool:
+        """Mark a claimed order ``sending`` to ``provider_id``, the last step before its HTTP call.
+
+        Only while the claim is still ours (``claim`` is its lease): a claim that lapsed and was
+        taken by another worker, or an order canceled meanwhile, is left alone and not sent.
+        """
+        result = await self._conn.execute(
+            orders.update()
+            .where(orders.c.id == order_id, orders.c.dispatch == CLAIMED, orders.c.next_attempt_at == claim)
+            .values(dispatch=SENDING, provider_id=provider_id, next_attempt_at=lease_until, updated_at=now)
+        )
+        return result.rowcount == 1
+
     async def release_sends(self, order_ids: list[int], now: datetime) -> int:
-        """Give back claimed orders whose send never started (the engine is stopping): ``queued``
-        again and due at once, attempts unchanged. Only while still ``sending``, i.e. still ours."""
+        """Give back claimed orders whose send never started: ``queued`` again and due at once,
+        attempts unchanged. Only while still ``claimed``."""
         if not order_ids:
             return 0
         result = await self._conn.execute(
             orders.update()
-            .where(orders.c.id.in_(order_ids), orders.c.dispatch == SENDING)
+            .where(orders.c.id.in_(order_ids), orders.c.dispatch == CLAIMED)
+            .values(dispatch=QUEUED, next_attempt_at=now, updated_at=now)
+        )
+        return int(result.rowcount)
+
+    async def expire_claims(self, now: datetime) -> int:
+        """Claims whose worker died or lagged before sending: certainly unsent, so queued again."""
+        result = await self._conn.execute(
+            orders.update()
+            .where(orders.c.dispatch == CLAIMED, orders.c.next_attempt_at < now)
             .values(dispatch=QUEUED, next_attempt_at=now, updated_at=now)
         )
         return int(result.rowcount)

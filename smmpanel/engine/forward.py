@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from functools import partial
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from smmpanel.clock import utcnow
 from smmpanel.config import Settings
@@ -20,8 +24,15 @@ ABANDONED = "a worker stopped while sending it; the provider may have created th
 
 
 async def expire_abandoned_sends(db: Database) -> int:
+    """Lapsed claims are queued again (never sent); lapsed sends go to the operator."""
     async with db.write() as repos:
-        return len(await repos.dispatch.expire_sends(utcnow(), ABANDONED))
+        requeued = await repos.dispatch.expire_claims(utcnow())
+        return requeued + len(await repos.dispatch.expire_sends(utcnow(), ABANDONED))
+
+
+def _lease(settings: Settings) -> timedelta:
+    """How long a send may take before its order is presumed abandoned."""
+    return timedelta(seconds=settings.http_timeout + settings.http_connect_timeout + settings.send_lease_grace)
 
 
 async def forward_due(db: Database, pool: ClientPool, settings: Settings, stop: asyncio.Event | None = None) -> int:
@@ -33,11 +44,9 @@ async def forward_due(db: Database, pool: ClientPool, settings: Settings, stop: 
     the wire are awaited and recorded as usual.
     """
     now = utcnow()
-    lease_until = now + timedelta(
-        seconds=settings.http_timeout + settings.http_connect_timeout + settings.send_lease_grace
-    )
+    claimed_until = now + _lease(settings)  # a claim that lapses before its send starts is queued again
     async with db.write() as repos:
-        claims = await repos.dispatch.claim_to_send(now, lease_until, settings.forward_batch)
+        claims = await repos.dispatch.claim_to_send(now, claimed_until, settings.forward_batch)
     gates: defaultdict[int, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(settings.provider_concurrency))
     # A send takes a pooled connection at each of its steps: with more sends at once than the
     # pool has connections, they would queue on the pool, whose timeout fails claimed orders.
@@ -62,7 +71,15 @@ async def forward_due(db: Database, pool: ClientPool, settings: Settings, stop: 
                     unsent.append(order_id)
                     return
                 try:
-                    await _send_and_record(db, pool, settings, plan)
+                    started = await fulfilment.start_send(db, plan, claimed_until, utcnow() + _lease(settings))
+                except Exception:
+                    log.exception("order %d: could not start its send; it is queued again", order_id)
+                    unsent.append(order_id)
+                    return
+                if not started:
+                    return  # its claim lapsed and another worker has it, or it was canceled meanwhile
+                try:
+                    await _record(db, await _send(pool, settings, plan))
                 except Exception:  # it may have reached the provider: its lease ends on the attention list
                     log.exception("order %d: its send could not be recorded", order_id)
 
@@ -74,16 +91,37 @@ async def forward_due(db: Database, pool: ClientPool, settings: Settings, stop: 
     return len(claims)
 
 
-async def _send_and_record(db: Database, pool: ClientPool, settings: Settings, plan: fulfilment.SendPlan) -> None:
+Recorder = Callable[[Database], Awaitable[None]]
+"""Writes what a provider answered to one send."""
+
+RECORD_ATTEMPTS = 3
+"""A provider's answer is recorded again after a failed write (a database restart): losing it
+would leave the order for the operator to check by hand."""
+RECORD_BACKOFF_SECONDS = 1.0
+
+
+async def _send(pool: ClientPool, settings: Settings, plan: fulfilment.SendPlan) -> Recorder:
+    """Send the order; return how to record the provider's answer."""
     try:
         provider_order_id = await pool.client_for(plan.provider).add(plan.params)
     except UpstreamRefused as refusal:
-        await fulfilment.send_refused(db, plan, refusal.message)
+        return partial(fulfilment.send_refused, plan=plan, reason=refusal.message)
     except UpstreamUnreachable as error:
         retry = plan.order.attempts < settings.send_retries
         backoff = timedelta(seconds=settings.retry_backoff * 2**plan.order.attempts)
-        await fulfilment.send_refused(db, plan, error.reason, retry_after=backoff if retry else None)
+        return partial(fulfilment.send_refused, plan=plan, reason=error.reason, retry_after=backoff if retry else None)
     except UpstreamAmbiguous as error:
-        await fulfilment.send_ambiguous(db, plan, error.reason)
-    else:
-        await fulfilment.send_accepted(db, plan, provider_order_id)
+        return partial(fulfilment.send_ambiguous, plan=plan, reason=error.reason)
+    return partial(fulfilment.send_accepted, plan=plan, provider_order_id=provider_order_id)
+
+
+async def _record(db: Database, record: Recorder) -> None:
+    for attempt in range(1, RECORD_ATTEMPTS + 1):
+        try:
+            await record(db)
+            return
+        except (SQLAlchemyError, OSError):
+            if attempt == RECORD_ATTEMPTS:
+                raise
+            log.warning("recording a send failed (attempt %d of %d); trying again", attempt, RECORD_ATTEMPTS)
+            await asyncio.sleep(RECORD_BACKOFF_SECONDS * attempt)

@@ -1,7 +1,7 @@
 """Upstream fulfilment: what the engine records after each exchange with a provider.
 
 Every function here is one transaction. Sending is at most once: an order is
-marked ``sending`` and committed before the HTTP call (``Dispatch.claim_to_send``),
+marked ``sending`` and committed just before the HTTP call (``start_send``),
 and whatever the provider answered is recorded only while the order is still
 ``sending``. When nobody can know whether the provider created the order, the
 order goes to the operator's attention list instead of being sent again.
@@ -10,12 +10,13 @@ order goes to the operator's attention list instead of being sent again.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from smmpanel import metrics
 from smmpanel.clock import utcnow
 from smmpanel.db.dispatch_repositories import (
     ATTENTION,
+    CLAIMED,
     DRIPFEED,
     FAILED,
     PLACED,
@@ -68,19 +69,27 @@ async def plan_send(db: Database, order_id: int) -> SendPlan | None:
         order = await repos.orders.get(order_id)
         service = await repos.services.get(order.service_id) if order else None
         links = await repos.links.of_service(order.service_id) if order else []
-    if order is None or service is None or order.dispatch != SENDING:
-        return None
-    known = [link.provider_id for link in links]
-    link = links[known.index(order.provider_id)] if order.provider_id in known else _next_link(links, None)
-    if link is None:
+        if order is None or service is None or order.dispatch != CLAIMED:
+            return None
+        known = [link.provider_id for link in links]
+        link = links[known.index(order.provider_id)] if order.provider_id in known else _next_link(links, None)
+        provider = (await repos.providers.many({link.provider_id}))[link.provider_id] if link else None
+    if link is None or provider is None:
         await fail_send(db, order_id, "the service has no provider")
         return None
-    async with db.write() as repos:
-        provider = (await repos.providers.many({link.provider_id}))[link.provider_id]
-        # Name the provider before the call, so an interrupted send shows where it went.
-        await repos.dispatch.settle_send(order_id, {"provider_id": provider.id, "dispatch": SENDING}, utcnow())
     params = upstream_params(service.type, link.provider_service_id, order.link, order.quantity, order.details)
     return SendPlan(order, provider, link, params)
+
+
+async def start_send(db: Database, plan: SendPlan, claim: datetime, lease_until: datetime) -> bool:
+    """Mark the order ``sending`` just before its HTTP call; False when it is no longer ours to send.
+
+    Naming the provider here makes an interrupted send show where it went. Orders that a
+    worker claimed but had not started are not on the wire: when the worker dies they are
+    queued again, not handed to the operator.
+    """
+    async with db.write() as repos:
+        return await repos.dispatch.start_send(plan.order.id, claim, plan.provider.id, lease_until, utcnow())
 
 
 async def send_accepted(db: Database, plan: SendPlan, provider_order_id: int) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from smmpanel.clock import utcnow
-from smmpanel.db.dispatch_repositories import DONE, DRIPFEED, PLACED, QUEUED, SENDING, SENT
+from smmpanel.db.dispatch_repositories import CLAIMED, DONE, DRIPFEED, PLACED, QUEUED, SENDING, SENT
 from smmpanel.db.repositories import Repositories
 from smmpanel.db.unit_of_work import Database
 from smmpanel.domain import messages as msg
@@ -118,7 +118,7 @@ async def finish_order(
     if status.is_final and not order.status.is_final:
         values["finished_at"] = now
         # A queued order finished here (by the operator) must not be sent to a provider afterwards.
-        if order.dispatch in (QUEUED, SENT, DRIPFEED, PLACED) and "dispatch" not in extra:
+        if order.dispatch in (QUEUED, CLAIMED, SENT, DRIPFEED, PLACED) and "dispatch" not in extra:
             values["dispatch"] = DONE
             values["next_attempt_at"] = None
         service = await repos.services.get(order.service_id)
@@ -165,8 +165,9 @@ async def _cancel_one(db: Database, user_id: int, order_id: int) -> None:
         check_cancel_allowed(service, order.status)
         if order.parent_id is not None:  # one run of a drip-feed: the customer stops the whole drip-feed
             raise Refused(msg.CANCEL_NOT_AVAILABLE_FOR_ORDER)
-        if order.status is OrderStatus.PENDING and order.dispatch in (None, QUEUED, DRIPFEED):
-            # Nothing has reached a provider: cancel and refund here and now.
+        if order.status is OrderStatus.PENDING and order.dispatch in (None, QUEUED, CLAIMED, DRIPFEED):
+            # Nothing has reached a provider (a claimed order is sent only while still claimed):
+            # cancel and refund here and now.
             extra = {"dispatch": DONE, "next_attempt_at": None} if order.dispatch else {}
             await finish_order(repos, order, OrderStatus.CANCELED, order.ordered, " by customer", extra)
         elif not order.cancel_requested:

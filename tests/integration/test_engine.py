@@ -20,7 +20,7 @@ import sqlalchemy
 
 from smmpanel.clock import utcnow
 from smmpanel.config import Settings
-from smmpanel.db.dispatch_repositories import ATTENTION, DONE, FAILED, QUEUED, SENDING, SENT
+from smmpanel.db.dispatch_repositories import ATTENTION, CLAIMED, DONE, FAILED, QUEUED, SENDING, SENT
 from smmpanel.db.unit_of_work import Database
 from smmpanel.engine.forward import ABANDONED
 from smmpanel.engine.worker import Engine
@@ -486,45 +486,48 @@ def test_a_sync_answered_incorrect_order_id_goes_to_attention(
 def test_a_worker_killed_while_sending_leaves_the_order_to_the_operator_never_sent_twice(
     a_panel: Panel, alice: str, tmp_path: Path
 ) -> None:
+    """Only the order on the wire needs the operator; the ones the worker had claimed but not
+    started are queued again and sent by the next worker."""
     workers = Background(a_panel.database_url, tmp_path)
     once = Cli(a_panel.database_url, tmp_path, send_lease_grace=0, http_timeout=4, sync_interval=0)
     with live_simulator(seconds_per_step=SLOW, latency=3.0) as simulator:
         simulator_id = add_provider(a_panel, "sim", simulator.api_url)
         link(a_panel, 1, "sim", 1)
-        order_id = place(a_panel, alice, 1)
+        placed = [place(a_panel, alice, 1) for _ in range(3)]
         try:
             # The provider acts at once and answers 3 s later: the worker dies before it hears back.
-            worker = workers.start("worker", http_timeout=10, http_connect_timeout=0.5, send_lease_grace=0)
-            wait_for(lambda: simulator.stats()["add_calls"] == 1, "the provider to receive the order")
+            worker = workers.start(
+                "worker", http_timeout=10, http_connect_timeout=0.5, send_lease_grace=0, provider_concurrency=1
+            )
+            wait_for(lambda: simulator.stats()["add_calls"] == 1, "the provider to receive the first order")
             workers.kill(worker)
         finally:
             workers.stop_all()
-        in_flight = order_of(a_panel, order_id)
-        assert (in_flight.dispatch, in_flight.provider_id, in_flight.provider_order_id) == (
-            SENDING,
-            simulator_id,
-            None,
-        )
-        lease = next_attempt_of(a_panel, order_id)
-        assert lease is not None
+        states = {order_id: order_of(a_panel, order_id) for order_id in placed}
+        (order_id,) = [n for n, order in states.items() if order.dispatch == SENDING]  # the one on the wire
+        waiting = [n for n in placed if n != order_id]
+        assert [states[n].dispatch for n in waiting] == [CLAIMED, CLAIMED]
+        assert (states[order_id].provider_id, states[order_id].provider_order_id) == (simulator_id, None)
+        leases = [next_attempt_of(a_panel, n) for n in placed]
 
-        assert run_passes(a_panel) == [0]  # the lease (10.5 s from the claim) still holds: hands off
+        assert run_passes(a_panel) == [0]  # the leases (10.5 s) still hold: hands off
         assert order_of(a_panel, order_id).dispatch == SENDING
-        wait_for(lambda: utcnow() > lease, "the lease of the dead worker to run out", timeout=15)
-        assert once.json("worker", "--once") == {"handled": 1}
+        wait_for(lambda: utcnow() > max(lease for lease in leases if lease), "the dead worker's leases to run out")
+        once.json("worker", "--once")
         held = order_of(a_panel, order_id)
         assert (held.dispatch, held.provider_order_id) == (ATTENTION, None)
         assert held.attention_reason == ABANDONED
         assert attention_ids(a_panel) == [order_id]
-        assert once.json("worker", "--once") == {"handled": 0}
-        assert simulator.stats()["add_calls"] == 1  # never sent twice
-        assert (held.refunded, a_panel.balance("alice")) == (0, "9.91")
+        assert [order_of(a_panel, n).dispatch for n in waiting] == [SENT, SENT]  # claimed, never sent: sent now
+        once.json("worker", "--once")
+        assert simulator.stats()["add_calls"] == 3  # none sent twice
+        assert (held.refunded, a_panel.balance("alice")) == (0, "9.73")
         assert a_panel.ledger_ok()
 
         # The operator finds it upstream (the simulator's order 1) and links it: syncing resumes.
         assert once.json("order", "set-upstream", str(order_id), "1") == {"order": order_id, "done": "linked"}
         assert simulator.force(1, status="Completed", start_count=12).status_code == 200
-        assert once.json("worker", "--once") == {"handled": 1}  # one status check
+        once.json("worker", "--once")
         assert status(a_panel, alice, order_id) == {
             "charge": "0.09",
             "start_count": "12",
@@ -532,7 +535,7 @@ def test_a_worker_killed_while_sending_leaves_the_order_to_the_operator_never_se
             "remains": "0",
             "currency": "USD",
         }
-        assert simulator.stats()["add_calls"] == 1
+        assert simulator.stats()["add_calls"] == 3
     assert a_panel.ledger_ok()
 
 

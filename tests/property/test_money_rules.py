@@ -329,12 +329,14 @@ class Runner:
     async def _send(self, op: m.Send) -> list[int]:
         """What one engine pass does, with the provider's answers decided by the test."""
         now = utcnow()
+        claimed_until = now + timedelta(minutes=10)
         async with self.db.write() as repos:
-            claims = await repos.dispatch.claim_to_send(now, now + timedelta(minutes=10), 1000)
+            claims = await repos.dispatch.claim_to_send(now, claimed_until, 1000)
         sent = []
         for turn, claim in enumerate(sorted(claims, key=lambda c: c.order_id)):
             plan = await fulfilment.plan_send(self.db, claim.order_id)
             assert plan is not None
+            assert await fulfilment.start_send(self.db, plan, claimed_until, claimed_until)
             if op.accept[turn % len(op.accept)]:
                 await fulfilment.send_accepted(self.db, plan, 10**9 + claim.order_id)
             else:
