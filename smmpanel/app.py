@@ -14,13 +14,14 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from smmpanel.api import operations, v2
+from smmpanel.api.last_resort import LastResort
 from smmpanel.api.limits import RateLimiter
-from smmpanel.api.observability import UNHANDLED_STATUS, Observability
+from smmpanel.api.observability import Observability
 from smmpanel.api.styles import STYLES
 from smmpanel.config import Settings
 from smmpanel.db.unit_of_work import Database
 from smmpanel.engine.worker import Engine
-from smmpanel.logging_setup import REQUEST_ID, configure_logging
+from smmpanel.logging_setup import configure_logging
 from smmpanel.providers.simulator import SimulatorSettings, create_simulator_app
 from smmpanel.usecases.accounts import session_secret
 from smmpanel.web.app import create_web_app
@@ -28,14 +29,6 @@ from smmpanel.web.context import WebContext
 from smmpanel.web.routes import dashboard_routes
 
 log = logging.getLogger("smmpanel")
-
-
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    """The last line of defence: log the fault, answer JSON without a trace, ask to retry."""
-    log.exception("unhandled error on %s", request.url.path, exc_info=exc)
-    response = v2.json_response({"error": "Temporary failure, please retry"}, status_code=UNHANDLED_STATUS)
-    response.headers["X-Request-ID"] = REQUEST_ID.get() or ""
-    return response
 
 
 async def _client_gone(request: Request, exc: Exception) -> Response:
@@ -94,8 +87,8 @@ def create_app(settings: Settings, *, simulator: SimulatorSettings | None = None
     return Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(Observability)],
-        exception_handlers={ClientDisconnect: _client_gone, Exception: _unexpected},
+        middleware=[Middleware(Observability), Middleware(LastResort)],  # the first is the outermost
+        exception_handlers={ClientDisconnect: _client_gone},
     )
 
 

@@ -29,7 +29,7 @@ _CALL = "smmpanel.api_call"
 PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
 """Polled every few seconds: their lines are logged at DEBUG."""
 UNHANDLED_STATUS = 503
-"""What the app's last-resort handler answers when a request fails before its response starts."""
+"""What ``LastResort`` answers when a request fails before its response starts."""
 
 
 @dataclass(slots=True)

@@ -1,4 +1,4 @@
-"""A database connection lost inside a write transaction fails with the database's own error.
+"""A database connection lost mid-way: the database's own error, one 503 answer, and service goes on.
 
 Found by the soak run (``benchmarks/soak.py``): when PostgreSQL ended the connections, the
 rollback path of ``Database.write`` read ``conn.info`` from the invalidated connection, which
@@ -9,13 +9,16 @@ the logs, and a ``connect`` coroutine was left never awaited.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import asyncpg
+import httpx
 import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from smmpanel.db.unit_of_work import Database
+from tests.support.panel import Panel
 from tests.support.threads import in_thread
 
 OTHER_BACKENDS = (
@@ -50,3 +53,24 @@ def test_a_write_whose_connection_is_terminated_raises_the_database_error(databa
             await db.close()
 
     in_thread(lambda: asyncio.run(work()))
+
+
+def test_a_request_that_fails_unexpectedly_is_answered_once_and_the_connection_lives_on(
+    panel: Panel, caplog: pytest.LogCaptureFixture
+) -> None:
+    if panel.database_url.startswith("sqlite"):
+        pytest.skip("a SQLite file has no server to end the connection")
+    key = panel.customer(balance="10")
+    balance = {"key": key, "action": "balance"}
+    assert panel.api_url is not None
+    with httpx.Client(timeout=30) as client, caplog.at_level(logging.INFO):
+        assert client.post(panel.api_url, data=balance).status_code == 200  # the panel's connection is pooled
+        in_thread(lambda: asyncio.run(_terminate_others(panel.database_url)))
+        failed = client.post(panel.api_url, data=balance)
+        assert (failed.status_code, failed.json()) == (503, {"error": "Temporary failure, please retry"})
+        assert failed.headers["x-request-id"]
+        assert "Traceback" not in failed.text
+        again = client.post(panel.api_url, data=balance)  # on the same kept-alive connection
+        assert again.json() == {"balance": "10.00", "currency": "USD"}
+    errors = [(record.name, record.getMessage()) for record in caplog.records if record.levelno >= logging.ERROR]
+    assert errors == [("smmpanel", "unhandled error on /api/v2")]  # logged once, by the panel, not the server
