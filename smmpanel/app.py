@@ -14,9 +14,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from smmpanel.api import operations, v2
-from smmpanel.api.last_resort import LastResort
 from smmpanel.api.limits import RateLimiter
-from smmpanel.api.observability import Observability
+from smmpanel.api.observability import UNHANDLED_STATUS, Observability
 from smmpanel.api.styles import STYLES
 from smmpanel.config import Settings
 from smmpanel.db.unit_of_work import Database
@@ -29,6 +28,9 @@ from smmpanel.web.context import WebContext
 from smmpanel.web.routes import dashboard_routes
 
 log = logging.getLogger("smmpanel")
+
+TEMPORARY_FAILURE = v2.json_response({"error": "Temporary failure, please retry"}, status_code=UNHANDLED_STATUS)
+"""The answer to a request that failed unexpectedly: JSON, no trace, and a request to retry."""
 
 
 async def _client_gone(request: Request, exc: Exception) -> Response:
@@ -87,7 +89,7 @@ def create_app(settings: Settings, *, simulator: SimulatorSettings | None = None
     return Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(Observability), Middleware(LastResort)],  # the first is the outermost
+        middleware=[Middleware(Observability, fallback=TEMPORARY_FAILURE)],
         exception_handlers={ClientDisconnect: _client_gone},
     )
 

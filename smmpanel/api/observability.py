@@ -29,7 +29,7 @@ _CALL = "smmpanel.api_call"
 PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
 """Polled every few seconds: their lines are logged at DEBUG."""
 UNHANDLED_STATUS = 503
-"""What ``LastResort`` answers when a request fails before its response starts."""
+"""What the fallback answers when a request fails before its response starts."""
 
 
 @dataclass(slots=True)
@@ -57,8 +57,15 @@ def _request_id(scope: Scope) -> str:
 
 
 class Observability:
-    def __init__(self, app: ASGIApp) -> None:
+    """``fallback`` answers a request that failed before its response began: the fault is
+    logged once, here, and the request ends with that answer. (Starlette's own handler for
+    ``Exception`` answers and then re-raises, so the server logged each fault a second time
+    and closed the client's kept-alive connection.) A fault after the answer began can only
+    end the connection: it is re-raised for the server to do that."""
+
+    def __init__(self, app: ASGIApp, fallback: ASGIApp) -> None:
         self.app = app
+        self.fallback = fallback
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -78,7 +85,13 @@ class Observability:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            try:
+                await self.app(scope, receive, send_with_id)
+            except Exception:
+                if status:
+                    raise
+                log.exception("unhandled error on %s", scope.get("path", ""))
+                await self.fallback(scope, receive, send_with_id)
         finally:
             self._finish(scope, status or UNHANDLED_STATUS, time.perf_counter() - started)
 

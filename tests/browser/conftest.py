@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 CHROMIUM = os.environ.get("SMMPANEL_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -85,6 +85,21 @@ def log_in(page: Page, base_url: str, username: str, password: str) -> None:
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("button.primary")
+
+
+def place_order(page: Page, number: int, charge: str, balance: str, shot: str | None = None, **fields: str) -> None:
+    """Fill the new-order form's ``fields`` (by name), check the live charge and the balance after
+    it, place the order and check its confirmation: the same figures, to the last digit."""
+    for name, value in fields.items():
+        page.fill(f"[name={name}]", value)
+    expect(page.locator("#charge")).to_have_text(f"{charge} USD")
+    expect(page.locator("#balance-after")).to_have_text(f"{balance} USD")
+    if shot:
+        screenshot(page, shot)
+    page.click("button.primary")
+    expect(page.locator(".banner.notice")).to_have_text(
+        f"Order #{number} placed. Charged {charge} USD. Your balance is now {balance} USD."
+    )
 
 
 def screenshot(page: Page, name: str) -> Path:

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from smmpanel.domain.catalog import ServiceType
 from smmpanel.usecases import accounts
-from tests.browser.conftest import log_in, screenshot, sign_up
+from tests.browser.conftest import log_in, place_order, screenshot, sign_up
 from tests.support.panel import Panel
 from tests.support.server import LiveServer
 
@@ -49,24 +49,11 @@ def test_a_customer_and_the_operator_settle_orders_and_a_ticket(
     customer.goto(f"{base}/orders/new")
     customer.select_option("#category", "Instagram")
     customer.select_option("#service", str(followers))
-    customer.fill("input[name=link]", "https://instagram.com/dave")
-    customer.fill("input[name=quantity]", "2345")
-    expect(customer.locator("#charge")).to_have_text("2.89507 USD")
-    expect(customer.locator("#balance-after")).to_have_text("22.10493 USD")
-    customer.click("button.primary")
-    expect(customer.locator(".banner.notice")).to_have_text(
-        "Order #1 placed. Charged 2.89507 USD. Your balance is now 22.10493 USD."
-    )
+    place_order(customer, 1, "2.89507", "22.10493", link="https://instagram.com/dave", quantity="2345")
     # Four comment lines: 7.77777 × 4 / 1000 = 0.03111108 → 0.03111.
     customer.select_option("#category", "Instagram Comments")
-    customer.fill("input[name=link]", "https://instagram.com/p/dave1")
-    customer.fill("textarea[name=comments]", "Nice\nWow\nSo true\n<i>best</i>")
-    expect(customer.locator("#charge")).to_have_text("0.03111 USD")
-    expect(customer.locator("#balance-after")).to_have_text("22.07382 USD")
-    customer.click("button.primary")
-    expect(customer.locator(".banner.notice")).to_have_text(
-        "Order #2 placed. Charged 0.03111 USD. Your balance is now 22.07382 USD."
-    )
+    comments = "Nice\nWow\nSo true\n<i>best</i>"
+    place_order(customer, 2, "0.03111", "22.07382", link="https://instagram.com/p/dave1", comments=comments)
     expect(customer.locator(".who .balance")).to_have_text("22.07382")
 
     # Cancel the comments order: nothing was forwarded, so the whole charge comes back at once.

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from smmpanel.domain.catalog import ServiceType
 from smmpanel.money import parse_amount
 from smmpanel.usecases import accounts
-from tests.browser.conftest import screenshot, sign_up
+from tests.browser.conftest import place_order, screenshot, sign_up
 from tests.support.panel import Panel
 from tests.support.server import LiveServer
 
@@ -46,14 +46,7 @@ def test_a_customer_orders_cancels_stops_and_asks_support(
     page.fill("input[name=link]", "https://instagram.com/carol")
     page.fill("input[name=quantity]", "10")
     expect(page.locator("#charge-hint")).to_have_text("Quantity less than minimal 50")
-    page.fill("input[name=quantity]", "1234")
-    expect(page.locator("#charge")).to_have_text("1.1106 USD")  # 0.90 × 1234 / 1000
-    expect(page.locator("#balance-after")).to_have_text("48.8894 USD")
-    screenshot(page, "customer-new-order")
-    page.click("button.primary")
-    expect(page.locator(".banner.notice")).to_have_text(
-        "Order #1 placed. Charged 1.1106 USD. Your balance is now 48.8894 USD."
-    )
+    place_order(page, 1, "1.1106", "48.8894", shot="customer-new-order", quantity="1234")  # 0.90 × 1234 / 1000
     expect(page.locator(".who .balance")).to_have_text("48.8894")
 
     # A drip-feed: runs multiply the charge.
@@ -71,14 +64,8 @@ def test_a_customer_orders_cancels_stops_and_asks_support(
     expect(page.locator("#service")).to_have_value(str(comments))  # the only service of that category
     expect(page.locator("#info-description")).to_have_text("Your own words, <b>one per line</b>")
     expect(page.locator("input[name=quantity]")).to_be_hidden()
-    page.fill("input[name=link]", "https://instagram.com/p/xyz")
-    page.fill("textarea[name=comments]", "Great shot!\n\nLove it\n<script>alert(1)</script>\n")
-    expect(page.locator("#charge")).to_have_text("0.03704 USD")
-    expect(page.locator("#balance-after")).to_have_text("48.40236 USD")
-    page.click("button.primary")
-    expect(page.locator(".banner.notice")).to_have_text(
-        "Order #3 placed. Charged 0.03704 USD. Your balance is now 48.40236 USD."
-    )
+    comments = "Great shot!\n\nLove it\n<script>alert(1)</script>\n"
+    place_order(page, 3, "0.03704", "48.40236", link="https://instagram.com/p/xyz", comments=comments)
 
     # Orders: cancel the first order and see the refund.
     page.click('nav.menu a[href="/orders"]')

@@ -73,4 +73,4 @@ def test_a_request_that_fails_unexpectedly_is_answered_once_and_the_connection_l
         again = client.post(panel.api_url, data=balance)  # on the same kept-alive connection
         assert again.json() == {"balance": "10.00", "currency": "USD"}
     errors = [(record.name, record.getMessage()) for record in caplog.records if record.levelno >= logging.ERROR]
-    assert errors == [("smmpanel", "unhandled error on /api/v2")]  # logged once, by the panel, not the server
+    assert errors == [("smmpanel.http", "unhandled error on /api/v2")]  # logged once, by the panel, not the server
