@@ -102,6 +102,16 @@ def place_order(page: Page, number: int, charge: str, balance: str, shot: str | 
     )
 
 
+def answer_ticket(page: Page, subject: str, customer_wrote: str, answer: str) -> None:
+    """As the operator: open the ticket from the menu, see the customer's words as text, answer."""
+    page.click("nav.menu >> text=Tickets")
+    page.click(f"#tickets >> text={subject}")
+    expect(page.locator("#messages")).to_contain_text(customer_wrote)
+    page.fill("#reply-form textarea[name=message]", answer)
+    page.click("#reply-form button")
+    expect(page.locator(".banner.notice")).to_have_text("Answer sent.")
+
+
 def screenshot(page: Page, name: str) -> Path:
     """Save the page as test-artifacts/screenshots/NAME.png (kept by CI, two shown in the README)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

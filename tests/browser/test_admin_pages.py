@@ -10,7 +10,7 @@ from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.orders import OrderStatus
 from smmpanel.money import parse_amount
 from smmpanel.usecases import accounts, orders, refills, tickets
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.conftest import answer_ticket, log_in, screenshot
 from tests.support.panel import Panel
 from tests.support.server import LiveServer
 
@@ -77,12 +77,7 @@ def test_an_operator_funds_finishes_answers_and_approves(
     expect(page.locator("#balance")).to_have_text("68.9011 USD")
 
     # Answer the ticket; the customer's markup shows as text.
-    page.click("nav.menu >> text=Tickets")
-    page.click("#tickets >> text=Order is slow")
-    expect(page.locator("#messages")).to_contain_text("<b>please</b>")
-    page.fill("#reply-form textarea[name=message]", "It starts within the hour.")
-    page.click("#reply-form button")
-    expect(page.locator(".banner.notice")).to_have_text("Answer sent.")
+    answer_ticket(page, "Order is slow", "<b>please</b>", "It starts within the hour.")
     expect(page.locator("#messages .message.operator")).to_contain_text("It starts within the hour.")
 
     # Approve the refill.

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from smmpanel.domain.catalog import ServiceType
 from smmpanel.usecases import accounts
-from tests.browser.conftest import log_in, place_order, screenshot, sign_up
+from tests.browser.conftest import answer_ticket, log_in, place_order, screenshot, sign_up
 from tests.support.panel import Panel
 from tests.support.server import LiveServer
 
@@ -77,12 +77,8 @@ def test_a_customer_and_the_operator_settle_orders_and_a_ticket(
     expect(customer.locator(".banner.notice")).to_contain_text("Ticket #1 opened")
 
     # The operator answers, then finishes the order as Partial.
-    operator.click("nav.menu >> text=Tickets")
-    operator.click("#tickets >> text=Followers are slow")
-    expect(operator.locator("#messages .body")).to_have_text("Order 1 has not moved <yet>.")
-    operator.fill("#reply-form textarea[name=message]", "Part of it could not be delivered; the rest is refunded.")
-    operator.click("#reply-form button")
-    expect(operator.locator(".banner.notice")).to_have_text("Answer sent.")
+    answer = "Part of it could not be delivered; the rest is refunded."
+    answer_ticket(operator, "Followers are slow", "Order 1 has not moved <yet>.", answer)
     operator.click("a[href='/admin/orders/1']")
     operator.fill("#partial-form input[name=remains]", "999")
     operator.click("#partial-form button")
