@@ -49,7 +49,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -64,6 +64,7 @@ from smmpanel.clock import utcnow
 from smmpanel.db.engine import create_engine
 from smmpanel.db.tables import orders, service_providers, services
 from smmpanel.domain.catalog import ServiceType
+from smmpanel.domain.orders import OrderStatus
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -134,11 +135,33 @@ class Run:
 
 
 @dataclass(frozen=True)
+class Traffic:
+    """What wrk sends, and what every answer must (not) contain to count as a success."""
+
+    method: str
+    targets: list[tuple[str | None, str | None]]
+    """``(path, body)`` of each request in turn; a None path is the server URL's own."""
+    headers: dict[str, str]
+    expect: str | None = None
+    forbid: str | None = None
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     bodies: list[str]
     expect_error: str | None
     requests: int
+
+    def traffic(self) -> Traffic:
+        """API v2 POSTs: the expected error in every answer, or no ``"error"`` in any."""
+        return Traffic(
+            "POST",
+            [(None, body) for body in self.bodies],
+            {"Content-Type": "application/x-www-form-urlencoded"},
+            expect=self.expect_error,
+            forbid='"error"' if self.expect_error is None else None,
+        )
 
 
 # --- the data ---------------------------------------------------------------------------------
@@ -190,16 +213,18 @@ async def prepare(data: Dataset, config: Config) -> None:
         await engine.dispose()
 
 
-async def grow(data: Dataset, level: int) -> int:
-    """Load orders until ``level`` have been loaded; return how many orders the database holds."""
+async def grow(data: Dataset, level: int, *, statuses: Sequence[OrderStatus] = (), links: Sequence[str] = ()) -> int:
+    """Load orders until ``level`` have been loaded; return how many orders the database holds.
+
+    ``statuses`` and ``links`` are cycled over the orders (``OrderSpec``); by default all are alike.
+    """
     count = level - data.loaded
     if count > 0:
         owners = [
             data.bench_user if i % BENCH_SHARE == 0 else data.fillers[i % len(data.fillers)] for i in range(count)
         ]
-        ids = await load_orders(
-            data.url, _panel(data), OrderSpec(count=count, dispatch=None, user_ids=owners, quantity=1000)
-        )
+        spec = OrderSpec(count=count, dispatch=None, user_ids=owners, quantity=1000, statuses=statuses, links=links)
+        ids = await load_orders(data.url, _panel(data), spec)
         data.bench_orders += [ids[i] for i in range(0, count, BENCH_SHARE)]
         data.loaded = level
     engine = create_engine(data.url, pool_size=1)
@@ -256,6 +281,11 @@ class Server:
     log_path: Path
     log: IO[bytes]
     url: str
+
+    @property
+    def origin(self) -> str:
+        """``http://host:port``, for the server's pages other than the API."""
+        return self.url.removesuffix("/api/v2")
 
     def tail(self, lines: int = 20) -> str:
         self.log.flush()
@@ -385,9 +415,12 @@ def probe(server: Server, scenario: Scenario) -> None:
 
 
 _LUA = """
-local bodies = %(bodies)s
+local method = %(method)s
+local headers = %(headers)s
+local targets = %(targets)s  -- {path, body} pairs; a nil path is the URL's
 local limit = %(limit)d
-local expect_error = %(expect)s
+local expect = %(expect)s
+local forbid = %(forbid)s
 sent, seen, non2xx, json_errors = 0, 0, 0, 0  -- globals: done() reads them with thread:get
 local threads = {}
 
@@ -396,22 +429,23 @@ function setup(thread)
 end
 
 function init(args)
-  wrk.method = "POST"
-  wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+  wrk.method = method
+  for name, value in pairs(headers) do wrk.headers[name] = value end
 end
 
 function request()
   sent = sent + 1
-  return wrk.format(nil, nil, nil, bodies[(sent %% #bodies) + 1])
+  local target = targets[(sent %% #targets) + 1]
+  return wrk.format(nil, target[1], nil, target[2])
 end
 
 function response(status, headers, body)
   seen = seen + 1
   if status < 200 or status > 299 then
     non2xx = non2xx + 1
-  elseif expect_error then
-    if not string.find(body, expect_error, 1, true) then json_errors = json_errors + 1 end
-  elseif string.find(body, '"error"', 1, true) then
+  elseif expect and not string.find(body, expect, 1, true) then
+    json_errors = json_errors + 1
+  elseif forbid and string.find(body, forbid, 1, true) then
     json_errors = json_errors + 1
   end
   if seen == limit then
@@ -437,8 +471,22 @@ end
 """
 
 
-def _lua_string(text: str) -> str:
-    return json.dumps(text)  # a JSON string of ASCII is a valid Lua string literal
+def _lua_string(text: str | None) -> str:
+    return "nil" if text is None else json.dumps(text)  # a JSON string of ASCII is a valid Lua string literal
+
+
+def lua_script(traffic: Traffic, requests: int) -> str:
+    """The wrk script that sends ``traffic`` and stops after ``requests`` answers."""
+    targets = ", ".join("{" + f"{_lua_string(path)}, {_lua_string(body)}" + "}" for path, body in traffic.targets)
+    headers = ", ".join(f"[{_lua_string(name)}] = {_lua_string(value)}" for name, value in traffic.headers.items())
+    return _LUA % {
+        "method": _lua_string(traffic.method),
+        "headers": "{" + headers + "}",
+        "targets": "{" + targets + "}",
+        "limit": requests,
+        "expect": _lua_string(traffic.expect),
+        "forbid": _lua_string(traffic.forbid),
+    }
 
 
 def ensure_wrk() -> str:
@@ -457,13 +505,11 @@ def ensure_wrk() -> str:
 
 
 def wrk(
-    server: Server, scenario: Scenario, requests: int, concurrency: int, workdir: Path
+    server: Server, name: str, traffic: Traffic, requests: int, concurrency: int, workdir: Path
 ) -> tuple[dict[str, Any], int, float]:
-    """Run ``requests`` requests of ``scenario``; return wrk's figures, the server's peak RSS and CPU seconds."""
-    script = workdir / f"{scenario.name}.lua"
-    bodies = "{" + ", ".join(_lua_string(body) for body in scenario.bodies) + "}"
-    expect = "nil" if scenario.expect_error is None else _lua_string(scenario.expect_error)
-    script.write_text(_LUA % {"bodies": bodies, "limit": requests, "expect": expect})
+    """Run ``requests`` requests of ``traffic``; return wrk's figures, the server's peak RSS and CPU seconds."""
+    script = workdir / f"{name}.lua"
+    script.write_text(lua_script(traffic, requests))
     connections = max(1, min(concurrency, requests))
     cap = max(30, requests // 20)  # seconds: a bound on time as well as on requests
     argv = [ensure_wrk(), "-t1", f"-c{connections}", f"-d{cap}s", "--timeout", "30s", "-s", str(script), server.url]
@@ -501,10 +547,15 @@ def wrk(
 
 def measure(server: Server, scenario: Scenario, config: Config, workdir: Path, run: Run) -> Run:
     probe(server, scenario)
+    return load(server, scenario.name, scenario.traffic(), scenario.requests, config, workdir, run)
+
+
+def load(server: Server, name: str, traffic: Traffic, requests: int, config: Config, workdir: Path, run: Run) -> Run:
+    """A warm-up of 1/20 of the requests, then ``requests`` by wrk, measured into ``run`` (unless ``--no-wrk``)."""
     if not config.use_wrk:
         return run
-    wrk(server, scenario, max(10, scenario.requests // 20), config.concurrency, workdir)  # warm-up
-    figures, peak, cpu = wrk(server, scenario, scenario.requests, config.concurrency, workdir)
+    wrk(server, name, traffic, max(10, requests // 20), config.concurrency, workdir)  # warm-up
+    figures, peak, cpu = wrk(server, name, traffic, requests, config.concurrency, workdir)
     run.requests = int(figures["requests"])
     run.seconds = figures["micros"] / 1e6
     run.rps = run.requests / run.seconds if run.seconds else 0.0
@@ -519,7 +570,7 @@ def measure(server: Server, scenario: Scenario, config: Config, workdir: Path, r
 
 COLUMNS = (
     *("backend", "orders", "server", "scenario", "run", "requests", "req/s", "p50 ms", "p99 ms", "non-2xx"),
-    *("json errors", "peak RSS MB", "CPU ms/req"),
+    *("bad answers", "peak RSS MB", "CPU ms/req"),
 )
 
 
@@ -550,7 +601,8 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(text)
 
 
-def _best(runs: Sequence[Run], **match: object) -> Run | None:
+def best(runs: Sequence[Run], **match: object) -> Run | None:
+    """The fastest of the runs that match: noise on a shared machine only ever slows a run down."""
     found = [r for r in runs if all(getattr(r, k) == v for k, v in match.items())]
     return max(found, key=lambda r: r.rps) if found else None
 
@@ -558,6 +610,19 @@ def _best(runs: Sequence[Run], **match: object) -> Run | None:
 def _least_cpu(runs: Sequence[Run], **match: object) -> float:
     found = [r.cpu_ms for r in runs if r.cpu_ms and all(getattr(r, k) == v for k, v in match.items())]
     return min(found) if found else 0.0
+
+
+def p50_vs_first(runs: Sequence[Run], found: Run | None) -> str:
+    """``found``'s p50 over that of the best run of its scenario and server at the back end's first
+    level, against the goal (1.3×: the same answer with 100× the orders should not be much slower)."""
+    if found is None:
+        return "-"
+    where = {"backend": found.backend, "scenario": found.scenario, "server": found.server}
+    first = min(r.level for r in runs if all(getattr(r, k) == v for k, v in where.items()))
+    base = best(runs, **where, level=first)
+    if base is None or not base.p50_ms or found.level == first:
+        return "-"
+    return f"{found.p50_ms / base.p50_ms:.2f}" + (" ok" if found.p50_ms <= 1.3 * base.p50_ms else " > 1.3")
 
 
 def summary(runs: Sequence[Run]) -> str:
@@ -570,18 +635,14 @@ def summary(runs: Sequence[Run]) -> str:
     keys = dict.fromkeys((r.backend, r.level, r.scenario) for r in runs)
     for backend, level, scenario in keys:
         where = {"backend": backend, "level": level, "scenario": scenario}
-        ours, bare = _best(runs, **where, server="smmpanel"), _best(runs, **where, server="bare")
+        ours, bare = best(runs, **where, server="smmpanel"), best(runs, **where, server="bare")
         our_cpu, bare_cpu = _least_cpu(runs, **where, server="smmpanel"), _least_cpu(runs, **where, server="bare")
-        before = _best(runs, **where, server="before")
+        before = best(runs, **where, server="before")
         before_cpu = _least_cpu(runs, **where, server="before")
-        first = min(r.level for r in runs if r.backend == backend and r.scenario == scenario)
-        base = _best(runs, backend=backend, level=first, scenario=scenario, server="smmpanel")
         ratio = f"{ours.rps / bare.rps:.2f}" if ours and bare and bare.rps else "-"
         goal = GOALS.get(scenario)
         verdict = "" if goal is None or ratio == "-" else (" ok" if float(ratio) >= goal else f" < {goal}")
-        scale = "-"
-        if ours and base and base.p50_ms and level != first:
-            scale = f"{ours.p50_ms / base.p50_ms:.2f}" + (" ok" if ours.p50_ms <= 1.3 * base.p50_ms else " > 1.3")
+        scale = p50_vs_first(runs, ours)
         rows.append(
             [
                 backend,
@@ -625,53 +686,86 @@ def summary(runs: Sequence[Run]) -> str:
 # --- the run ----------------------------------------------------------------------------------
 
 
-async def bench_backend(config: Config, backend: str, workdir: Path, runs: list[Run]) -> None:
-    pg_name = None
+@contextlib.asynccontextmanager
+async def scratch_database(config: Config, backend: str, workdir: Path) -> AsyncIterator[str]:
+    """The URL of an empty database: a SQLite file in ``workdir``, or ``smmpanel_bench_<random>`` on
+    ``config.postgres_url``, dropped (connections and all) when the block ends."""
     if backend == "sqlite":
-        url = f"sqlite:///{workdir / 'bench.db'}"
-    else:
-        pg_name = f"smmpanel_bench_{secrets.token_hex(4)}"
-        await _pg_admin(config.postgres_url, f'CREATE DATABASE "{pg_name}"')
-        url = make_url(config.postgres_url).set(database=pg_name).render_as_string(hide_password=False)
+        yield f"sqlite:///{workdir / 'bench.db'}"
+        return
+    pg_name = f"smmpanel_bench_{secrets.token_hex(4)}"
+    await _pg_admin(config.postgres_url, f'CREATE DATABASE "{pg_name}"')
     try:
+        yield make_url(config.postgres_url).set(database=pg_name).render_as_string(hide_password=False)
+    finally:
+        await _pg_admin(config.postgres_url, f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+
+
+@contextlib.asynccontextmanager
+async def served(name: str, data: Dataset, config: Config, workdir: Path, tag: str) -> AsyncIterator[Server]:
+    """``start_server`` for the block, stopped (SIGINT, as an operator would) when it ends."""
+    server = await asyncio.to_thread(start_server, name, data, config, workdir, tag)
+    try:
+        yield server
+    finally:
+        await asyncio.to_thread(stop_server, server)
+
+
+async def level_up(
+    data: Dataset,
+    config: Config,
+    level: int,
+    started: float,
+    *,
+    statuses: Sequence[OrderStatus] = (),
+    links: Sequence[str] = (),
+) -> None:
+    """``grow`` to ``level``, then say what the database holds and how long loading took."""
+    loading = time.monotonic()
+    held = await grow(data, level, statuses=statuses, links=links)
+    print(
+        f"# {data.backend}: {held:,} orders, {config.customers:,} customers, {config.catalog:,} services "
+        f"(loaded in {time.monotonic() - loading:.1f} s, {time.monotonic() - started:.0f} s so far)",
+        flush=True,
+    )
+
+
+def tell(run: Run, config: Config) -> None:
+    """Print one finished run as a line of the table (with ``COLUMNS``' header printed first)."""
+    if config.use_wrk:
+        print(" | ".join(row(run)), flush=True)
+
+
+async def bench_backend(config: Config, backend: str, workdir: Path, runs: list[Run]) -> None:
+    async with scratch_database(config, backend, workdir) as url:
         data = Dataset(url, backend)
         started = time.monotonic()
         await prepare(data, config)
         for number, level in enumerate(config.levels):
-            loading = time.monotonic()
-            held = await grow(data, level)
-            print(
-                f"# {backend}: {held:,} orders, {config.customers:,} customers, {config.catalog:,} services "
-                f"(loaded in {time.monotonic() - loading:.1f} s, {time.monotonic() - started:.0f} s so far)",
-                flush=True,
-            )
+            await level_up(data, config, level, started)
             names = config.scenarios if number == 0 else [n for n in config.scenarios if n in config.scale_scenarios]
             for repeat in range(1, config.repeat + 1):
                 for name in config.servers:
-                    tag = f"{backend}-{level}-{name}-{repeat}"
-                    server = await asyncio.to_thread(start_server, name, data, config, workdir, tag)
-                    try:
+                    async with served(name, data, config, workdir, f"{backend}-{level}-{name}-{repeat}") as server:
                         for scenario in scenarios(data, config, names):
                             run = Run(backend, level, name, scenario.name, repeat)
                             await asyncio.to_thread(measure, server, scenario, config, workdir, run)
                             runs.append(run)
-                            if config.use_wrk:
-                                print(" | ".join(row(run)), flush=True)
-                    finally:
-                        await asyncio.to_thread(stop_server, server)
-    finally:
-        if pg_name is not None:
-            await _pg_admin(config.postgres_url, f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+                            tell(run, config)
 
 
-async def run(config: Config) -> list[Run]:
+Bench = Callable[[Config, str, Path, list[Run]], Awaitable[None]]
+"""One back end's whole benchmark: ``(config, backend, workdir, runs)``, appending each run as it ends."""
+
+
+async def run(config: Config, bench: Bench = bench_backend) -> list[Run]:
     if config.use_wrk:
         ensure_wrk()
     runs: list[Run] = []
-    workdir = Path(tempfile.mkdtemp(prefix="smmpanel-bench-api-"))
+    workdir = Path(tempfile.mkdtemp(prefix="smmpanel-bench-"))
     try:
         for backend in config.backends:
-            await bench_backend(config, backend, workdir, runs)
+            await bench(config, backend, workdir, runs)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return runs
@@ -690,75 +784,93 @@ def _machine() -> str:
     return f"{os.cpu_count()} CPUs, {model}, {memory:.0f} GiB, {time.strftime('%Y-%m-%d')}"
 
 
-def parse_args(argv: Sequence[str] | None) -> Config:
-    def names(text: str, allowed: Sequence[str]) -> tuple[str, ...]:
-        chosen = tuple(n.strip() for n in text.split(",") if n.strip())
-        unknown = set(chosen) - set(allowed)
-        if unknown:
-            parser.error(f"unknown: {', '.join(sorted(unknown))} (choose from {', '.join(allowed)})")
-        return chosen
+def names(parser: argparse.ArgumentParser, text: str, allowed: Sequence[str]) -> tuple[str, ...]:
+    """A comma-separated choice from ``allowed``; anything else is a usage error."""
+    chosen = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = set(chosen) - set(allowed)
+    if unknown:
+        parser.error(f"unknown: {', '.join(sorted(unknown))} (choose from {', '.join(allowed)})")
+    return chosen
 
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.api", description=__doc__.split("\n")[0])
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every benchmark served this way shares: data, load, back ends, output."""
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--levels", default="10000,1000000", help="orders in the database, in turn")
     parser.add_argument("--customers", type=int, default=Config.customers)
     parser.add_argument("--catalog", type=int, default=Config.catalog, help="services in the catalog")
     parser.add_argument("--requests", type=int, default=Config.requests, help="per run")
-    parser.add_argument("--services-requests", type=int, default=Config.services_requests)
     parser.add_argument("--concurrency", type=int, default=Config.concurrency, help="wrk connections")
     parser.add_argument("--workers", type=int, default=Config.workers, help="server processes on PostgreSQL")
     parser.add_argument("--repeat", type=int, default=Config.repeat, help="runs of each scenario per server")
+    parser.add_argument("--no-wrk", action="store_true", help="one checked request per scenario, no load")
+    parser.add_argument("--postgres-url", default=POSTGRES_ADMIN_URL, help="a server to create a scratch db on")
+    parser.add_argument("--json", type=Path, help="also write every run here")
+
+
+def common_config(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, Any]:
+    """The ``Config`` fields set by ``add_common_arguments``'s options."""
+    if make_url(args.postgres_url).host not in ("127.0.0.1", "localhost", "::1"):
+        parser.error("benchmarks use a loopback PostgreSQL only")
+    return {
+        "backends": names(parser, args.backends, ("sqlite", "postgres")),
+        "levels": tuple(sorted(int(n) for n in args.levels.split(","))),
+        "customers": args.customers,
+        "catalog": args.catalog,
+        "requests": args.requests,
+        "concurrency": args.concurrency,
+        "workers": args.workers,
+        "repeat": args.repeat,
+        "use_wrk": not args.no_wrk,
+        "postgres_url": args.postgres_url,
+        "json_out": args.json,
+    }
+
+
+def parse_args(argv: Sequence[str] | None) -> Config:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.api", description=__doc__.split("\n")[0])
+    add_common_arguments(parser)
+    parser.add_argument("--services-requests", type=int, default=Config.services_requests)
     parser.add_argument("--servers", default="smmpanel,bare", help="also 'before' with --baseline")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--scale-scenarios", default=",".join(SCALE_SCENARIOS), help="run at levels after the first")
-    parser.add_argument("--no-wrk", action="store_true", help="one checked request per scenario, no load")
-    parser.add_argument("--postgres-url", default=POSTGRES_ADMIN_URL, help="a server to create a scratch db on")
     parser.add_argument("--profile", type=Path, help="record smmpanel's processes with py-spy into this directory")
-    parser.add_argument("--json", type=Path, help="also write every run here")
     parser.add_argument("--baseline", type=Path, help="a checkout to serve as 'before' too (its smmpanel/)")
     args = parser.parse_args(argv)
-    servers = names(args.servers, SERVERS)
+    servers = names(parser, args.servers, SERVERS)
     if args.baseline is not None and "before" not in servers:
         servers = (*servers, "before")
     if "before" in servers and args.baseline is None:
         parser.error("'before' needs --baseline")
-    if make_url(args.postgres_url).host not in ("127.0.0.1", "localhost", "::1"):
-        parser.error("benchmarks use a loopback PostgreSQL only")
     return Config(
-        backends=names(args.backends, ("sqlite", "postgres")),
-        levels=tuple(sorted(int(n) for n in args.levels.split(","))),
-        customers=args.customers,
-        catalog=args.catalog,
-        requests=args.requests,
+        **common_config(parser, args),
         services_requests=args.services_requests,
-        concurrency=args.concurrency,
-        workers=args.workers,
-        repeat=args.repeat,
         servers=servers,
-        scenarios=names(args.scenarios, SCENARIOS),
-        scale_scenarios=names(args.scale_scenarios, SCENARIOS),
-        use_wrk=not args.no_wrk,
-        postgres_url=args.postgres_url,
+        scenarios=names(parser, args.scenarios, SCENARIOS),
+        scale_scenarios=names(parser, args.scale_scenarios, SCENARIOS),
         profile=args.profile.resolve() if args.profile else None,
-        json_out=args.json,
         baseline=args.baseline.resolve() if args.baseline else None,
     )
 
 
-def main(argv: Sequence[str] | None = None) -> list[Run]:
-    config = parse_args(argv)
+def execute(config: Config, bench: Bench, summarize: Callable[[Sequence[Run]], str]) -> list[Run]:
+    """Run ``bench`` on each back end, printing each run as it ends, then all of them and the summary."""
     print(f"# {_machine()}; {config.concurrency} connections, {config.requests} requests per run", flush=True)
     if config.use_wrk:
         print(" | ".join(COLUMNS), flush=True)
-    runs = asyncio.run(run(config))
+    runs = asyncio.run(run(config, bench))
     if config.use_wrk:
         print(table(COLUMNS, [row(r) for r in runs]), flush=True)
-        print(summary(runs), flush=True)
+        print(summarize(runs), flush=True)
     else:
         print(f"{len(runs)} scenario probes passed", flush=True)
     if config.json_out is not None:
         config.json_out.write_text(json.dumps([asdict(r) for r in runs], indent=1))
     return runs
+
+
+def main(argv: Sequence[str] | None = None) -> list[Run]:
+    return execute(parse_args(argv), bench_backend, summary)
 
 
 if __name__ == "__main__":

@@ -54,7 +54,8 @@ class Panel:
 
 @dataclass(frozen=True)
 class OrderSpec:
-    """A batch of identical orders of the panel's one service, differing only in their upstream id."""
+    """A batch of orders of the panel's one service, alike but for their upstream id and, when
+    given, their customer, status and link (each cycled through its sequence)."""
 
     count: int
     dispatch: str | None = "sent"
@@ -75,6 +76,11 @@ class OrderSpec:
     user_ids: Sequence[int] = ()
     """The customer of each order in turn (cycled); empty: the panel's customer. Each is topped up by
     exactly what its orders cost, as the panel's customer is."""
+    statuses: Sequence[OrderStatus] = ()
+    """The status of each order in turn (cycled); empty: ``status``. Only statuses that owe no refund
+    and no finish time (Pending, In progress, Processing) keep the data what the panel would hold."""
+    links: Sequence[str] = ()
+    """The link of each order in turn (cycled); empty: ``link``. Dashboard searches need many links."""
 
 
 def migrate(database_url: str) -> None:
@@ -260,15 +266,17 @@ def _order_rows(panel: Panel, spec: OrderSpec, charge: Units, details: object) -
     forwarded = spec.dispatch == "sent"
     upstream = spec.upstream_status.value if spec.upstream_status is not None else None
     owners = spec.user_ids or (panel.user_id,)
+    statuses = [status.value for status in spec.statuses] or [spec.status.value]
+    links = spec.links or (spec.link,)
     for i in range(spec.count):
         yield (
             owners[i % len(owners)],
             panel.service_id,
-            spec.link,
+            links[i % len(links)],
             spec.quantity,
             details,
             charge,
-            spec.status.value,
+            statuses[i % len(statuses)],
             spec.start_count,
             remains,
             panel.provider_id if spec.dispatch is not None else None,
