@@ -160,6 +160,23 @@ _ORDER_COLUMNS = [
 ]
 
 
+# The statements of the API's hot paths (balance, status, add), built once: building a statement
+# costs more CPU than SQLite takes to run it (benchmarks/RESULTS.md, "API v2").
+_LOCK_USER = sa.select(users.c.id).where(users.c.id == sa.bindparam("user_id")).with_for_update()
+_BALANCE = sa.select(users.c.balance).where(users.c.id == sa.bindparam("user_id"))
+_CHANGE_BALANCE = (
+    users.update()
+    .where(users.c.id == sa.bindparam("user_id"), users.c.balance + sa.bindparam("amount") >= 0)
+    .values(balance=users.c.balance + sa.bindparam("amount"))
+    .returning(users.c.balance)
+)
+_APPEND_ENTRY = ledger_entries.insert()
+_ADD_ORDER = orders.insert().returning(orders.c.id)
+_ORDERS_OF_CUSTOMER = sa.select(*_ORDER_COLUMNS).where(
+    orders.c.user_id == sa.bindparam("user_id"), orders.c.id.in_(sa.bindparam("order_ids", expanding=True))
+)
+
+
 def _order(row: Any) -> Order:
     values = row._asdict()
     values["status"] = OrderStatus(values["status"])
@@ -238,10 +255,10 @@ class Users:
 
     async def lock(self, user_id: int) -> None:
         """Hold the customer's row until the transaction ends, serialising their orders."""
-        await self._conn.execute(sa.select(users.c.id).where(users.c.id == user_id).with_for_update())
+        await self._conn.execute(_LOCK_USER, {"user_id": user_id})
 
     async def balance(self, user_id: int) -> Units:
-        return int((await self._conn.execute(sa.select(users.c.balance).where(users.c.id == user_id))).scalar_one())
+        return int((await self._conn.execute(_BALANCE, {"user_id": user_id})).scalar_one())
 
     async def change_balance(self, user_id: int, amount: Units) -> Units | None:
         """Add ``amount`` (negative to debit) unless that would take the balance below zero.
@@ -249,12 +266,7 @@ class Users:
         One conditional statement, so that concurrent debits can never overdraw:
         the database row itself decides. Returns the new balance, or None if refused.
         """
-        result = await self._conn.execute(
-            users.update()
-            .where(users.c.id == user_id, users.c.balance + amount >= 0)
-            .values(balance=users.c.balance + amount)
-            .returning(users.c.balance)
-        )
+        result = await self._conn.execute(_CHANGE_BALANCE, {"user_id": user_id, "amount": amount})
         balance = result.scalar_one_or_none()
         return None if balance is None else int(balance)
 
@@ -274,17 +286,8 @@ class Ledger:
         note: str,
         now: datetime,
     ) -> None:
-        await self._conn.execute(
-            ledger_entries.insert().values(
-                user_id=user_id,
-                kind=kind,
-                amount=amount,
-                balance_after=balance_after,
-                order_id=order_id,
-                note=note,
-                created_at=now,
-            )
-        )
+        entry = {"user_id": user_id, "kind": kind, "amount": amount, "balance_after": balance_after}
+        await self._conn.execute(_APPEND_ENTRY, {**entry, "order_id": order_id, "note": note, "created_at": now})
 
     async def entries(self, user_id: int, limit: int) -> list[LedgerEntry]:
         rows = await self._conn.execute(
@@ -365,9 +368,7 @@ class Orders:
         self._conn = conn
 
     async def add(self, values: dict[str, Any], now: datetime) -> int:
-        result = await self._conn.execute(
-            orders.insert().values(**values, created_at=now, updated_at=now).returning(orders.c.id)
-        )
+        result = await self._conn.execute(_ADD_ORDER, {**values, "created_at": now, "updated_at": now})
         return int(result.scalar_one())
 
     async def get(self, order_id: int, *, for_update: bool = False) -> Order | None:
@@ -381,9 +382,7 @@ class Orders:
         """The customer's own orders among ``order_ids``; anyone else's are simply absent."""
         if not order_ids:
             return {}
-        rows = await self._conn.execute(
-            sa.select(*_ORDER_COLUMNS).where(orders.c.user_id == user_id, orders.c.id.in_(set(order_ids)))
-        )
+        rows = await self._conn.execute(_ORDERS_OF_CUSTOMER, {"user_id": user_id, "order_ids": list(set(order_ids))})
         return {row.id: _order(row) for row in rows}
 
     async def has_active_with_link(self, user_id: int, service_id: int, link: str) -> bool:
