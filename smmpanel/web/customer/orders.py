@@ -36,7 +36,9 @@ async def order_list(request: Request) -> Response:
         page=page,
         search=search,
         statuses=STATUSES,
-        services=await catalog.list_services(db, enabled_only=True),
+        # The filtered service by name, not the whole catalog as <option>s: with 5,000 services
+        # those cost ~30 ms and ~400 KB per page (benchmarks/RESULTS.md, "Dashboard order lists").
+        service=await catalog.service_by_id(db, service_id) if service_id else None,
         here=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
         links=pager_urls("/orders", page, keep),
     )
