@@ -167,7 +167,8 @@ class Scenario:
 # --- the data ---------------------------------------------------------------------------------
 
 
-async def _pg_admin(admin_url: str, statement: str) -> None:
+async def pg_execute(admin_url: str, statement: str) -> None:
+    """One statement on a PostgreSQL database, outside any transaction (CREATE DATABASE, VACUUM)."""
     dsn = make_url(admin_url).set(drivername="postgresql").render_as_string(hide_password=False)
     conn = await asyncpg.connect(dsn, timeout=10)
     try:
@@ -607,7 +608,8 @@ def best(runs: Sequence[Run], **match: object) -> Run | None:
     return max(found, key=lambda r: r.rps) if found else None
 
 
-def _least_cpu(runs: Sequence[Run], **match: object) -> float:
+def least_cpu(runs: Sequence[Run], **match: object) -> float:
+    """The least CPU time per request of the runs that match (0 when none measured it)."""
     found = [r.cpu_ms for r in runs if r.cpu_ms and all(getattr(r, k) == v for k, v in match.items())]
     return min(found) if found else 0.0
 
@@ -636,9 +638,9 @@ def summary(runs: Sequence[Run]) -> str:
     for backend, level, scenario in keys:
         where = {"backend": backend, "level": level, "scenario": scenario}
         ours, bare = best(runs, **where, server="smmpanel"), best(runs, **where, server="bare")
-        our_cpu, bare_cpu = _least_cpu(runs, **where, server="smmpanel"), _least_cpu(runs, **where, server="bare")
+        our_cpu, bare_cpu = least_cpu(runs, **where, server="smmpanel"), least_cpu(runs, **where, server="bare")
         before = best(runs, **where, server="before")
-        before_cpu = _least_cpu(runs, **where, server="before")
+        before_cpu = least_cpu(runs, **where, server="before")
         ratio = f"{ours.rps / bare.rps:.2f}" if ours and bare and bare.rps else "-"
         goal = GOALS.get(scenario)
         verdict = "" if goal is None or ratio == "-" else (" ok" if float(ratio) >= goal else f" < {goal}")
@@ -694,11 +696,11 @@ async def scratch_database(config: Config, backend: str, workdir: Path) -> Async
         yield f"sqlite:///{workdir / 'bench.db'}"
         return
     pg_name = f"smmpanel_bench_{secrets.token_hex(4)}"
-    await _pg_admin(config.postgres_url, f'CREATE DATABASE "{pg_name}"')
+    await pg_execute(config.postgres_url, f'CREATE DATABASE "{pg_name}"')
     try:
         yield make_url(config.postgres_url).set(database=pg_name).render_as_string(hide_password=False)
     finally:
-        await _pg_admin(config.postgres_url, f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+        await pg_execute(config.postgres_url, f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
 
 
 @contextlib.asynccontextmanager

@@ -6,25 +6,30 @@ measures it with ``benchmarks.api``'s machinery: the same scratch databases, dat
 catalog and customers; orders bulk-loaded by ``benchmarks.loader``, 1 % of them the benchmark
 customer's, spread over the whole table) and servers (``python -m smmpanel serve`` on SQLite,
 ``serve --workers N --no-engine`` on PostgreSQL), driven by ``wrk`` for a fixed number of
-requests. Here the orders' statuses cycle through ``STATUSES`` (Pending and Processing
-1 in 11 each, In progress the rest) and their links through 997 posts (prime, so the
-benchmark customer's orders use every one of them).
+requests. Here the orders' statuses cycle through ``STATUSES`` (Pending and Processing 1 in
+11 each, In progress the rest) and each order has a link of its own. After each load
+PostgreSQL is vacuumed and checkpointed, so that runs do not race autovacuum.
 
 The benchmark customer and an operator log in once per server through the real ``/login``
 form (CSRF token and all); wrk sends their session cookie. Scenarios (GET, every answer
 HTTP 200 with the list's table; one answer per scenario is checked by hand first):
 
 ``orders``               the customer's ``/orders``, first page
-``orders-status``        ``/orders?status=Pending``
+``orders-status``        ``/orders?status=In progress``
 ``orders-search``        ``/orders?q=<link>``: one of the customer's links, matched exactly
 ``orders-deep``          ``/orders?before=<id>``: the page in the middle of the customer's
                          orders, the cursor the "Older" link carries (both links must show)
 ``admin-orders``         the operator's ``/admin/orders``, first page (everyone's orders)
 ``admin-orders-status``  ``/admin/orders?status=Pending``
 
+Each page shows as many rows at 10,000 orders as at 1,000,000 (25 for the customer, 50 for
+the operator; one for the search), so that the levels compare like with like.
+
 The summary takes the best of the ``--repeat`` runs of each scenario and prints requests/s,
-p50, p99, bad answers (non-2xx, pages without the table, socket errors) and, at each level
-after the first, p50 over p50 at the first level (goal: within 1.3×).
+p50, p99, bad answers (non-2xx, pages without the table, socket errors), the least CPU time
+per request of the server's processes (steadier than latency on a busy machine) and, at each
+level after the first, p50 over p50 at the first level (goal: within 1.3×). Defaults: 4 wrk
+connections (a page is several API calls' work), 1,000 requests per run.
 
     .venv/bin/python -m benchmarks.dashboard                    # both back ends, 10,000 then 1,000,000
     .venv/bin/python -m benchmarks.dashboard --backends sqlite --levels 10000 --repeat 1
@@ -54,10 +59,12 @@ from benchmarks.api import (
     best,
     common_config,
     execute,
+    least_cpu,
     level_up,
     load,
     names,
     p50_vs_first,
+    pg_execute,
     prepare,
     scratch_database,
     served,
@@ -72,8 +79,10 @@ from smmpanel.usecases.paging import DEFAULT_SIZE
 SCENARIOS = ("orders", "orders-status", "orders-search", "orders-deep", "admin-orders", "admin-orders-status")
 STATUSES = (OrderStatus.PENDING, OrderStatus.PROCESSING, *[OrderStatus.IN_PROGRESS] * 9)
 """Cycled over the loaded orders: 11 is prime to ``api.BENCH_SHARE``, so the customer's orders get all three."""
-LINKS = tuple(f"https://instagram.com/p/bench{n}" for n in range(997))
-FILTER = OrderStatus.PENDING
+LINK = "https://instagram.com/p/bench"
+CUSTOMER_FILTER = OrderStatus.IN_PROGRESS
+"""The customer's status filter: common enough to fill a page at 10,000 orders (the customer has 100) as at 1M."""
+ADMIN_FILTER = OrderStatus.PENDING
 ADMIN = "operator"
 PASSWORD = "benchmark password"
 CUSTOMER_TABLE = '<table class="orders">'
@@ -104,22 +113,28 @@ class Page:
 def pages(data: Dataset, chosen: Sequence[str]) -> list[Page]:
     """The scenarios in ``chosen``, for the orders loaded so far."""
     mine = data.bench_orders  # oldest first
-    link = LINKS[0]  # the customer's first order's, and one in 997 of its later ones
     middle = len(mine) // 2
+    link = f"{LINK}{mine[middle]}"  # the middle order's own (see ``links``)
     deep_marks = ('rel="prev"', 'rel="next"') if middle > DEFAULT_SIZE else ('rel="prev"',)  # more than a page older
     made = {
         "orders": Page("orders", "/orders", False),
-        "orders-status": Page("orders-status", "/orders?" + urlencode({"status": FILTER.value}), False),
+        "orders-status": Page("orders-status", "/orders?" + urlencode({"status": CUSTOMER_FILTER.value}), False),
         "orders-search": Page(
             "orders-search", "/orders?" + urlencode({"q": link}), False, (f'<td class="link">{link}</td>',)
         ),
         "orders-deep": Page("orders-deep", f"/orders?before={mine[middle]}", False, deep_marks),
         "admin-orders": Page("admin-orders", "/admin/orders", True, ('rel="next"',)),
         "admin-orders-status": Page(
-            "admin-orders-status", "/admin/orders?" + urlencode({"status": FILTER.value}), True
+            "admin-orders-status", "/admin/orders?" + urlencode({"status": ADMIN_FILTER.value}), True
         ),
     }
     return [made[name] for name in chosen]
+
+
+def links(data: Dataset, level: int) -> list[str]:
+    """A post of its own for each order loaded up to ``level``, numbered as the orders' ids (a scratch
+    database numbers them from 1 in loading order): an exact-link search finds one order at every level."""
+    return [f"{LINK}{n}" for n in range(data.loaded + 1, level + 1)]
 
 
 async def add_logins(data: Dataset) -> str:
@@ -134,6 +149,14 @@ async def add_logins(data: Dataset) -> str:
     finally:
         await db.close()
     return customer.username
+
+
+async def settle(data: Dataset) -> None:
+    """PostgreSQL: vacuum and checkpoint after a bulk load, as autovacuum soon would; otherwise the first
+    runs after a million-order COPY race autovacuum and the checkpointer for the CPU (see the API v2 results)."""
+    if data.backend == "postgres":
+        await pg_execute(data.url, "VACUUM (ANALYZE) orders, ledger_entries")
+        await pg_execute(data.url, "CHECKPOINT")
 
 
 def log_in(server: Server, username: str) -> str:
@@ -172,7 +195,8 @@ async def bench_backend(config: Config, backend: str, workdir: Path, runs: list[
         await prepare(data, config)
         customer = await add_logins(data)
         for level in config.levels:
-            await level_up(data, config, level, started, statuses=STATUSES, links=LINKS)
+            await level_up(data, config, level, started, statuses=STATUSES, links=links(data, level))
+            await settle(data)
             for repeat in range(1, config.repeat + 1):
                 async with served("smmpanel", data, config, workdir, f"dash-{backend}-{level}-{repeat}") as server:
                     cookies = {
@@ -190,7 +214,8 @@ def summary(runs: Sequence[Run]) -> str:
     """The best run per (backend, level, scenario), and its p50 against the first level's."""
     rows = []
     for backend, level, scenario in dict.fromkeys((r.backend, r.level, r.scenario) for r in runs):
-        found = best(runs, backend=backend, level=level, scenario=scenario)
+        where = {"backend": backend, "level": level, "scenario": scenario}
+        found = best(runs, **where)
         assert found is not None
         bad = found.non_2xx + found.json_errors + found.socket_errors
         rows.append(
@@ -202,10 +227,21 @@ def summary(runs: Sequence[Run]) -> str:
                 f"{found.p50_ms:.2f}",
                 f"{found.p99_ms:.2f}",
                 str(bad),
+                f"{least_cpu(runs, **where):.2f}",
                 p50_vs_first(runs, found),
             ]
         )
-    header = ("backend", "orders", "scenario", "req/s", "p50 ms", "p99 ms", "errors", "p50 vs first level")
+    header = (
+        "backend",
+        "orders",
+        "scenario",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "errors",
+        "CPU ms/req",
+        "p50 vs first level",
+    )
     return table(header, rows)
 
 
