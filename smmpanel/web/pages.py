@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import jinja2
 from starlette.requests import Request
@@ -14,6 +14,7 @@ from starlette.templating import Jinja2Templates
 from smmpanel.clock import iso_utc
 from smmpanel.db.repositories import Customer
 from smmpanel.money import format_amount
+from smmpanel.usecases.paging import Page
 from smmpanel.web.security import csrf_token
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -55,3 +56,13 @@ def safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return "/"
+
+
+def pager_urls(path: str, page: Page[Any], keep: dict[str, str]) -> dict[str, str | None]:
+    """The links to the neighbouring pages of a keyset list, keeping the list's filters."""
+    kept = {name: value for name, value in keep.items() if value}
+
+    def url(cursor_name: str, cursor: int | None) -> str | None:
+        return None if cursor is None else f"{path}?{urlencode({**kept, cursor_name: cursor})}"
+
+    return {"newer_url": url("after", page.newer), "older_url": url("before", page.older)}

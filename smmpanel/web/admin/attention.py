@@ -13,8 +13,8 @@ from smmpanel.domain.refills import RefillStatus
 from smmpanel.errors import NotFound, Refused
 from smmpanel.usecases import fulfilment, refills
 from smmpanel.usecases.order_desk import all_refills
-from smmpanel.web.admin.common import acting, form_values, form_whole, pager_urls, path_id, query_id, show
-from smmpanel.web.pages import redirect
+from smmpanel.web.admin.common import acting, form_values, form_whole, path_id, query_id, show
+from smmpanel.web.pages import pager_urls, redirect
 from smmpanel.web.security import PageNotFound, checked_form, context_of, require_admin
 
 ATTENTION_LIMIT = 200

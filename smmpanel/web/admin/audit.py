@@ -7,7 +7,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from smmpanel.usecases.audit import audit_page
-from smmpanel.web.admin.common import pager_urls, query_id, show
+from smmpanel.web.admin.common import query_id, show
+from smmpanel.web.pages import pager_urls
 from smmpanel.web.security import context_of, require_admin
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
-from urllib.parse import urlencode
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -20,7 +19,6 @@ from smmpanel.errors import Refused
 from smmpanel.money import AmountError, Units, parse_amount
 from smmpanel.providers.pool import ClientPool
 from smmpanel.usecases.audit import Audit
-from smmpanel.usecases.paging import Page
 from smmpanel.web.pages import render
 from smmpanel.web.security import PageNotFound, context_of
 
@@ -77,16 +75,6 @@ def path_id(request: Request, name: str = "id") -> int:
 def query_id(request: Request, name: str) -> int | None:
     number = parse_whole(request.query_params.get(name))
     return number if number and number <= MAX_ID else None
-
-
-def pager_urls(path: str, page: Page[Any], keep: dict[str, str]) -> dict[str, str | None]:
-    """Links to the neighbouring pages, keeping the list's filters."""
-    kept = {name: value for name, value in keep.items() if value}
-
-    def url(cursor_name: str, cursor: int | None) -> str | None:
-        return None if cursor is None else f"{path}?{urlencode({**kept, cursor_name: cursor})}"
-
-    return {"newer_url": url("after", page.newer), "older_url": url("before", page.older)}
 
 
 def acting(user: Customer) -> Audit:

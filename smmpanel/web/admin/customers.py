@@ -23,12 +23,11 @@ from smmpanel.web.admin.common import (
     form_text,
     form_values,
     form_whole,
-    pager_urls,
     path_id,
     query_id,
     show,
 )
-from smmpanel.web.pages import redirect
+from smmpanel.web.pages import pager_urls, redirect
 from smmpanel.web.security import PageNotFound, checked_form, context_of, require_admin
 
 

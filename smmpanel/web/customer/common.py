@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
 from smmpanel.db.repositories import Customer
 from smmpanel.domain.orders import parse_whole
-from smmpanel.usecases.paging import Page
 from smmpanel.web.pages import redirect, render
 from smmpanel.web.security import PageNotFound, context_of
 
@@ -47,16 +45,6 @@ def show(request: Request, template: str, user: Customer, *, status_code: int = 
     """``render`` for customer pages: an error flashed by the previous action shows here."""
     values.setdefault("error", request.session.pop(FLASH_ERROR, None))
     return render(request, template, user, status_code=status_code, currency=currency(request), **values)
-
-
-def pager_urls(path: str, page: Page[Any], keep: dict[str, str]) -> dict[str, str | None]:
-    """The links to the neighbouring pages, keeping the list's filters."""
-    kept = {name: value for name, value in keep.items() if value}
-
-    def url(cursor_name: str, cursor: int | None) -> str | None:
-        return None if cursor is None else f"{path}?{urlencode({**kept, cursor_name: cursor})}"
-
-    return {"newer_url": url("after", page.newer), "older_url": url("before", page.older)}
 
 
 def duration(span: timedelta | None) -> str:

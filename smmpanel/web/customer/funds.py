@@ -8,7 +8,8 @@ from starlette.routing import Route
 
 from smmpanel.usecases.funds import ledger_page
 from smmpanel.usecases.settings import get_funds_instructions
-from smmpanel.web.customer.common import pager_urls, query_id, show
+from smmpanel.web.customer.common import query_id, show
+from smmpanel.web.pages import pager_urls
 from smmpanel.web.security import context_of, require_user
 
 

@@ -12,8 +12,8 @@ from smmpanel.money import format_amount
 from smmpanel.usecases import catalog
 from smmpanel.usecases.customer_orders import OrderSearch, cancel_order, order_detail, orders_page, refill_order
 from smmpanel.web.auth_routes import form_text
-from smmpanel.web.customer.common import currency, pager_urls, path_id, query_id, redirect_error, show
-from smmpanel.web.pages import redirect, safe_next
+from smmpanel.web.customer.common import currency, path_id, query_id, redirect_error, show
+from smmpanel.web.pages import pager_urls, redirect, safe_next
 from smmpanel.web.security import PageNotFound, checked_form, context_of, require_user
 
 STATUSES = [status.value for status in OrderStatus]

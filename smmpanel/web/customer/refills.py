@@ -8,7 +8,8 @@ from starlette.routing import Route
 
 from smmpanel.errors import NotFound
 from smmpanel.usecases.refills import refill_for_customer, refills_page
-from smmpanel.web.customer.common import pager_urls, path_id, query_id, show
+from smmpanel.web.customer.common import path_id, query_id, show
+from smmpanel.web.pages import pager_urls
 from smmpanel.web.security import PageNotFound, context_of, require_user
 
 

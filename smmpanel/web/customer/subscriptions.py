@@ -9,8 +9,8 @@ from starlette.routing import Route
 from smmpanel.errors import NotFound, Refused
 from smmpanel.money import format_amount
 from smmpanel.usecases.customer_orders import schedules_page, stop_schedule
-from smmpanel.web.customer.common import currency, pager_urls, path_id, query_id, redirect_error, show
-from smmpanel.web.pages import redirect
+from smmpanel.web.customer.common import currency, path_id, query_id, redirect_error, show
+from smmpanel.web.pages import pager_urls, redirect
 from smmpanel.web.security import PageNotFound, checked_form, context_of, require_user
 
 

@@ -12,8 +12,8 @@ from smmpanel.domain.orders import parse_whole
 from smmpanel.errors import NotFound, Refused
 from smmpanel.usecases import tickets
 from smmpanel.web.auth_routes import form_text
-from smmpanel.web.customer.common import pager_urls, path_id, query_id, show
-from smmpanel.web.pages import redirect
+from smmpanel.web.customer.common import path_id, query_id, show
+from smmpanel.web.pages import pager_urls, redirect
 from smmpanel.web.security import PageNotFound, checked_form, context_of, require_user
 
 
