@@ -171,6 +171,7 @@ _CHANGE_BALANCE = (
     .returning(users.c.balance)
 )
 _APPEND_ENTRY = ledger_entries.insert()
+_UPDATE_ORDER = orders.update().where(orders.c.id == sa.bindparam("order_id"))
 _ADD_ORDER = orders.insert().returning(orders.c.id)
 _ORDERS_OF_CUSTOMER = sa.select(*_ORDER_COLUMNS).where(
     orders.c.user_id == sa.bindparam("user_id"), orders.c.id.in_(sa.bindparam("order_ids", expanding=True))
@@ -407,8 +408,7 @@ class Orders:
         Every row must set the same columns.
         """
         if rows:
-            statement = orders.update().where(orders.c.id == sa.bindparam("order_id"))
-            await self._conn.execute(statement, [{**row, "updated_at": now} for row in rows])
+            await self._conn.execute(_UPDATE_ORDER, [{**row, "updated_at": now} for row in rows])
 
     async def many(self, order_ids: Sequence[int], *, for_update: bool = False) -> dict[int, Order]:
         """``for_update`` locks the rows in id order, so that two batches can never deadlock each other."""

@@ -25,9 +25,10 @@ ABANDONED = "a worker stopped while sending it; the provider may have created th
 
 async def expire_abandoned_sends(db: Database) -> int:
     """Lapsed claims are queued again (never sent); lapsed sends go to the operator."""
+    now = utcnow()
     async with db.write() as repos:
-        requeued = await repos.dispatch.expire_claims(utcnow())
-        return requeued + len(await repos.dispatch.expire_sends(utcnow(), ABANDONED))
+        requeued = await repos.dispatch.expire_claims(now)
+        return requeued + len(await repos.dispatch.expire_sends(now, ABANDONED))
 
 
 def _lease(settings: Settings) -> timedelta:

@@ -202,39 +202,40 @@ async def apply_upstream_statuses(
             await repos.orders.update(
                 order_id, {"dispatch": ATTENTION, "attention_reason": reason, "next_attempt_at": None}, utcnow()
             )
+        now = utcnow()
         progress: list[dict[str, object]] = []
         for order_id, (answer, remains, start_count) in moves.items():
             order = locked.get(order_id)
             if order is None or order.status.is_final or order.dispatch != SENT:
                 continue
             if answer.status.is_final or order.parent_id is not None:
-                await _finish(repos, order, answer, remains, start_count)
+                await _finish(repos, order, answer, remains, start_count, now)
             else:  # the common case, and the whole cost of a sync: one statement for every such order
                 moved = {"order_id": order_id, "status": answer.status.value, "remains": remains}
-                progress.append({**moved, **_upstream(answer, start_count)})
-        await repos.orders.update_many(progress, utcnow())
+                progress.append({**moved, **_upstream(answer, start_count, now)})
+        await repos.orders.update_many(progress, now)
     return len(reasons) + len(moves)
 
 
-def _upstream(answer: UpstreamOrderStatus, start_count: int) -> dict[str, object]:
+def _upstream(answer: UpstreamOrderStatus, start_count: int, now: datetime) -> dict[str, object]:
     """What a status check records besides the status and remains."""
     return {
         "start_count": start_count,
         "upstream_status": answer.status.value,
         "upstream_charge": answer.charge,
-        "synced_at": utcnow(),
+        "synced_at": now,
     }
 
 
 async def _finish(
-    repos: Repositories, order: Order, answer: UpstreamOrderStatus, remains: int, start_count: int
+    repos: Repositories, order: Order, answer: UpstreamOrderStatus, remains: int, start_count: int, now: datetime
 ) -> None:
     """A move that may refund or end a drip-feed; ``order`` is its locked, unfinished row."""
     if answer.status is OrderStatus.CANCELED:
         remains = order.ordered
     elif answer.status is OrderStatus.COMPLETED:
         remains = 0
-    await finish_order(repos, order, answer.status, remains, " upstream", _upstream(answer, start_count))
+    await finish_order(repos, order, answer.status, remains, " upstream", _upstream(answer, start_count, now))
     if order.parent_id is not None:
         await refresh_drip_feed(repos, order.parent_id)
 
