@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -304,6 +305,32 @@ def test_a_batch_larger_than_the_connection_pool_is_sent_without_waiting_on_the_
     assert handled >= batch
     assert most_connections <= 2
     assert {order_of(a_panel, order_id).dispatch for order_id in placed} == {SENT}
+    assert a_panel.ledger_ok()
+
+
+def test_a_claimed_order_canceled_by_its_customer_is_refunded_at_once_and_never_sent(
+    a_panel: Panel, alice: str, slow_simulator: LiveSimulator
+) -> None:
+    add_provider(a_panel, "sim", slow_simulator.api_url)
+    link(a_panel, 1, "sim", 1)
+    order_id = place(a_panel, alice, 1)
+    claimed_until = utcnow() + timedelta(minutes=5)
+
+    async def claim_and_plan(db: Database) -> fulfilment.SendPlan | None:
+        async with db.write() as repos:
+            await repos.dispatch.claim_to_send(utcnow(), claimed_until, 10)
+        return await fulfilment.plan_send(db, order_id)
+
+    plan = a_panel.run(claim_and_plan)  # a worker holds it and is about to send it
+    assert plan is not None and order_of(a_panel, order_id).dispatch == CLAIMED
+    assert a_panel.call(alice, "cancel", orders=str(order_id)) == [{"order": order_id, "cancel": 1}]
+    canceled = order_of(a_panel, order_id)
+    assert (canceled.status.value, canceled.dispatch, canceled.refunded) == ("Canceled", DONE, 9000)
+    assert a_panel.balance("alice") == "10.00"
+    assert not a_panel.run(lambda db: fulfilment.start_send(db, plan, claimed_until, claimed_until))
+    run_passes(a_panel, 2)
+    assert slow_simulator.stats()["add_calls"] == 0
+    assert order_of(a_panel, order_id).dispatch == DONE
     assert a_panel.ledger_ok()
 
 
