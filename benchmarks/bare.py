@@ -10,7 +10,7 @@ Statements per request, all by index: the key's customer (``SELECT`` of the ``us
 by ``api_key_hash``, as smmpanel does without a cache), then
 
 - ``balance``: ``SELECT balance FROM users WHERE id = ?``
-- ``status``: one ``SELECT`` of the order columns ``WHERE user_id = ? AND id IN (…)``
+- ``status``: one ``SELECT`` of the columns a status answers ``WHERE user_id = ? AND id IN (…)``
 - ``services``: ``SELECT`` of the enabled services ``ORDER BY position, id``
 - ``add``: in one transaction, the service by id, the conditional debit
   (``UPDATE … WHERE balance + ? >= 0 RETURNING balance``) and the ``INSERT`` of the order.
@@ -48,11 +48,7 @@ Params = dict[str, str]
 
 CURRENCY = "USD"
 _HEADERS = [(b"content-type", b"application/json; charset=utf-8")]
-_ORDER_COLUMNS = (
-    "id, user_id, service_id, link, quantity, runs, interval, runs_done, details, charge, refunded, status, "
-    "start_count, remains, cancel_requested, created_at, finished_at, provider_id, provider_order_id, "
-    "upstream_charge, dispatch, attention_reason, cancel_state, parent_id, stopped_at, attempts"
-)
+_ORDER_COLUMNS = "id, charge, start_count, status, remains"  # as smmpanel.db.direct_reads
 _USER_COLUMNS = "id, username, api_key_hash, balance, disabled, created_at, password_hash, role, discount"
 _SERVICE_COLUMNS = (
     "id, name, category, type, rate, min, max, refill, cancel, description, enabled, refill_days, "

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from smmpanel.clock import iso_utc
 from smmpanel.domain.catalog import Service
 from smmpanel.domain.dripfeed import remaining_runs, schedule_status
-from smmpanel.domain.orders import Order
+from smmpanel.domain.orders import Order, OrderProgress
 from smmpanel.money import format_amount
 
 JsonObject = dict[str, object]
@@ -45,7 +45,7 @@ class ResponseStyle:
             item["description"] = service.description
         return item
 
-    def order_status(self, order: Order, currency: str) -> JsonObject:
+    def order_status(self, order: Order | OrderProgress, currency: str) -> JsonObject:
         return {
             "charge": format_amount(order.charge),
             "start_count": self.count(order.start_count),

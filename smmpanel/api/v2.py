@@ -72,14 +72,14 @@ async def _add(call: Call) -> object:
 async def _status(call: Call) -> object:
     if "orders" in call.params:
         ids = _ids(id_list(call.params["orders"]))
-        found = await orders.orders_of_customer(call.db, call.customer.id, _valid(ids))
+        found = await orders.progress_of_orders(call.db, call.customer.id, _valid(ids))
         answer: dict[str, object] = {}
         for token, number in ids.items():
             order = found.get(number) if number is not None else None
             answer[token] = call.style.order_status(order, call.currency) if order else {"error": msg.INCORRECT_ORDER}
         return answer
     number = _positive(call.params.get("order", ""))
-    found = await orders.orders_of_customer(call.db, call.customer.id, [number] if number else [])
+    found = await orders.progress_of_orders(call.db, call.customer.id, [number] if number else [])
     if number is None or number not in found:
         raise Refused(msg.INCORRECT_ORDER)
     return call.style.order_status(found[number], call.currency)

@@ -141,12 +141,15 @@ def database_key(engine: AsyncEngine) -> str:
 
 
 def _written_columns(statement: Update, params: Any) -> set[str]:
-    names = {getattr(column, "key", column) for column in statement._values or {}}
+    """The statement's SET columns and the parameters that name a column (SQLAlchemy sets those
+    too); other parameters are bound values, such as a pre-built statement's ``user_id``."""
+    columns = set(statement.table.c.keys())
+    names = {str(getattr(column, "key", column)) for column in statement._values or {}}
     rows = params if isinstance(params, list | tuple) else [params]
     for row in rows:
         if isinstance(row, dict):
-            names |= set(row)
-    return {str(name) for name in names}
+            names |= set(row) & columns
+    return names
 
 
 def _topic_written(statement: object, params: Any) -> str | None:

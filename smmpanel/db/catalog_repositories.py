@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from smmpanel.db.tables import categories, customer_rates, users
+from smmpanel.db.tables import categories, customer_rates, service_providers, users
 from smmpanel.money import Units
 
 
@@ -17,6 +17,23 @@ class PriceTerms:
 
     discount: Units
     custom_rate: Units | None
+    forwarded: bool = False
+    """Whether the service has a provider, so that its orders are forwarded. Not a price term,
+    but every order needs it too, and it comes with them in the same statement."""
+
+
+_CUSTOM_RATE = (
+    sa.select(customer_rates.c.rate)
+    .where(
+        customer_rates.c.user_id == sa.bindparam("user_id"), customer_rates.c.service_id == sa.bindparam("service_id")
+    )
+    .scalar_subquery()
+)
+_FORWARDED = sa.exists().where(service_providers.c.service_id == sa.bindparam("service_id"))
+_TERMS = sa.select(users.c.discount, _CUSTOM_RATE.label("custom"), _FORWARDED.label("forwarded")).where(
+    users.c.id == sa.bindparam("user_id")
+)
+"""Built once: every order reads it (building a statement costs more than SQLite running it)."""
 
 
 class CustomerRates:
@@ -31,18 +48,12 @@ class CustomerRates:
         return {int(row.service_id): int(row.rate) for row in rows}
 
     async def terms(self, user_id: int, service_id: int) -> PriceTerms:
-        """The customer's discount and custom rate for one service, in one statement."""
-        custom = (
-            sa.select(customer_rates.c.rate)
-            .where(customer_rates.c.user_id == user_id, customer_rates.c.service_id == service_id)
-            .scalar_subquery()
-        )
-        row = (
-            await self._conn.execute(sa.select(users.c.discount, custom.label("custom")).where(users.c.id == user_id))
-        ).first()
+        """The customer's discount and custom rate for one service, and whether it is forwarded:
+        one statement."""
+        row = (await self._conn.execute(_TERMS, {"user_id": user_id, "service_id": service_id})).first()
         if row is None:
             return PriceTerms(0, None)
-        return PriceTerms(int(row.discount), None if row.custom is None else int(row.custom))
+        return PriceTerms(int(row.discount), None if row.custom is None else int(row.custom), bool(row.forwarded))
 
     async def put(self, user_id: int, service_id: int, rate: Units) -> None:
         updated = await self._conn.execute(

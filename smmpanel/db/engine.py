@@ -94,6 +94,6 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         # Reads run without a transaction, each statement on its own snapshot, as they do on
         # PostgreSQL (READ COMMITTED, autocommit): no BEGIN and COMMIT to pay for.
         if conn.get_execution_options().get(WRITE_OPTION, False):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.connection.dbapi_connection.begin_with_next_statement("BEGIN IMMEDIATE")
 
     return engine

@@ -104,12 +104,6 @@ class ServiceLinks:
         )
         return [_link(row) for row in rows]
 
-    async def has_any(self, service_id: int) -> bool:
-        row = await self._conn.execute(
-            sa.select(service_providers.c.id).where(service_providers.c.service_id == service_id).limit(1)
-        )
-        return row.first() is not None
-
     async def put(self, link: ServiceLink, now: datetime) -> None:
         """Create the link, or update it where the service is already linked to that provider."""
         values = {

@@ -5,9 +5,10 @@ to the event loop: a hop costs a thread switch and a GIL handoff (~0.15 ms here)
 SQLAlchemy's adapter makes a cursor, executes, fetches and closes it in four separate hops,
 so on SQLite most of an API call's time went to hops, not to SQL (benchmarks/RESULTS.md).
 Here a statement is executed, its rows fetched and its cursor closed in one call on that
-thread; the cursor SQLAlchemy sees only holds the results; and COMMIT or ROLLBACK with no
-transaction open (after a read, which runs without one) costs no hop at all. Error handling
-stays SQLAlchemy's and aiosqlite's own.
+thread; the cursor SQLAlchemy sees only holds the results; a write transaction's
+``BEGIN IMMEDIATE`` travels with its first statement (``begin_with_next_statement``); and
+COMMIT or ROLLBACK with no transaction open (after a read, which runs without one) costs no
+hop at all. Error handling stays SQLAlchemy's and aiosqlite's own.
 
 Registered as ``sqlite+smmpanel_aiosqlite`` (``smmpanel.db.engine.async_url`` picks it).
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 import collections
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import aiosqlite
 from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_connection
@@ -36,8 +37,10 @@ _Outcome = tuple[Any, list[Any], int, int | None]
 """What a statement left: its cursor's description, rows, rowcount and lastrowid."""
 
 
-def _execute(connection: aiosqlite.Connection, operation: str, parameters: Any) -> _Outcome:
+def _execute(connection: aiosqlite.Connection, begin: str | None, operation: str, parameters: Any) -> _Outcome:
     """Runs on the connection's thread."""
+    if begin:
+        connection._conn.execute(begin)
     cursor = connection._conn.cursor()
     try:
         cursor.execute(operation, () if parameters is None else parameters)
@@ -47,8 +50,10 @@ def _execute(connection: aiosqlite.Connection, operation: str, parameters: Any) 
         cursor.close()
 
 
-def _execute_many(connection: aiosqlite.Connection, operation: str, rows: Sequence[Any]) -> _Outcome:
+def _execute_many(connection: aiosqlite.Connection, begin: str | None, operation: str, rows: Sequence[Any]) -> _Outcome:
     """Runs on the connection's thread."""
+    if begin:
+        connection._conn.execute(begin)
     cursor = connection._conn.cursor()
     try:
         cursor.executemany(operation, rows)
@@ -84,18 +89,38 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         return self._outcome[3]
 
     async def _execute_async(self, operation: Any, parameters: Any) -> None:
-        async with self._adapt_connection._execute_mutex:
-            self._outcome = await self._connection._execute(_execute, self._connection, operation, parameters)
+        connection = cast("OneHopConnection", self._adapt_connection)
+        async with connection._execute_mutex:
+            begin = connection.take_begin()
+            self._outcome = await self._connection._execute(_execute, self._connection, begin, operation, parameters)
             self._rows = collections.deque(self._outcome[1])
 
     async def _executemany_async(self, operation: Any, rows: Any) -> None:
-        async with self._adapt_connection._execute_mutex:
-            self._outcome = await self._connection._execute(_execute_many, self._connection, operation, rows)
+        connection = cast("OneHopConnection", self._adapt_connection)
+        async with connection._execute_mutex:
+            begin = connection.take_begin()
+            self._outcome = await self._connection._execute(_execute_many, self._connection, begin, operation, rows)
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    __slots__ = ("_begin",)
     _cursor_cls = OneHopCursor
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        self._begin: str | None = None
+
+    def begin_with_next_statement(self, begin: str) -> None:
+        """Open the transaction with ``begin`` in the same hop as its first statement.
+
+        Should that statement fail after ``begin`` succeeded, the transaction is open and the
+        caller's rollback closes it; should ``begin`` itself fail, nothing is open.
+        """
+        self._begin = begin
+
+    def take_begin(self) -> str | None:
+        begin, self._begin = self._begin, None
+        return begin
 
     def _idle(self) -> bool:
         """No transaction is open (reads run without one): COMMIT or ROLLBACK would be a hop for nothing.
@@ -106,10 +131,12 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         return connection is not None and not connection.in_transaction
 
     def commit(self) -> None:
+        self._begin = None  # a transaction that ran no statement: nothing to begin or commit
         if not self._idle():
             super().commit()
 
     def rollback(self) -> None:
+        self._begin = None
         if not self._idle():
             super().rollback()
 

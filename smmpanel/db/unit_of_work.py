@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from smmpanel.db.cache import DEFAULT_TTL, TopicCache, clear, database_key, take_stale, topic, watch_writes
+from smmpanel.db.direct_reads import DirectReads, direct_reads
 from smmpanel.db.engine import WRITE_OPTION, async_url, create_engine, is_sqlite
 from smmpanel.db.repositories import Repositories
 
@@ -33,6 +34,8 @@ class Database:
         # PostgreSQL reads in READ COMMITTED see a fresh snapshot per statement, inside a
         # transaction or not: without one they save the BEGIN and COMMIT round trips.
         self._reader = self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.direct: DirectReads = direct_reads(async_url(url), pool_size)
+        """API v2's polling reads, past SQLAlchemy (``smmpanel.db.direct_reads``)."""
 
     def cached(self, name: str) -> TopicCache:
         """This process's cache of ``name`` (``smmpanel.db.cache.KEYS`` or ``CATALOG``) for this database."""
@@ -78,4 +81,5 @@ class Database:
             await conn.execute(sa.text("SELECT version_num FROM alembic_version"))
 
     async def close(self) -> None:
+        await self.direct.close()
         await self.engine.dispose()

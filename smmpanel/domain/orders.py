@@ -42,6 +42,16 @@ REFILLABLE_STATUSES = frozenset({OrderStatus.COMPLETED, OrderStatus.PARTIAL})
 
 
 @dataclass(frozen=True, slots=True)
+class OrderProgress:
+    """What a status call answers of an order: all that API v2's polling reads."""
+
+    charge: Units
+    start_count: int
+    status: OrderStatus
+    remains: int
+
+
+@dataclass(frozen=True, slots=True)
 class OrderRequest:
     """A placement that passed every rule of its service type and is ready to be charged.
 

@@ -83,8 +83,10 @@ async def authenticate(db: Database, key: str | None) -> Customer | None:
 
 
 async def balance_of(db: Database, user_id: int) -> Units:
-    async with db.read() as repos:
-        return await repos.users.balance(user_id)
+    balance = await db.direct.balance(user_id)
+    if balance is None:
+        raise NotFound(f"no customer {user_id}")
+    return balance
 
 
 async def list_customers(db: Database) -> list[Customer]:

@@ -15,6 +15,7 @@ from smmpanel.domain.dripfeed import drip_feed_progress
 from smmpanel.domain.ledger import EntryKind
 from smmpanel.domain.orders import (
     Order,
+    OrderProgress,
     OrderStatus,
     build_order_request,
     check_cancel_allowed,
@@ -24,6 +25,7 @@ from smmpanel.domain.orders import (
     subscription_post_charge,
     valid_link,
 )
+from smmpanel.domain.pricing import priced_for_customer
 from smmpanel.errors import NotFound, Refused
 from smmpanel.money import format_amount, per_thousand_charge, proportional_refund
 from smmpanel.usecases import catalog
@@ -50,7 +52,8 @@ async def place_order(db: Database, user_id: int, params: Mapping[str, str]) -> 
     now = utcnow()
     build_order_request(listed, params, now.date())  # refuse bad input before taking the write lock
     async with db.write() as repos:
-        service = await priced_service(repos, user_id, listed)
+        terms = await repos.rates.terms(user_id, listed.id)
+        service = priced_for_customer(listed, discount=terms.discount, custom=terms.custom_rate)
         request = build_order_request(service, params, now.date())
         if service.deny_duplicate_link:
             await repos.users.lock(user_id)  # two concurrent orders must not both see "no active order"
@@ -60,8 +63,7 @@ async def place_order(db: Database, user_id: int, params: Mapping[str, str]) -> 
             first_post = per_thousand_charge(service.rate, int(str(request.details["max"])))
             if await repos.users.balance(user_id) < first_post:
                 raise Refused(msg.NOT_ENOUGH_FUNDS)
-        forwarded = await repos.links.has_any(service.id)
-        dispatch = (DRIPFEED if request.runs else QUEUED) if forwarded else None
+        dispatch = (DRIPFEED if request.runs else QUEUED) if terms.forwarded else None
         order_id = await repos.orders.add(
             {
                 "dispatch": dispatch,
@@ -96,6 +98,11 @@ async def _locked_order(repos: Repositories, order_id: int) -> Order:
     if order is None:
         raise NotFound(f"no order {order_id}")
     return order
+
+
+async def progress_of_orders(db: Database, user_id: int, order_ids: Sequence[int]) -> dict[int, OrderProgress]:
+    """What a status call answers of each of ``order_ids`` that is the customer's, by id."""
+    return await db.direct.progress(user_id, order_ids)
 
 
 async def orders_of_customer(db: Database, user_id: int, order_ids: Sequence[int]) -> dict[int, Order]:

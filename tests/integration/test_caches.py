@@ -15,7 +15,9 @@ from collections.abc import Callable
 
 import pytest
 
-from smmpanel.db.cache import TopicCache
+from smmpanel.db import repositories
+from smmpanel.db.cache import CATALOG, KEYS, TopicCache, _topic_written
+from smmpanel.db.tables import services, users
 from smmpanel.money import parse_amount
 from smmpanel.usecases import accounts, catalog
 from tests.support.panel import Panel
@@ -42,6 +44,16 @@ def test_entries_expire() -> None:
     assert cache.get("k") == (False, None)
     cache.put("k", "v", cache.generation, ttl=0)  # caching off
     assert cache.get("k") == (False, None)
+
+
+def test_a_balance_move_leaves_the_key_cache_alone_and_any_other_customer_change_clears_it() -> None:
+    """Every order debits a balance: were that a change of the customer, no key would stay cached."""
+    debit = {"user_id": 1, "amount": -100}
+    assert _topic_written(repositories._CHANGE_BALANCE, debit) is None
+    assert _topic_written(users.update().values(balance=5), {}) is None
+    assert _topic_written(users.update().values(api_key_hash="x"), {}) == KEYS
+    assert _topic_written(users.update().where(users.c.id == 1), {"disabled": True}) == KEYS  # set by a parameter
+    assert _topic_written(services.update().values(rate=1), {}) == CATALOG
 
 
 def test_a_rotated_key_stops_working_at_once(panel: Panel) -> None:

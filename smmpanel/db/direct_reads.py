@@ -1,0 +1,156 @@
+"""API v2's polling reads (a balance, orders' statuses) straight through the database driver.
+
+Reseller software asks for ``balance`` and ``status`` far more often than for anything else,
+and each answer is one index probe that the database serves in microseconds. Through
+SQLAlchemy's async layer such a read cost ~0.29 ms of CPU on SQLite (a pool checkout, greenlet
+switches, statement execution and result processing around one driver call of 0.08 ms), which
+made these two actions half as fast as the bare limit (benchmarks/RESULTS.md, "API v2"). Here
+the two reads run as fixed SQL on a small pool of the driver's own connections: aiosqlite
+(one thread hop per read, the connections opened read-only) and asyncpg (one round trip).
+
+Both see committed data only, each statement on its own snapshot, exactly as ``Database.read``
+does. Everything else, writes above all, goes through SQLAlchemy and the repositories.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any
+
+import aiosqlite
+import asyncpg
+from sqlalchemy.engine import URL
+
+from smmpanel.db.engine import SQLITE_BUSY_TIMEOUT_MS
+from smmpanel.domain.orders import OrderProgress, OrderStatus
+from smmpanel.money import Units
+
+_BALANCE = "SELECT balance FROM users WHERE id = {0}"
+_PROGRESS = "SELECT id, charge, start_count, status, remains FROM orders WHERE user_id = {0} AND id IN ({1})"
+
+
+class DirectReads(ABC):
+    """The reads, each written once; a back end supplies its placeholders and its pool."""
+
+    @abstractmethod
+    def _mark(self, number: int) -> str:
+        """The placeholder of the ``number``-th parameter (from 1)."""
+
+    @abstractmethod
+    async def _fetch(self, sql: str, parameters: Sequence[object]) -> Sequence[Sequence[Any]]:
+        """The rows of one statement, run outside any transaction."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Close every connection; the next read opens them again."""
+
+    async def balance(self, user_id: int) -> Units | None:
+        """The customer's balance, or None when there is no such customer."""
+        rows = await self._fetch(_BALANCE.format(self._mark(1)), (user_id,))
+        return int(rows[0][0]) if rows else None
+
+    async def progress(self, user_id: int, order_ids: Sequence[int]) -> dict[int, OrderProgress]:
+        """What a status call answers of each of ``order_ids`` that is this customer's, by id."""
+        wanted = list(dict.fromkeys(order_ids))
+        if not wanted:
+            return {}
+        marks = ", ".join(self._mark(number) for number in range(2, len(wanted) + 2))
+        rows = await self._fetch(_PROGRESS.format(self._mark(1), marks), (user_id, *wanted))
+        return {
+            int(order_id): OrderProgress(int(charge), int(start_count), OrderStatus(status), int(remains))
+            for order_id, charge, start_count, status, remains in rows
+        }
+
+
+class SqliteDirectReads(DirectReads):
+    """Up to ``size`` read-only aiosqlite connections, opened as they are first needed."""
+
+    def __init__(self, path: str, size: int) -> None:
+        self._path = path
+        self._size = size
+        self._idle: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        self._opened: list[aiosqlite.Connection] = []
+        self._opening = 0
+
+    def _mark(self, number: int) -> str:
+        return "?"
+
+    async def _open(self) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(self._path, isolation_level=None)
+        try:
+            await conn.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            await conn.execute("PRAGMA query_only=ON")
+        except BaseException:
+            await conn.close()
+            raise
+        return conn
+
+    async def _take(self) -> aiosqlite.Connection:
+        if self._idle.empty() and len(self._opened) + self._opening < self._size:
+            self._opening += 1
+            try:
+                self._opened.append(conn := await self._open())
+            finally:
+                self._opening -= 1
+            return conn
+        return await self._idle.get()
+
+    async def _fetch(self, sql: str, parameters: Sequence[object]) -> Sequence[Sequence[Any]]:
+        conn = await self._take()
+        try:
+            return list(await conn.execute_fetchall(sql, parameters))
+        finally:
+            self._idle.put_nowait(conn)
+
+    async def close(self) -> None:
+        opened, self._opened, self._idle = self._opened, [], asyncio.Queue()
+        for conn in opened:
+            await conn.close()
+
+
+class PostgresDirectReads(DirectReads):
+    """An asyncpg pool of at most ``size`` connections, created on the first read.
+
+    A lost connection fails its read (the request is answered "Temporary failure, please
+    retry"), and every connection of the pool is then replaced before its next use: after a
+    server restart one request fails, not one per pooled connection.
+    """
+
+    _LOST = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError)
+
+    def __init__(self, dsn: str, size: int) -> None:
+        self._dsn = dsn
+        self._size = size
+        self._pool: asyncpg.Pool | None = None
+        self._creating = asyncio.Lock()
+
+    def _mark(self, number: int) -> str:
+        return f"${number}"
+
+    async def _ready_pool(self) -> asyncpg.Pool:
+        async with self._creating:
+            if self._pool is None:
+                self._pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=self._size)
+            return self._pool
+
+    async def _fetch(self, sql: str, parameters: Sequence[object]) -> Sequence[Sequence[Any]]:
+        pool = self._pool or await self._ready_pool()
+        try:
+            return list(await pool.fetch(sql, *parameters))
+        except self._LOST:
+            pool.expire_connections()
+            raise
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
+
+
+def direct_reads(url: URL, size: int) -> DirectReads:
+    """The direct reads of the database at ``url`` (an async SQLAlchemy URL)."""
+    if url.get_backend_name() == "sqlite":
+        return SqliteDirectReads(url.database or "", size)
+    return PostgresDirectReads(url.set(drivername="postgresql").render_as_string(hide_password=False), size)
