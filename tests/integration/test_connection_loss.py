@@ -61,16 +61,37 @@ def test_a_request_that_fails_unexpectedly_is_answered_once_and_the_connection_l
     if panel.database_url.startswith("sqlite"):
         pytest.skip("a SQLite file has no server to end the connection")
     key = panel.customer(balance="10")
-    balance = {"key": key, "action": "balance"}
+    subscriptions = {"key": key, "action": "subscriptions"}  # read through SQLAlchemy's pool
     assert panel.api_url is not None
     with httpx.Client(timeout=30) as client, caplog.at_level(logging.INFO):
-        assert client.post(panel.api_url, data=balance).status_code == 200  # the panel's connection is pooled
+        assert client.post(panel.api_url, data=subscriptions).status_code == 200  # the panel's connection is pooled
         in_thread(lambda: asyncio.run(_terminate_others(panel.database_url)))
-        failed = client.post(panel.api_url, data=balance)
+        failed = client.post(panel.api_url, data=subscriptions)
         assert (failed.status_code, failed.json()) == (503, {"error": "Temporary failure, please retry"})
         assert failed.headers["x-request-id"]
         assert "Traceback" not in failed.text
-        again = client.post(panel.api_url, data=balance)  # on the same kept-alive connection
-        assert again.json() == {"balance": "10.00", "currency": "USD"}
+        again = client.post(panel.api_url, data=subscriptions)  # on the same kept-alive connection
+        assert (again.status_code, again.json()) == (200, [])
     errors = [(record.name, record.getMessage()) for record in caplog.records if record.levelno >= logging.ERROR]
     assert errors == [("smmpanel.http", "unhandled error on /api/v2")]  # logged once, by the panel, not the server
+
+
+def test_the_direct_reads_fail_at_most_once_when_the_database_ends_their_connections(
+    panel: Panel, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``balance`` and ``status`` have a pool of their own (``smmpanel.db.direct_reads``): after the
+    server ends every connection, one call may fail (503, retry), and the next ones are served."""
+    if panel.database_url.startswith("sqlite"):
+        pytest.skip("a SQLite file has no server to end the connection")
+    key = panel.customer(balance="10")
+    assert panel.api_url is not None
+    with httpx.Client(timeout=30) as client, caplog.at_level(logging.INFO):
+        for _ in range(3):  # several pooled connections, all to be ended
+            assert client.post(panel.api_url, data={"key": key, "action": "balance"}).status_code == 200
+        in_thread(lambda: asyncio.run(_terminate_others(panel.database_url)))
+        answers = [client.post(panel.api_url, data={"key": key, "action": "balance"}) for _ in range(4)]
+    statuses = [answer.status_code for answer in answers]
+    assert statuses in ([200] * 4, [503] + [200] * 3), statuses
+    assert answers[-1].json() == {"balance": "10.00", "currency": "USD"}
+    if statuses[0] == 503:
+        assert answers[0].json() == {"error": "Temporary failure, please retry"}
