@@ -713,6 +713,15 @@ async def served(name: str, data: Dataset, config: Config, workdir: Path, tag: s
         await asyncio.to_thread(stop_server, server)
 
 
+async def settle(data: Dataset) -> None:
+    """PostgreSQL: vacuum and checkpoint after a bulk load, as autovacuum soon would. Otherwise the runs
+    after a million-order COPY race autovacuum and the checkpointer, and each first read of a freshly
+    loaded page writes it again (hint bits): `status` of 100 orders ran at 40 req/s instead of 1,500."""
+    if data.backend == "postgres":
+        await pg_execute(data.url, "VACUUM (ANALYZE) orders, ledger_entries")
+        await pg_execute(data.url, "CHECKPOINT")
+
+
 async def level_up(
     data: Dataset,
     config: Config,
@@ -722,9 +731,10 @@ async def level_up(
     statuses: Sequence[OrderStatus] = (),
     links: Sequence[str] = (),
 ) -> None:
-    """``grow`` to ``level``, then say what the database holds and how long loading took."""
+    """``grow`` to ``level`` and ``settle``, then say what the database holds and how long loading took."""
     loading = time.monotonic()
     held = await grow(data, level, statuses=statuses, links=links)
+    await settle(data)
     print(
         f"# {data.backend}: {held:,} orders, {config.customers:,} customers, {config.catalog:,} services "
         f"(loaded in {time.monotonic() - loading:.1f} s, {time.monotonic() - started:.0f} s so far)",

@@ -11,6 +11,7 @@ by ``api_key_hash``, as smmpanel does without a cache), then
 
 - ``balance``: ``SELECT balance FROM users WHERE id = ?``
 - ``status``: one ``SELECT`` of the columns a status answers ``WHERE user_id = ? AND id IN (…)``
+  (PostgreSQL: ``id = ANY($2)``, one array parameter, as smmpanel)
 - ``services``: ``SELECT`` of the enabled services ``ORDER BY position, id``
 - ``add``: in one transaction, the service by id, the conditional debit
   (``UPDATE … WHERE balance + ? >= 0 RETURNING balance``) and the ``INSERT`` of the order.
@@ -69,6 +70,10 @@ class Backend:
     async def fetch(self, sql: str, *args: object) -> list[Any]:
         raise NotImplementedError
 
+    def ids_condition(self, number: int, ids: list[int]) -> tuple[str, list[object]]:
+        """``id`` is one of ``ids``, as smmpanel.db.direct_reads writes it for this back end."""
+        raise NotImplementedError
+
     async def fetchrow(self, sql: str, *args: object) -> Any:
         rows = await self.fetch(sql, *args)
         return rows[0] if rows else None
@@ -91,6 +96,9 @@ class Postgres(Backend):
 
     async def fetch(self, sql: str, *args: object) -> list[Any]:
         return list(await self.pool.fetch(sql, *args))
+
+    def ids_condition(self, number: int, ids: list[int]) -> tuple[str, list[object]]:
+        return f"id = ANY(${number}::bigint[])", [ids]
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Any]:
@@ -146,6 +154,9 @@ class Sqlite(Backend):
             connections.append(conn)
         return cls(connections)
 
+    def ids_condition(self, number: int, ids: list[int]) -> tuple[str, list[object]]:
+        return f"id IN ({', '.join(f'${n}' for n in range(number, number + len(ids)))})", list(ids)
+
     async def fetch(self, sql: str, *args: object) -> list[Any]:
         conn = await self.idle.get()
         try:
@@ -195,9 +206,9 @@ async def _status(db: Backend, user_id: int, params: Params) -> object:
     ids = [int(token) for token in tokens]
     found: dict[int, Any] = {}
     if ids:
-        marks = ", ".join(f"${n}" for n in range(2, len(ids) + 2))
-        sql = f"SELECT {_ORDER_COLUMNS} FROM orders WHERE user_id = $1 AND id IN ({marks})"
-        found = {int(row["id"]): row for row in await db.fetch(sql, user_id, *ids)}
+        condition, values = db.ids_condition(2, ids)
+        sql = f"SELECT {_ORDER_COLUMNS} FROM orders WHERE user_id = $1 AND {condition}"
+        found = {int(row["id"]): row for row in await db.fetch(sql, user_id, *values)}
     if not many:
         if not ids or ids[0] not in found:
             raise Refused("Incorrect order ID")

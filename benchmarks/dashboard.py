@@ -64,7 +64,6 @@ from benchmarks.api import (
     load,
     names,
     p50_vs_first,
-    pg_execute,
     prepare,
     scratch_database,
     served,
@@ -151,14 +150,6 @@ async def add_logins(data: Dataset) -> str:
     return customer.username
 
 
-async def settle(data: Dataset) -> None:
-    """PostgreSQL: vacuum and checkpoint after a bulk load, as autovacuum soon would; otherwise the first
-    runs after a million-order COPY race autovacuum and the checkpointer for the CPU (see the API v2 results)."""
-    if data.backend == "postgres":
-        await pg_execute(data.url, "VACUUM (ANALYZE) orders, ledger_entries")
-        await pg_execute(data.url, "CHECKPOINT")
-
-
 def log_in(server: Server, username: str) -> str:
     """Log in through the ``/login`` form as a browser does; the ``Cookie`` header of the session."""
     with httpx.Client(base_url=server.origin, timeout=30) as http:
@@ -196,7 +187,6 @@ async def bench_backend(config: Config, backend: str, workdir: Path, runs: list[
         customer = await add_logins(data)
         for level in config.levels:
             await level_up(data, config, level, started, statuses=STATUSES, links=links(data, level))
-            await settle(data)
             for repeat in range(1, config.repeat + 1):
                 async with served("smmpanel", data, config, workdir, f"dash-{backend}-{level}-{repeat}") as server:
                     cookies = {
