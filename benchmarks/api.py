@@ -714,9 +714,8 @@ async def served(name: str, data: Dataset, config: Config, workdir: Path, tag: s
 
 
 async def settle(data: Dataset) -> None:
-    """PostgreSQL: vacuum and checkpoint after a bulk load, as autovacuum soon would. Otherwise the runs
-    after a million-order COPY race autovacuum and the checkpointer, and each first read of a freshly
-    loaded page writes it again (hint bits): `status` of 100 orders ran at 40 req/s instead of 1,500."""
+    """PostgreSQL: vacuum and checkpoint after a bulk load, as autovacuum soon would; otherwise the first
+    runs after a million-order COPY race autovacuum and the checkpointer for the CPU."""
     if data.backend == "postgres":
         await pg_execute(data.url, "VACUUM (ANALYZE) orders, ledger_entries")
         await pg_execute(data.url, "CHECKPOINT")
