@@ -13,7 +13,8 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from smmpanel.api import operations, v2
+from smmpanel.api import adminapi, operations, v2
+from smmpanel.api.adminapi.gate import AdminLimiter
 from smmpanel.api.limits import RateLimiter
 from smmpanel.api.observability import UNHANDLED_STATUS, Observability
 from smmpanel.api.styles import STYLES
@@ -68,6 +69,7 @@ def create_app(settings: Settings, *, simulator: SimulatorSettings | None = None
         web.db = app.state.db
         web.session_secret = settings.secret_key or await session_secret(app.state.db)
         app.state.limits = RateLimiter(settings)
+        app.state.admin_limits = AdminLimiter(settings)
         app.state.panel_metrics = operations.PanelCollector(app.state.db)
         try:
             async with AsyncExitStack() as stack:
@@ -76,12 +78,14 @@ def create_app(settings: Settings, *, simulator: SimulatorSettings | None = None
                 yield
         finally:
             await app.state.limits.aclose()
+            await app.state.admin_limits.aclose()
             await app.state.db.close()
 
     routes: list[BaseRoute] = [
         Route("/api/v2", v2.endpoint, methods=["GET", "POST"]),
         Route("/api/v2/", v2.endpoint, methods=["GET", "POST"]),
         *operations.routes,
+        *adminapi.routes,
     ]
     if simulator is not None:
         routes.append(Mount("/simulator", app=create_simulator_app(simulator)))

@@ -131,13 +131,19 @@ class Settings(BaseSettings):
     metrics_token: str | None = Field(default=None, min_length=16)
     """When set, ``/metrics`` answers only ``Authorization: Bearer <token>``."""
 
+    admin_api_rate_limit: str = "5/second"
+    """Admin API requests per admin key (``COUNT/UNIT``); ``off`` turns it off. Counted in Redis when set."""
+
+    admin_api_lease_seconds: int = Field(default=600, ge=1)
+    """How long an order pulled through the admin API stays its key's before it is handed out again."""
+
     @field_validator("rate_limits", "address_rate_limits")
     @classmethod
     def _valid_limits(cls, value: str) -> str:
         parse_rate_limits(value)
         return value
 
-    @field_validator("invalid_key_limit")
+    @field_validator("invalid_key_limit", "admin_api_rate_limit")
     @classmethod
     def _valid_invalid_key_limit(cls, value: str) -> str:
         if value.strip().lower() not in ("", "off"):
@@ -154,4 +160,8 @@ class Settings(BaseSettings):
 
     def invalid_key_rate(self) -> RateLimit | None:
         text = self.invalid_key_limit.strip().lower()
+        return None if text in ("", "off") else parse_rate(text)
+
+    def admin_api_rate(self) -> RateLimit | None:
+        text = self.admin_api_rate_limit.strip().lower()
         return None if text in ("", "off") else parse_rate(text)

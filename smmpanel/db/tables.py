@@ -107,6 +107,8 @@ orders = sa.Table(
     _created(),
     sa.Column("updated_at", sa.DateTime(), nullable=False),
     sa.Column("finished_at", sa.DateTime(), nullable=True),
+    # The admin API key that pulled this manual order (``dispatch`` is then ``pulled``).
+    sa.Column("pulled_by", Id, nullable=True),
     sa.CheckConstraint("charge >= 0", name="charge_not_negative"),
     sa.CheckConstraint("refunded >= 0 AND refunded <= charge", name="refund_within_charge"),
     sa.Index(None, "user_id", "id"),
@@ -254,4 +256,15 @@ panel_settings = sa.Table(
     metadata,
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("value", sa.Text(), nullable=False),
+)
+
+admin_api_keys = sa.Table(
+    "admin_api_keys",
+    metadata,
+    _id(),
+    sa.Column("name", sa.String(48), nullable=False, unique=True),
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("role", sa.String(16), nullable=False, server_default="admin"),
+    _created(),
+    sa.Column("revoked_at", sa.DateTime(), nullable=True),
 )

@@ -202,30 +202,35 @@ def _facts(order: Order) -> dict[str, object]:
 async def update_order(db: Database, order_id: int, update: OrderUpdate, *, audit: Audit | None = None) -> Order:
     """The operator's manual fulfilment: set status, start count and remains."""
     async with db.write() as repos:
-        order = await repos.orders.get(order_id, for_update=True)
-        if order is None:
-            raise NotFound(f"no order {order_id}")
-        status = update.status or order.status
-        if update.remains is not None and not 0 <= update.remains <= order.ordered:
-            raise Refused(f"remains must be between 0 and {order.ordered}")
-        if order.status.is_final and update.remains not in (None, order.remains):
-            raise Refused(f"Order is already {order.status.value}")
-        if status is OrderStatus.COMPLETED:
-            remains = 0
-        elif status is OrderStatus.CANCELED:
-            remains = order.ordered
-        else:
-            remains = order.remains if update.remains is None else update.remains
-        if update.start_count is not None:
-            if update.start_count < 0:
-                raise Refused("start count must not be negative")
-            await repos.orders.update(order.id, {"start_count": update.start_count}, utcnow())
-        await finish_order(repos, order, status, remains, " by operator")
-        if order.parent_id is not None:
-            await refresh_drip_feed(repos, order.parent_id)
-        updated = await repos.orders.get(order_id)
-        assert updated is not None
-        await audited(repos, audit, "order.update", f"order {order_id}", _facts(order), _facts(updated))
+        return await apply_update(repos, order_id, update, audit=audit)
+
+
+async def apply_update(repos: Repositories, order_id: int, update: OrderUpdate, *, audit: Audit | None) -> Order:
+    """``update_order`` inside the caller's transaction (the admin API settles its claim in the same one)."""
+    order = await repos.orders.get(order_id, for_update=True)
+    if order is None:
+        raise NotFound(f"no order {order_id}")
+    status = update.status or order.status
+    if update.remains is not None and not 0 <= update.remains <= order.ordered:
+        raise Refused(f"remains must be between 0 and {order.ordered}")
+    if order.status.is_final and update.remains not in (None, order.remains):
+        raise Refused(f"Order is already {order.status.value}")
+    if status is OrderStatus.COMPLETED:
+        remains = 0
+    elif status is OrderStatus.CANCELED:
+        remains = order.ordered
+    else:
+        remains = order.remains if update.remains is None else update.remains
+    if update.start_count is not None:
+        if update.start_count < 0:
+            raise Refused("start count must not be negative")
+        await repos.orders.update(order.id, {"start_count": update.start_count}, utcnow())
+    await finish_order(repos, order, status, remains, " by operator")
+    if order.parent_id is not None:
+        await refresh_drip_feed(repos, order.parent_id)
+    updated = await repos.orders.get(order_id)
+    assert updated is not None
+    await audited(repos, audit, "order.update", f"order {order_id}", _facts(order), _facts(updated))
     return updated
 
 
