@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from smmpanel.clock import utcnow
 from smmpanel.db.dispatch_repositories import ATTENTION, DRIPFEED, QUEUED, SENT, SyncClaim
 from smmpanel.db.provider_repositories import Provider
 from smmpanel.db.repositories import Customer, OrderSearch, Refill
@@ -41,6 +42,8 @@ class OrderRow:
     order: Order
     username: str
     service_name: str = ""
+    claimed_by: str | None = None
+    """The admin API key that pulled this manual order and is working on it now."""
 
 
 async def find_orders(
@@ -71,7 +74,11 @@ async def find_orders(
 
         page = await keyset_page(fetch, lambda row: row.order.id, before=before, after=after, limit=limit)
         services = await repos.services.many({row.order.service_id for row in page.items})
-    named = [OrderRow(row.order, row.username, services[row.order.service_id].name) for row in page.items]
+        claims = await repos.admin_api.claims([row.order.id for row in page.items], utcnow())
+    named = [
+        OrderRow(row.order, row.username, services[row.order.service_id].name, claims.get(row.order.id))
+        for row in page.items
+    ]
     return Page(named, page.newer, page.older)
 
 
@@ -82,6 +89,8 @@ class OrderView:
     service: Service
     provider: Provider | None
     refills: list[Refill]
+    claimed_by: str | None = None
+    """The admin API key that pulled this manual order and is working on it now."""
 
     @property
     def link_editable(self) -> bool:
@@ -109,8 +118,9 @@ async def order_view(db: Database, order_id: int) -> OrderView:
         service = await repos.services.get(order.service_id)
         providers = await repos.providers.many({order.provider_id}) if order.provider_id else {}
         refills = await repos.refills.of_order(order_id)
+        claims = await repos.admin_api.claims([order_id], utcnow())
     assert customer is not None and service is not None  # neither is ever deleted
-    return OrderView(order, customer, service, providers.get(order.provider_id or 0), refills)
+    return OrderView(order, customer, service, providers.get(order.provider_id or 0), refills, claims.get(order_id))
 
 
 async def check_with_provider(db: Database, pool: ClientPool, order_id: int) -> Order:

@@ -2,7 +2,18 @@
 
 from starlette.routing import BaseRoute
 
-from smmpanel.web.admin import attention, audit, customers, orders, overview, providers, services, settings, tickets
+from smmpanel.web.admin import (
+    api_keys,
+    attention,
+    audit,
+    customers,
+    orders,
+    overview,
+    providers,
+    services,
+    settings,
+    tickets,
+)
 
 routes: list[BaseRoute] = [
     *overview.routes,
@@ -14,4 +25,5 @@ routes: list[BaseRoute] = [
     *tickets.routes,
     *audit.routes,
     *settings.routes,
+    *api_keys.routes,
 ]
