@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from smmpanel.usecases import accounts, tickets
-from tests.support.adminapi import JSON_TYPE, admin_key
+from tests.support.adminapi import JSON_TYPE, admin_key, admin_panel
 from tests.support.panel import Panel
 from tests.support.server import LiveServer
 
@@ -19,15 +19,8 @@ LINK = "https://x.test/post"
 
 @pytest.fixture
 def panel(database_url: str, start_server: Callable[..., LiveServer]) -> Iterator[Panel]:
-    driver = Panel(database_url, start_server(admin_api_rate_limit="off", max_body_bytes=4096).api_url)
-    yield driver
-    driver.close()
-
-
-@pytest.fixture(autouse=True)
-def ledger_verified(panel: Panel) -> Iterator[None]:
-    yield
-    assert panel.ledger_ok()
+    with admin_panel(database_url, start_server, max_body_bytes=4096) as driver:
+        yield driver
 
 
 def place(panel: Panel, key: str, service: int, quantity: int = 1000) -> int:
@@ -171,8 +164,7 @@ def test_malformed_unknown_and_oversized_requests(panel: Panel) -> None:
 
 
 def test_the_rate_limit_answers_in_the_envelope(database_url: str, start_server: Callable[..., LiveServer]) -> None:
-    panel = Panel(database_url, start_server(admin_api_rate_limit="3/day").api_url)
-    try:
+    with admin_panel(database_url, start_server, admin_api_rate_limit="3/day") as panel:
         client, other = admin_key(panel, "busy"), admin_key(panel, "calm")
         for _ in range(3):
             client.data("GET", "/adminapi/v2/users")
@@ -182,8 +174,6 @@ def test_the_rate_limit_answers_in_the_envelope(database_url: str, start_server:
         assert int(limited.headers["retry-after"]) >= 1
         assert limited.content == b'{"data":null,"error_code":429,"error_message":"Too many requests"}'
         other.data("GET", "/adminapi/v2/users")  # counted per key
-    finally:
-        panel.close()
 
 
 def test_v1_actions_run_the_same_use_cases(panel: Panel) -> None:

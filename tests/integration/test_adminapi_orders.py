@@ -13,7 +13,7 @@ import pytest
 
 from smmpanel.domain.catalog import ServiceType
 from smmpanel.usecases import accounts, admin_keys, audit, fulfilment_api
-from tests.support.adminapi import AdminClient, admin_key
+from tests.support.adminapi import AdminClient, admin_key, admin_panel
 from tests.support.panel import Panel
 from tests.support.server import LiveServer
 
@@ -22,17 +22,8 @@ LINK = "https://x.test/post"
 
 @pytest.fixture
 def panel(database_url: str, start_server: Callable[..., LiveServer]) -> Iterator[Panel]:
-    """A live panel whose admin API is not rate limited (the limit has its own test)."""
-    driver = Panel(database_url, start_server(admin_api_rate_limit="off").api_url)
-    yield driver
-    driver.close()
-
-
-@pytest.fixture(autouse=True)
-def ledger_verified(panel: Panel) -> Iterator[None]:
-    """Whatever a test did, every balance still equals the sum of its ledger entries."""
-    yield
-    assert panel.ledger_ok()
+    with admin_panel(database_url, start_server) as driver:
+        yield driver
 
 
 def place(panel: Panel, key: str, service: int, quantity: int = 1000, **extra: Any) -> int:
@@ -252,8 +243,7 @@ def test_single_actions(panel: Panel, shop: tuple[str, int]) -> None:
 def test_release_and_a_lapsed_claim_hand_the_order_out_again(
     database_url: str, start_server: Callable[..., LiveServer]
 ) -> None:
-    panel = Panel(database_url, start_server(admin_api_lease_seconds=1, admin_api_rate_limit="off").api_url)
-    try:
+    with admin_panel(database_url, start_server, admin_api_lease_seconds=1) as panel:
         key = panel.customer("alice", "100")
         service = panel.service(name="Manual", rate="1.00", min=10, max=100000)
         order_id = place(panel, key, service)
@@ -265,9 +255,6 @@ def test_release_and_a_lapsed_claim_hand_the_order_out_again(
         while not (pulled := _pull(first, service, 5)) and time.monotonic() < deadline:
             time.sleep(0.2)  # until second's 1 s lease lapses
         assert pulled == [order_id]
-        assert panel.ledger_ok()
-    finally:
-        panel.close()
 
 
 def test_a_revoked_key_gets_the_error_and_changes_nothing(panel: Panel, shop: tuple[str, int]) -> None:

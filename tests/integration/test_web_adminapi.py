@@ -16,25 +16,21 @@ from tests.support.server import LiveServer
 
 
 @pytest.fixture
-def site(database_url: str, start_server: Callable[..., LiveServer]) -> Iterator[tuple[Panel, LiveServer]]:
+def site(database_url: str, start_server: Callable[..., LiveServer]) -> Iterator[tuple[Panel, Session]]:
+    """A live panel with a customer, and its operator logged in on the dashboard."""
     server = start_server(admin_api_rate_limit="off")
     panel = Panel(database_url, server.api_url)
     panel.run(lambda db: accounts.create_customer(db, "boss", password=PASSWORD, admin=True))
     panel.run(lambda db: accounts.create_customer(db, "alice", parse_amount("100")))
-    yield panel, server
+    boss = Session(server.base_url, "boss")
+    yield panel, boss
+    boss.close()
     assert panel.ledger_ok()
     panel.close()
 
 
-@pytest.fixture
-def boss(site: tuple[Panel, LiveServer]) -> Iterator[Session]:
-    session = Session(site[1].base_url, "boss")
-    yield session
-    session.close()
-
-
-def test_keys_are_made_once_used_and_revoked_on_the_dashboard(site: tuple[Panel, LiveServer], boss: Session) -> None:
-    panel, _ = site
+def test_keys_are_made_once_used_and_revoked_on_the_dashboard(site: tuple[Panel, Session]) -> None:
+    panel, boss = site
     made = boss.post("/admin/api-keys/create", name="telegram-bot", role="support")
     assert made.status_code == 200
     shown = re.search(r'<code class="secret">([A-Za-z0-9_-]+)</code>', made.text)
@@ -52,8 +48,8 @@ def test_keys_are_made_once_used_and_revoked_on_the_dashboard(site: tuple[Panel,
     assert client.answer("GET", "/adminapi/v2/users")["error_code"] == 401
 
 
-def test_a_pulled_order_is_shown_as_being_worked_on(site: tuple[Panel, LiveServer], boss: Session) -> None:
-    panel, _ = site
+def test_a_pulled_order_is_shown_as_being_worked_on(site: tuple[Panel, Session]) -> None:
+    panel, boss = site
     key = panel.run(lambda db: accounts.rotate_key(db, "alice")).api_key
     service = panel.service(name="Manual", rate="1.00", min=10, max=10000)
     order_id = panel.call(key, "add", service=service, link="https://x.test/a", quantity=100)["order"]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 
 from smmpanel.usecases import admin_keys
 from tests.support.panel import Panel
+from tests.support.server import LiveServer
 
 JSON_TYPE = "application/json; charset=utf-8"
 
@@ -58,3 +61,17 @@ class AdminClient:
 def admin_key(panel: Panel, name: str = "bot", role: str = admin_keys.DEFAULT_ROLE) -> AdminClient:
     created = panel.run(lambda db: admin_keys.create_key(db, name, role))
     return AdminClient(panel, created.api_key)
+
+
+@contextmanager
+def admin_panel(database_url: str, start_server: Callable[..., LiveServer], **settings: object) -> Iterator[Panel]:
+    """A live panel whose admin API is not rate limited (the limit has a test of its own).
+
+    Whatever the test did, every balance must still equal the sum of its ledger entries.
+    """
+    driver = Panel(database_url, start_server(**{"admin_api_rate_limit": "off", **settings}).api_url)
+    try:
+        yield driver
+        assert driver.ledger_ok()
+    finally:
+        driver.close()

@@ -39,7 +39,8 @@ from smmpanel.api.adminapi.envelope import (
     whole,
 )
 from smmpanel.api.adminapi.gate import Call, admit, guarded, read_body
-from smmpanel.db.admin_api_repositories import OrderFilters
+from smmpanel.db.admin_api_repositories import Listing, OrderFilters
+from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.orders import OrderStatus
 from smmpanel.domain.tickets import TicketStatus
 from smmpanel.errors import NotFound, Refused
@@ -245,13 +246,22 @@ def amount(params: dict[str, Any], name: str = "amount") -> int:
     return units
 
 
-async def list_payments(call: Call) -> Response:
-    limit = whole(call.params, "limit", 100, low=1, high=MAX_LIMIT)
-    offset = whole(call.params, "offset", 0)
-    username = text(call.params, "user", required=False) or None
-    listing = await admin_desk.topups(call.db, username, limit, offset)
-    data = {"list": [shapes.topup(row, _currency(call)) for row in listing.rows], "count": listing.count}
-    return answer(data, extra={"pagination": _page(call, listing.count, limit, offset)})
+def _listing(
+    name: str,
+    fetch: Callable[[Database, str | None, int, int], Awaitable[Listing]],
+    shape: Callable[[Any, str], dict[str, object]],
+) -> Callable[[Call], Awaitable[Response]]:
+    """A paged listing narrowed to one username (``name``): ``data.list``, ``data.count``, ``pagination``."""
+
+    async def serve(call: Call) -> Response:
+        limit = whole(call.params, "limit", 100, low=1, high=MAX_LIMIT)
+        offset = whole(call.params, "offset", 0)
+        username = text(call.params, name, required=False) or None
+        listing = await fetch(call.db, username, limit, offset)
+        data = {"list": [shape(row, _currency(call)) for row in listing.rows], "count": listing.count}
+        return answer(data, extra={"pagination": _page(call, listing.count, limit, offset)})
+
+    return serve
 
 
 async def add_payment(call: Call) -> Response:
@@ -261,15 +271,6 @@ async def add_payment(call: Call) -> Response:
     currency = _currency(call)
     data = {"user": username, "amount": shapes.money(units, currency), "balance": shapes.money(balance, currency)}
     return answer({**data, "memo": memo})
-
-
-async def list_users(call: Call) -> Response:
-    limit = whole(call.params, "limit", 100, low=1, high=MAX_LIMIT)
-    offset = whole(call.params, "offset", 0)
-    username = text(call.params, "username", required=False) or None
-    listing = await admin_desk.customers(call.db, username, limit, offset)
-    data = {"list": [shapes.account(row, _currency(call)) for row in listing.rows], "count": listing.count}
-    return answer(data, extra={"pagination": _page(call, listing.count, limit, offset)})
 
 
 async def add_user(call: Call) -> Response:
@@ -343,9 +344,9 @@ _ROUTES: list[tuple[str, str, str, Callable[[Call], Awaitable[Response]]]] = [
     ("POST", "/refill/change-status", "orders", change_refill_status),
     ("POST", "/cancel/pull", "orders", pull_cancels),
     ("POST", "/cancel/reject", "orders", _batch(_reject_cancel)),
-    ("GET", "/payments", "payments", list_payments),
+    ("GET", "/payments", "payments", _listing("user", admin_desk.topups, shapes.topup)),
     ("POST", "/payments/add", "payments", add_payment),
-    ("GET", "/users", "users", list_users),
+    ("GET", "/users", "users", _listing("username", admin_desk.customers, shapes.account)),
     ("POST", "/users/add", "users", add_user),
     ("GET", "/tickets", "tickets", list_tickets),
     ("POST", "/tickets/{id:int}/reply", "tickets", reply_ticket),
