@@ -163,7 +163,7 @@ async def edit_link(call: Call) -> Response:
 
 
 async def change_status(call: Call) -> Response:
-    update = _update_of({**call.params, "status": call.params.get("status") or None})
+    update = _update_of(call.params)
     if update.status is None:
         raise bad("status", "required")
     found = await fulfilment_api.update_order(call.db, call.key, call.params["id"], update, lease=_lease(call))
