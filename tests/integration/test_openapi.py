@@ -26,7 +26,7 @@ from tests.support.adminapi import admin_key
 from tests.support.panel import Panel
 from tests.support.server import LiveServer
 
-EXAMPLES = 50
+EXAMPLES = 40
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
