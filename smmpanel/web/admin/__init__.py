@@ -1,8 +1,20 @@
-"""The operator's pages, under /admin: every one requires an operator (anyone else gets a 404)."""
+"""The operator's pages, under /admin: every one is an ``AdminRoute`` naming the permission it needs."""
 
 from starlette.routing import BaseRoute
 
-from smmpanel.web.admin import attention, audit, customers, orders, overview, providers, services, settings, tickets
+from smmpanel.web.admin import (
+    attention,
+    audit,
+    customers,
+    orders,
+    overview,
+    people,
+    providers,
+    services,
+    settings,
+    staff,
+    tickets,
+)
 
 routes: list[BaseRoute] = [
     *overview.routes,
@@ -14,4 +26,6 @@ routes: list[BaseRoute] = [
     *tickets.routes,
     *audit.routes,
     *settings.routes,
+    *people.routes,
+    *staff.routes,
 ]

@@ -6,15 +6,16 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from smmpanel.db.repositories import Customer
+from smmpanel.domain.roles import Permission
 from smmpanel.domain.tickets import TicketStatus
 from smmpanel.errors import NotFound, Refused
 from smmpanel.usecases import tickets
+from smmpanel.web.admin.access import AdminRoute, staff_user
 from smmpanel.web.admin.common import form_text, path_id, show
 from smmpanel.web.pages import redirect
-from smmpanel.web.security import PageNotFound, checked_form, context_of, require_admin
+from smmpanel.web.security import PageNotFound, checked_form, context_of
 
 LIST_LIMIT = 200
 
@@ -27,7 +28,7 @@ def _status(text: str | None) -> TicketStatus | None:
 
 
 async def ticket_list(request: Request) -> Response:
-    user = await require_admin(request)
+    user = staff_user(request)
     status_text = request.query_params.get("status", "")
     listing = await tickets.tickets_for_operator(
         context_of(request).database, status=_status(status_text), limit=LIST_LIMIT
@@ -51,11 +52,11 @@ async def _thread(request: Request, user: Customer, *, status_code: int = 200, *
 
 
 async def ticket_page(request: Request) -> Response:
-    return await _thread(request, await require_admin(request))
+    return await _thread(request, staff_user(request))
 
 
 async def reply(request: Request) -> Response:
-    user = await require_admin(request)
+    user = staff_user(request)
     form = await checked_form(request)
     ticket_id = path_id(request)
     message = form_text(form, "message")
@@ -69,7 +70,6 @@ async def reply(request: Request) -> Response:
 
 
 async def close(request: Request) -> Response:
-    await require_admin(request)
     await checked_form(request)
     ticket_id = path_id(request)
     try:
@@ -80,8 +80,8 @@ async def close(request: Request) -> Response:
 
 
 routes = [
-    Route("/admin/tickets", ticket_list, methods=["GET"]),
-    Route("/admin/tickets/{id:int}", ticket_page, methods=["GET"]),
-    Route("/admin/tickets/{id:int}/reply", reply, methods=["POST"]),
-    Route("/admin/tickets/{id:int}/close", close, methods=["POST"]),
+    AdminRoute("/admin/tickets", ticket_list, Permission.TICKETS, methods=["GET"]),
+    AdminRoute("/admin/tickets/{id:int}", ticket_page, Permission.TICKETS, methods=["GET"]),
+    AdminRoute("/admin/tickets/{id:int}/reply", reply, Permission.TICKETS, methods=["POST"]),
+    AdminRoute("/admin/tickets/{id:int}/close", close, Permission.TICKETS, methods=["POST"]),
 ]
