@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from smmpanel.db.repositories import Customer, Repositories
 from smmpanel.db.unit_of_work import Database
-from smmpanel.domain.roles import STAFF_ROLES, Role, is_staff
+from smmpanel.domain.roles import STAFF_ROLES, Permission, Role, is_staff
 from smmpanel.errors import NotFound, Refused
 from smmpanel.usecases import accounts
 from smmpanel.usecases.audit import Audit, audited
@@ -75,6 +75,22 @@ async def set_disabled(db: Database, username: str, disabled: bool, *, audit: Au
         await repos.users.set_disabled(user.id, disabled)
         action = "staff.disable" if disabled else "staff.enable"
         await audited(repos, audit, action, f"user {username}", {"disabled": user.disabled}, {"disabled": disabled})
+
+
+async def assign_ticket(db: Database, ticket_id: int, assignee_id: int | None, *, audit: Audit) -> str | None:
+    """Give a ticket to a member of staff who handles tickets (None: to nobody); answers their name."""
+    async with db.write() as repos:
+        ticket = await repos.tickets.get(ticket_id, for_update=True)
+        if ticket is None:
+            raise NotFound(f"no ticket {ticket_id}")
+        assignee = None if assignee_id is None else await repos.users.by_id(assignee_id)
+        if assignee_id is not None and (assignee is None or assignee.disabled or not assignee.may(Permission.TICKETS)):
+            raise Refused("Choose a member of staff who handles tickets")
+        name = assignee.username if assignee else None
+        await repos.tickets.update(ticket_id, {"assigned_to": assignee_id})
+        before = {"assigned_to": ticket.assigned_to}
+        await audited(repos, audit, "ticket.assign", f"ticket {ticket_id}", before, {"assigned_to": name})
+    return name
 
 
 async def reset_two_factor(db: Database, username: str, *, audit: Audit) -> None:

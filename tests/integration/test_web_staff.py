@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from smmpanel.db.tables import recovery_codes, two_factor
 from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.roles import Role
-from smmpanel.usecases import accounts, audit
+from smmpanel.usecases import accounts, audit, tickets
 from tests.support.panel import Panel
 from tests.support.server import LiveServer
 from tests.support.staff import PASSWORD, Browser, code_for, recovery_codes_on, secret_on
@@ -201,3 +201,44 @@ def test_customers_may_turn_two_factor_on_and_off(site: tuple[Panel, LiveServer]
     codes_left = carol.get("/account/two-factor")
     assert "Recovery codes left: 10" in codes_left.text
     carol.close()
+
+
+def test_tickets_are_assigned_filtered_and_every_answer_is_audited(
+    site: tuple[Panel, LiveServer], boss: Browser
+) -> None:
+    panel, server = site
+    for name, role in (("sam", Role.SUPPORT), ("fin", Role.FINANCE)):
+        panel.run(lambda db, n=name, r=role: accounts.create_customer(db, n, password=PASSWORD, staff_role=r))
+    panel.run(lambda db: accounts.create_customer(db, "alice"))
+    alice = user(panel, "alice")
+    first = panel.run(lambda db: tickets.open_ticket(db, alice.id, "Where is my order", "Hello?"))
+    second = panel.run(lambda db: tickets.open_ticket(db, alice.id, "Refund please", "Hi"))
+    sam_id, fin_id = user(panel, "sam").id, user(panel, "fin").id
+
+    page = boss.get(f"/admin/tickets/{first}")
+    assert f'<option value="{sam_id}"' in page.text and f'<option value="{fin_id}"' not in page.text
+    boss.follow(boss.post(f"/admin/tickets/{first}/assign", assignee=str(sam_id)))
+    refused = boss.post(f"/admin/tickets/{second}/assign", assignee=str(fin_id))  # finance does not do tickets
+    assert refused.status_code == 400 and "handles tickets" in notice(refused)
+
+    sam = Browser(server.base_url)
+    sam.log_in("sam")
+    mine = sam.get("/admin/tickets?mine=1")
+    assert f"/admin/tickets/{first}" in mine.text and f"/admin/tickets/{second}" not in mine.text
+    everyone = sam.get("/admin/tickets")
+    assert f"/admin/tickets/{first}" in everyone.text and f"/admin/tickets/{second}" in everyone.text
+    sam.follow(sam.post(f"/admin/tickets/{second}/assign", assignee="me"))
+    sam.get(f"/admin/tickets/{second}")
+    sam.follow(sam.post(f"/admin/tickets/{second}/reply", message="On its way"))
+    sam.follow(sam.post(f"/admin/tickets/{second}/close"))
+    sam.close()
+    assert [t.assigned_to for t in panel.run(lambda db: tickets.tickets_for_operator(db, assigned_to=sam_id))] == [
+        sam_id,
+        sam_id,
+    ]
+    assert actions(panel) == [
+        ("boss", "ticket.assign", f"ticket {first}"),
+        ("sam", "ticket.assign", f"ticket {second}"),
+        ("sam", "ticket.reply", f"ticket {second}"),
+        ("sam", "ticket.close", f"ticket {second}"),
+    ]

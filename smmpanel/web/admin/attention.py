@@ -11,7 +11,7 @@ from smmpanel.db.repositories import Customer
 from smmpanel.domain.refills import RefillStatus
 from smmpanel.domain.roles import Permission
 from smmpanel.errors import NotFound, Refused
-from smmpanel.usecases import fulfilment, refills
+from smmpanel.usecases import audit, fulfilment, refills
 from smmpanel.usecases.order_desk import all_refills
 from smmpanel.web.admin.access import AdminRoute, staff_user
 from smmpanel.web.admin.common import acting, form_values, form_whole, path_id, query_id, show
@@ -42,10 +42,13 @@ async def attention_action(request: Request) -> Response:
     try:
         if action == "resend":
             await fulfilment.resend(db, order_id)
+            await audit.record(db, acting(user), "order.resend", f"order {order_id}", None, None)
             notice = f"Order {order_id} is queued to be sent again."
         elif action == "set-upstream":
             provider_order_id = form_whole(form, "provider_order_id", "Provider's order id")
             await fulfilment.set_upstream(db, order_id, provider_order_id)
+            facts = {"provider_order_id": provider_order_id}
+            await audit.record(db, acting(user), "order.set_upstream", f"order {order_id}", None, facts)
             notice = f"Order {order_id} now follows the provider's order {provider_order_id}."
         else:
             await fulfilment.fail(db, order_id, audit=acting(user))
@@ -99,6 +102,10 @@ async def settle_refill(request: Request) -> Response:
         raise PageNotFound
     try:
         await refills.update_refill(context_of(request).database, refill_id, status)
+        facts = {"status": status.value}
+        await audit.record(
+            context_of(request).database, acting(user), "refill.update", f"refill {refill_id}", None, facts
+        )
     except (Refused, NotFound) as refusal:
         message = refusal.message if isinstance(refusal, Refused) else str(refusal)
         return await _refills(request, user, status_code=400, error=message)

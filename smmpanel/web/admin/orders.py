@@ -16,7 +16,7 @@ from smmpanel.domain.roles import Permission
 from smmpanel.errors import NotFound, Refused
 from smmpanel.money import format_amount
 from smmpanel.usecases import fulfilment, orders
-from smmpanel.usecases.audit import Audit
+from smmpanel.usecases.audit import Audit, record
 from smmpanel.usecases.catalog_desk import all_providers
 from smmpanel.usecases.order_desk import OrderQuery, OrderView, check_with_provider, find_orders, order_view
 from smmpanel.web.admin.access import AdminRoute, staff_user
@@ -153,6 +153,7 @@ async def _link(request: Request, order_id: int, form: FormData, audit: Audit) -
 
 async def _resend(request: Request, order_id: int, form: FormData, audit: Audit) -> str:
     await fulfilment.resend(context_of(request).database, order_id)
+    await record(context_of(request).database, audit, "order.resend", f"order {order_id}", None, None)
     return f"Order {order_id} is queued to be sent again."
 
 

@@ -15,6 +15,7 @@ from smmpanel.errors import NotFound, Refused
 from smmpanel.money import format_amount
 from smmpanel.providers.apiv2_client import UpstreamError
 from smmpanel.usecases import catalog, providers
+from smmpanel.usecases.audit import record
 from smmpanel.usecases.catalog_desk import ServiceView, all_providers, service_view
 from smmpanel.web.admin.access import AdminRoute, staff_user
 from smmpanel.web.admin.common import (
@@ -132,10 +133,13 @@ def _step(form: FormData) -> int:
 
 async def move_service(request: Request) -> Response:
     form = await checked_form(request)
+    db, service_id = context_of(request).database, path_id(request)
     try:
-        await catalog.move_service(context_of(request).database, path_id(request), _step(form))
+        await catalog.move_service(db, service_id, _step(form))
     except NotFound:
         raise PageNotFound from None
+    facts = {"step": _step(form)}
+    await record(db, acting(staff_user(request)), "service.move", f"service {service_id}", None, facts)
     return redirect("/admin/services")
 
 
@@ -146,6 +150,8 @@ async def move_category(request: Request) -> Response:
         await catalog.move_category(context_of(request).database, form_text(form, "name"), _step(form))
     except NotFound as missing:
         return await _list(request, user, status_code=400, error=str(missing))
+    target = f"category {form_text(form, 'name')}"
+    await record(context_of(request).database, acting(user), "category.move", target, None, {"step": _step(form)})
     return redirect("/admin/services")
 
 
@@ -232,6 +238,8 @@ async def link_provider(request: Request) -> Response:
             types=list(ServiceType),
             link_form=form_values(form),
         )
+    facts = {"provider": provider.name, "provider_service": form_text(form, "provider_service")}
+    await record(context_of(request).database, acting(user), "service.link", f"service {view.service.id}", None, facts)
     return redirect(f"/admin/services/{view.service.id}", f"Linked to {provider.name}.", request)
 
 
