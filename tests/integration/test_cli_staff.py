@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from smmpanel.usecases import accounts, audit
 from tests.support.cli import Cli
 from tests.support.panel import Panel
 
 
-@pytest.fixture
-def cli(database_url: str, tmp_path: Path) -> Cli:
-    return Cli(database_url, tmp_path)
-
-
-@pytest.fixture
-def ops(database_url: str) -> Iterator[Panel]:
-    panel = Panel(database_url)
-    yield panel
-    panel.close()
-
-
-def test_staff_commands_manage_members_and_their_roles(cli: Cli, ops: Panel) -> None:
+def test_staff_commands_manage_members_and_their_roles(database_url: str, tmp_path: Path) -> None:
+    cli, ops = Cli(database_url, tmp_path), Panel(database_url)
     ops.run(lambda db: accounts.create_customer(db, "boss", admin=True))
     ops.run(lambda db: accounts.create_customer(db, "alice"))
     added = cli.json("staff", "add", "sue", "--role", "support")
@@ -58,3 +44,4 @@ def test_staff_commands_manage_members_and_their_roles(cli: Cli, ops: Panel) -> 
         ("cli", "staff.disable", "user sue"),
         ("cli", "staff.enable", "user sue"),
     ]
+    ops.close()
