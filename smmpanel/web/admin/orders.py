@@ -160,6 +160,8 @@ async def _resend(request: Request, order_id: int, form: FormData, audit: Audit)
 async def _check(request: Request, order_id: int, form: FormData, audit: Audit) -> str:
     async with provider_pool(request, quick=False) as pool:
         order = await check_with_provider(context_of(request).database, pool, order_id)
+    facts = {"status": order.status.value, "remains": order.remains}
+    await record(context_of(request).database, audit, "order.check", f"order {order_id}", None, facts)
     return f"Order {order_id}: the provider says {order.status.value}, remains {order.remains}."
 
 

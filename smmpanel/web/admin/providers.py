@@ -13,6 +13,7 @@ from smmpanel.domain.roles import Permission
 from smmpanel.errors import NotFound, Refused
 from smmpanel.money import format_amount
 from smmpanel.usecases import providers
+from smmpanel.usecases.audit import record
 from smmpanel.web.admin.access import AdminRoute, staff_user
 from smmpanel.web.admin.common import acting, form_text, form_values, path_id, provider_pool, show
 from smmpanel.web.pages import redirect
@@ -100,6 +101,7 @@ async def remove_provider(request: Request) -> Response:
         await providers.remove_provider(context_of(request).database, provider.name)
     except Refused as refused:
         return await _list(request, user, status_code=400, error=refused.message)
+    await record(context_of(request).database, acting(user), "provider.remove", f"provider {provider.name}", None, None)
     return redirect("/admin/providers", f"Provider {provider.name} removed.", request)
 
 
