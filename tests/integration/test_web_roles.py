@@ -163,3 +163,24 @@ def test_the_nav_shows_only_what_the_role_may_open(site: tuple[Panel, LiveServer
         links = set(re.findall(r'href="([^"]+)"', nav.group(1)))
         assert shown <= links and not (never[role] & links), (role, links)
         browser.close()
+
+
+def test_read_only_roles_see_no_forms_they_may_not_send(site: tuple[Panel, LiveServer, dict[str, int]]) -> None:
+    _, server, ids = site
+    pages = [f"/admin/orders/{ids['/admin/orders']}", f"/admin/customers/{ids['/admin/customers']}"]
+    for role in (Role.SUPPORT, Role.FINANCE):
+        browser = Browser(server.base_url)
+        browser.log_in(f"{role}1")
+        posts = set()
+        for path in pages:
+            page = browser.get(path)
+            assert page.status_code == 200
+            posts |= set(re.findall(r'<form method="post" action="([^"]+)"', page.text))
+        allowed = {re.sub(r"/\d+", "/{id:int}", action) for action in posts if action not in ("/logout",)}
+        routes = {route.path: route.permission for route in admin.routes if isinstance(route, AdminRoute)}
+        assert all(routes[path] in GRANTS[role] for path in allowed), (role, allowed)
+        if role is Role.FINANCE:
+            assert {"/admin/customers/{id:int}/fund", "/admin/orders/{id:int}/cancel"} <= allowed
+        else:
+            assert allowed == set()
+        browser.close()
