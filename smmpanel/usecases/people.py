@@ -39,6 +39,13 @@ async def create_customer(db: Database, username: str, balance: Units, *, audit:
     return customer, password
 
 
+async def set_disabled(db: Database, customer: Customer, disabled: bool, *, audit: Audit) -> None:
+    """Disable or enable a customer; members of staff are the owner's, on the Staff page."""
+    if customer.is_admin:
+        raise Refused(f"{customer.username} is a member of staff: the owner manages staff on the Staff page")
+    await accounts.set_disabled(db, customer.username, disabled, audit=audit)
+
+
 async def reset_password(db: Database, customer_id: int, *, audit: Audit) -> tuple[Customer, str]:
     """Give a customer a new temporary password, shown once to the operator; their old one stops working.
 

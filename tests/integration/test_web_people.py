@@ -134,6 +134,11 @@ def test_log_in_as_a_customer_read_only_bannered_audited_and_back(site: tuple[Pa
     boss = staff(server, "boss")
     assert boss.post(f"/admin/customers/{staff_member}/impersonate").status_code == 404  # never as staff
     boss.close()
+    adam = staff(server, "adam")
+    refused = adam.post(f"/admin/customers/{staff_member}/disabled", disabled="1")  # an admin cannot lock out the owner
+    assert refused.status_code == 400 and "Staff page" in html.unescape(refused.text)
+    assert not user(panel, "boss").disabled
+    adam.close()
 
 
 def test_the_owner_may_choose_read_write(site: tuple[Panel, LiveServer]) -> None:

@@ -14,7 +14,7 @@ from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.roles import Permission
 from smmpanel.errors import NotFound, Refused
 from smmpanel.money import format_amount
-from smmpanel.usecases import accounts, funds, pricing
+from smmpanel.usecases import accounts, funds, people, pricing
 from smmpanel.usecases.audit import Audit
 from smmpanel.usecases.customer_desk import CustomerView, customer_view, find_customers
 from smmpanel.web.admin.access import AdminRoute, staff_user
@@ -97,7 +97,7 @@ async def _fund(db: Database, customer: Customer, form: FormData, audit: Audit) 
 
 async def _disable(db: Database, customer: Customer, form: FormData, audit: Audit) -> str:
     disabled = form_text(form, "disabled") == "1"
-    await accounts.set_disabled(db, customer.username, disabled, audit=audit)
+    await people.set_disabled(db, customer, disabled, audit=audit)
     return f"{customer.username} is {'disabled' if disabled else 'enabled'}."
 
 
