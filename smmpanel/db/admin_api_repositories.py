@@ -21,6 +21,7 @@ from smmpanel.db.tables import admin_api_keys, ledger_entries, orders, refills, 
 from smmpanel.domain.ledger import EntryKind
 from smmpanel.domain.orders import ACTIVE_STATUSES, Order, OrderStatus
 from smmpanel.domain.refills import RefillStatus
+from smmpanel.domain.roles import Role
 from smmpanel.money import Units
 
 PULLED = "pulled"
@@ -295,7 +296,7 @@ class AdminApi:
     async def first_operator(self) -> int | None:
         """The oldest operator account: who an answer sent through the admin API is written by."""
         found = await self._conn.execute(
-            sa.select(users.c.id).where(users.c.role == "admin").order_by(users.c.id).limit(1)
+            sa.select(users.c.id).where(users.c.role == Role.OWNER.value).order_by(users.c.id).limit(1)
         )
         value = found.scalar_one_or_none()
         return None if value is None else int(value)

@@ -25,9 +25,11 @@ from smmpanel.db.report_repositories import Reports
 from smmpanel.db.settings_repository import PanelSettings
 from smmpanel.db.tables import categories, ledger_entries, orders, refills, services, users
 from smmpanel.db.ticket_repositories import Tickets
+from smmpanel.db.two_factor_repository import TwoFactor
 from smmpanel.domain.catalog import Service, ServiceType
 from smmpanel.domain.orders import ACTIVE_STATUSES, Order, OrderStatus
 from smmpanel.domain.refills import RefillStatus
+from smmpanel.domain.roles import is_staff, may
 from smmpanel.money import Units
 
 
@@ -47,7 +49,11 @@ class Customer:
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        """A member of staff (any role of ``domain.roles.STAFF_ROLES``): the admin dashboard is theirs."""
+        return is_staff(self.role)
+
+    def may(self, permission: str) -> bool:
+        return may(self.role, permission)
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +260,15 @@ class Users:
             query = query.where(users.c.username.icontains(text, autoescape=True))
         rows = await self._conn.execute(keyset(query, users.c.id, before=before, after=after, limit=limit))
         return [_customer(row) for row in rows]
+
+    async def with_roles(self, roles: Sequence[str]) -> list[Customer]:
+        """Users holding one of ``roles`` (e.g. the members of staff: a handful), oldest first."""
+        rows = await self._conn.execute(sa.select(users).where(users.c.role.in_(list(roles))).order_by(users.c.id))
+        return [_customer(row) for row in rows]
+
+    async def enabled_with_role(self, role: str) -> int:
+        query = sa.select(sa.func.count()).select_from(users).where(users.c.role == role, users.c.disabled.is_(False))
+        return int((await self._conn.execute(query)).scalar_one())
 
     async def lock(self, user_id: int) -> None:
         """Hold the customer's row until the transaction ends, serialising their orders."""
@@ -659,3 +674,4 @@ class Repositories:
         self.audit = AuditLog(conn)
         self.reports = Reports(conn)
         self.admin_api = AdminApi(conn)
+        self.two_factor = TwoFactor(conn)

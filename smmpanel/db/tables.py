@@ -222,6 +222,7 @@ tickets = sa.Table(
     sa.Column("unread_by_customer", sa.Boolean(), nullable=False, server_default=sa.false()),
     _created(),
     sa.Column("updated_at", sa.DateTime(), nullable=False),
+    sa.Column("assigned_to", Id, sa.ForeignKey("users.id"), nullable=True),  # the member of staff handling it
     sa.Index(None, "user_id", "id"),
     sa.Index(None, "unread_by_operator", "updated_at"),
 )
@@ -267,4 +268,28 @@ admin_api_keys = sa.Table(
     sa.Column("role", sa.String(16), nullable=False, server_default="admin"),
     _created(),
     sa.Column("revoked_at", sa.DateTime(), nullable=True),
+)
+
+# Two-factor login (TOTP, RFC 6238): one secret per user, confirmed by a first code. ``last_step`` is the
+# 30-second step of the last code accepted, so that a code seen once is never accepted again.
+two_factor = sa.Table(
+    "two_factor",
+    metadata,
+    sa.Column("user_id", Id, sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("secret", sa.String(64), nullable=False),
+    sa.Column("confirmed_at", sa.DateTime(), nullable=True),
+    sa.Column("last_step", sa.BigInteger(), nullable=True),
+    _created(),
+)
+
+# Recovery codes: shown once, kept as SHA-256 digests (each code carries 80 random bits), used once each.
+recovery_codes = sa.Table(
+    "recovery_codes",
+    metadata,
+    _id(),
+    sa.Column("user_id", Id, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("code_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("used_at", sa.DateTime(), nullable=True),
+    _created(),
+    sa.Index(None, "user_id"),
 )

@@ -26,6 +26,7 @@ class Ticket:
     unread_by_customer: bool
     created_at: datetime
     updated_at: datetime
+    assigned_to: int | None = None  # the member of staff handling it
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,7 @@ _TICKET_COLUMNS = [
     tickets.c.unread_by_customer,
     tickets.c.created_at,
     tickets.c.updated_at,
+    tickets.c.assigned_to,
 ]
 
 
@@ -99,7 +101,7 @@ class Tickets:
         rows = await self._conn.execute(keyset(query, tickets.c.id, before=before, after=after, limit=limit))
         return [_ticket(row) for row in rows]
 
-    async def for_operator(self, *, status: str | None, limit: int) -> list[Ticket]:
+    async def for_operator(self, *, status: str | None, limit: int, assigned_to: int | None = None) -> list[Ticket]:
         """Unread first, then the most recently active: what the operator should answer next."""
         query = (
             _with_username()
@@ -108,6 +110,8 @@ class Tickets:
         )
         if status is not None:
             query = query.where(tickets.c.status == status)
+        if assigned_to is not None:
+            query = query.where(tickets.c.assigned_to == assigned_to)
         return [_ticket(row) for row in await self._conn.execute(query)]
 
     async def unread_by_operator(self) -> int:

@@ -11,6 +11,7 @@ from smmpanel.db.cache import KEYS
 from smmpanel.db.repositories import Customer, LedgerEntry, LedgerMismatch
 from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.ledger import EntryKind
+from smmpanel.domain.roles import Role
 from smmpanel.errors import NotFound, Refused
 from smmpanel.keys import hash_api_key, new_api_key
 from smmpanel.money import Units, format_amount
@@ -37,7 +38,14 @@ async def _existing(db: Database, username: str) -> Customer:
 
 
 async def create_customer(
-    db: Database, username: str, balance: Units = 0, *, password: str | None = None, admin: bool = False
+    db: Database,
+    username: str,
+    balance: Units = 0,
+    *,
+    password: str | None = None,
+    admin: bool = False,
+    staff_role: Role | None = None,
+    audit: Audit | None = None,
 ) -> NewKey:
     """Create a customer (or an operator) and return its API key: the only time the key is ever shown."""
     if not _USERNAME.match(username):
@@ -53,9 +61,11 @@ async def create_customer(
     async with db.write() as repos:
         if await repos.users.by_username(username) is not None:
             raise Refused(f"user {username!r} already exists")
-        role = "admin" if admin else "customer"
+        role = staff_role or (Role.OWNER if admin else Role.CUSTOMER)
         user_id = await repos.users.add(username, hash_api_key(key), now, role=role, password_hash=password_hash)
         await post_entry(repos, user_id=user_id, kind=EntryKind.TOPUP, amount=balance, now=now, note="opening balance")
+        facts = {"role": str(role), "balance": format_amount(balance)}
+        await audited(repos, audit, f"{'staff' if staff_role else 'customer'}.create", f"user {username}", None, facts)
     return NewKey(username, key, balance)
 
 

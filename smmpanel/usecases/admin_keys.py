@@ -12,26 +12,33 @@ from dataclasses import dataclass
 from smmpanel.clock import utcnow
 from smmpanel.db.admin_api_repositories import AdminKey
 from smmpanel.db.unit_of_work import Database
+from smmpanel.domain.roles import STAFF_ROLES, Permission, Role, may
 from smmpanel.errors import NotFound, Refused
 from smmpanel.keys import hash_api_key, new_api_key
 from smmpanel.usecases.audit import Audit, audited
 
-ROLES = ("owner", "admin", "support", "finance")
-DEFAULT_ROLE = "admin"
+ROLES = tuple(role.value for role in STAFF_ROLES)
+DEFAULT_ROLE = Role.ADMIN.value
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,48}$")
 
-_CAPABILITIES: dict[str, frozenset[str]] = {
-    "owner": frozenset({"orders", "payments", "users", "tickets"}),
-    "admin": frozenset({"orders", "payments", "users", "tickets"}),
-    "support": frozenset({"orders", "users", "tickets"}),
-    "finance": frozenset({"payments", "users"}),
+_PERMISSIONS: dict[tuple[str, bool], Permission] = {
+    ("orders", False): Permission.ORDERS_READ,
+    ("orders", True): Permission.ORDERS_WRITE,
+    ("payments", False): Permission.PAYMENTS,
+    ("payments", True): Permission.FUNDS,
+    ("users", False): Permission.CUSTOMERS_READ,
+    ("users", True): Permission.CUSTOMERS_WRITE,
+    ("tickets", False): Permission.TICKETS,
+    ("tickets", True): Permission.TICKETS,
 }
-"""What each role may touch: ``orders`` covers refills and cancels too."""
+"""The staff permission each admin API area needs, to read it or to change it (``orders`` covers
+refills and cancels too): a key of a role may do through the API what that role may do on the dashboard."""
 
 
-def allows(role: str, area: str) -> bool:
-    """Whether a key of ``role`` may use the admin API's ``area`` (orders, payments, users, tickets)."""
-    return area in _CAPABILITIES.get(role, frozenset())
+def allows(role: str, area: str, *, write: bool) -> bool:
+    """Whether a key of ``role`` may read (or, with ``write``, change) the admin API's ``area``."""
+    permission = _PERMISSIONS.get((area, write))
+    return permission is not None and may(role, permission)
 
 
 @dataclass(frozen=True)

@@ -87,10 +87,14 @@ async def reply_as_customer(db: Database, user_id: int, ticket_id: int, message:
 # --- the operator's side -----------------------------------------------------------
 
 
-async def tickets_for_operator(db: Database, *, status: TicketStatus | None = None, limit: int = 100) -> list[Ticket]:
-    """Unread by the operator first, then the most recently active."""
+async def tickets_for_operator(
+    db: Database, *, status: TicketStatus | None = None, limit: int = 100, assigned_to: int | None = None
+) -> list[Ticket]:
+    """Unread by the operator first, then the most recently active; ``assigned_to`` one member's only."""
     async with db.read() as repos:
-        return await repos.tickets.for_operator(status=status.value if status else None, limit=limit)
+        return await repos.tickets.for_operator(
+            status=status.value if status else None, limit=limit, assigned_to=assigned_to
+        )
 
 
 async def unread_ticket_count(db: Database) -> int:

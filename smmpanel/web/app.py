@@ -8,11 +8,12 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from smmpanel.web import auth_routes
+from smmpanel.web import auth_routes, impersonation, two_factor_routes
+from smmpanel.web.admin.access import TwoFactorEnrolmentRequired
 from smmpanel.web.context import WebContext
 from smmpanel.web.pages import login_redirect, render
 from smmpanel.web.security import CsrfRejected, LoginRequired, PageNotFound, current_user
@@ -31,6 +32,10 @@ async def _login_required(request: Request, _exc: Exception) -> Response:
     return login_redirect(request)
 
 
+async def _enrol_first(_request: Request, _exc: Exception) -> Response:
+    return RedirectResponse("/account/two-factor", status_code=303)
+
+
 async def _not_found(request: Request, _exc: Exception) -> Response:
     message = "There is nothing here."
     user = await current_user(request)
@@ -47,15 +52,18 @@ def create_web_app(context: WebContext, extra_routes: list[BaseRoute] | None = N
     routes: list[BaseRoute] = [
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
         *auth_routes.routes,
+        *two_factor_routes.routes,
+        *impersonation.routes,
         *(extra_routes or []),
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(PanelSessions, context=context)],
+        middleware=[Middleware(PanelSessions, context=context), Middleware(impersonation.ReadOnlyGuard)],
         exception_handlers={
             CsrfRejected: _csrf_rejected,
             LoginRequired: _login_required,
             PageNotFound: _not_found,
+            TwoFactorEnrolmentRequired: _enrol_first,
             404: _not_found,
             Exception: _unexpected,
         },

@@ -10,7 +10,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from smmpanel.errors import Refused
-from smmpanel.usecases import accounts
+from smmpanel.usecases import accounts, two_factor
+from smmpanel.web.admin.access import landing_page
 from smmpanel.web.pages import redirect, render, safe_next
 from smmpanel.web.security import (
     checked_form,
@@ -20,6 +21,7 @@ from smmpanel.web.security import (
     log_in_session,
     require_user,
 )
+from smmpanel.web.two_factor_routes import begin_second_step
 
 
 def form_text(form: FormData, name: str) -> str:
@@ -32,7 +34,7 @@ async def home(request: Request) -> Response:
     user = await current_user(request)
     if user is None:
         return redirect("/login")
-    return redirect("/admin" if user.is_admin else "/orders/new")
+    return redirect(landing_page(user))
 
 
 async def login(request: Request) -> Response:
@@ -56,8 +58,10 @@ async def login(request: Request) -> Response:
             request, "login.html", None, status_code=400, error=refused.message, username=username, next_page=next_page
         )
     throttle.succeeded(username)
+    if await two_factor.is_enabled(context_of(request).database, customer.id):
+        return begin_second_step(request, customer, next_page)
     log_in_session(request, customer)
-    target = next_page if next_page != "/" else ("/admin" if customer.is_admin else "/orders/new")
+    target = next_page if next_page != "/" else landing_page(customer)
     return redirect(target)
 
 

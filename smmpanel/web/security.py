@@ -81,12 +81,5 @@ async def require_user(request: Request) -> Customer:
     return customer
 
 
-async def require_admin(request: Request) -> Customer:
-    customer = await require_user(request)
-    if not customer.is_admin:
-        raise PageNotFound  # a customer learns nothing about operator pages, not even that they exist
-    return customer
-
-
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"

@@ -132,14 +132,19 @@ def test_request_cancel_does_what_the_customer_cancel_does(panel: Panel) -> None
 def test_roles_limit_what_a_key_may_touch(panel: Panel) -> None:
     panel.customer("alice", "1")
     finance, support = admin_key(panel, "money", "finance"), admin_key(panel, "helpdesk", "support")
-    assert finance.answer("GET", "/adminapi/v2/orders") == {
+    assert finance.answer("POST", "/adminapi/v2/orders/pull", {"service_ids": [1], "limit": 1}) == {
         "data": None,
         "error_code": 403,
-        "error_message": "The key's role (finance) does not allow orders",
+        "error_message": "The key's role (finance) does not allow changing orders",
     }
+    assert support.answer("POST", "/adminapi/v2/orders/pull", {"service_ids": [1], "limit": 1})["error_code"] == 403
     assert support.answer("POST", "/adminapi/v2/payments/add", {"user": "alice", "amount": "1"})["error_code"] == 403
+    assert support.answer("GET", "/adminapi/v2/payments")["error_message"] == (
+        "The key's role (support) does not allow reading payments"
+    )
     finance.data("POST", "/adminapi/v2/payments/add", {"user": "alice", "amount": "1"})
     support.data("GET", "/adminapi/v2/orders")
+    finance.data("GET", "/adminapi/v2/orders")
     assert panel.balance() == "2.00"
 
 

@@ -80,8 +80,8 @@ async def read_body(request: Request, settings: Settings) -> bytes:
         raise ApiError(TOO_LARGE, error.message, status_code=error.status_code) from None
 
 
-async def admit(request: Request, key_text: str | None, area: str) -> AdminKey:
-    """The request's key, once it passed the rate limit and its role allows ``area``."""
+async def admit(request: Request, key_text: str | None, area: str, *, write: bool) -> AdminKey:
+    """The request's key, once it passed the rate limit and its role allows reading (or changing) ``area``."""
     state = request.app.state
     key = await authenticate_key(state.db, key_text)
     address = request.client.host if request.client else "unknown"
@@ -90,8 +90,9 @@ async def admit(request: Request, key_text: str | None, area: str) -> AdminKey:
         raise ApiError(TOO_MANY, "Too many requests", status_code=429, retry_after=retry_after)
     if key is None:
         raise ApiError(INVALID_KEY, "Invalid API key")
-    if not allows(key.role, area):
-        raise ApiError(FORBIDDEN, f"The key's role ({key.role}) does not allow {area}")
+    if not allows(key.role, area, write=write):
+        doing = "changing" if write else "reading"
+        raise ApiError(FORBIDDEN, f"The key's role ({key.role}) does not allow {doing} {area}")
     return key
 
 

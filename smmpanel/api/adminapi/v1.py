@@ -161,8 +161,9 @@ async def endpoint(request: Request) -> Response:
         except TransportError as error:
             code = TOO_LARGE if error.status_code == 413 else 400
             raise ApiError(code, error.message, status_code=error.status_code) from None
-        area, action = ACTIONS.get(params.get("action", ""), ("orders", None))
-        key = await admit(request, params.get("key"), area)
+        name = str(params.get("action", ""))
+        area, action = ACTIONS.get(name, ("orders", None))
+        key = await admit(request, params.get("key"), area, write=not name.startswith("get"))
         if action is None:
             raise ApiError(NOT_FOUND, "Incorrect action")
         return await action(Call(state.db, key, params, state.settings, request))

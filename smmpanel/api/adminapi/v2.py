@@ -314,7 +314,7 @@ def _endpoint(area: str, handler: Callable[[Call], Awaitable[Response]]) -> Call
             params: dict[str, Any] = dict(request.query_params)
             if request.method == "POST":
                 params.update(json_object(raw))
-            key = await admit(request, request.headers.get("x-api-key"), area)
+            key = await admit(request, request.headers.get("x-api-key"), area, write=request.method == "POST")
             if any(not 0 < number <= MAX_NUMBER for number in request.path_params.values()):
                 raise ApiError(NOT_FOUND, "Not found")
             params.update(request.path_params)

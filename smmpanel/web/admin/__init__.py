@@ -1,4 +1,4 @@
-"""The operator's pages, under /admin: every one requires an operator (anyone else gets a 404)."""
+"""The operator's pages, under /admin: every one is an ``AdminRoute`` naming the permission it needs."""
 
 from starlette.routing import BaseRoute
 
@@ -9,9 +9,11 @@ from smmpanel.web.admin import (
     customers,
     orders,
     overview,
+    people,
     providers,
     services,
     settings,
+    staff,
     tickets,
 )
 
@@ -26,4 +28,6 @@ routes: list[BaseRoute] = [
     *audit.routes,
     *settings.routes,
     *api_keys.routes,
+    *people.routes,
+    *staff.routes,
 ]

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from smmpanel.db.repositories import Customer
+from smmpanel.domain.roles import Permission
 from smmpanel.errors import NotFound, Refused
 from smmpanel.usecases import admin_keys
+from smmpanel.web.admin.access import AdminRoute, staff_user
 from smmpanel.web.admin.common import acting, form_text, form_values, show
 from smmpanel.web.pages import redirect
-from smmpanel.web.security import checked_form, context_of, require_admin
+from smmpanel.web.security import checked_form, context_of
 
 
 async def _page(request: Request, user: Customer, *, status_code: int = 200, **values: object) -> Response:
@@ -23,11 +24,11 @@ async def _page(request: Request, user: Customer, *, status_code: int = 200, **v
 
 
 async def key_list(request: Request) -> Response:
-    return await _page(request, await require_admin(request))
+    return await _page(request, staff_user(request))
 
 
 async def key_create(request: Request) -> Response:
-    user = await require_admin(request)
+    user = staff_user(request)
     form = await checked_form(request)
     name, role = form_text(form, "name").strip(), form_text(form, "role") or admin_keys.DEFAULT_ROLE
     try:
@@ -38,7 +39,7 @@ async def key_create(request: Request) -> Response:
 
 
 async def key_revoke(request: Request) -> Response:
-    user = await require_admin(request)
+    user = staff_user(request)
     form = await checked_form(request)
     name = form_text(form, "name")
     try:
@@ -49,7 +50,7 @@ async def key_revoke(request: Request) -> Response:
 
 
 routes = [
-    Route("/admin/api-keys", key_list, methods=["GET"]),
-    Route("/admin/api-keys/create", key_create, methods=["POST"]),
-    Route("/admin/api-keys/revoke", key_revoke, methods=["POST"]),
+    AdminRoute("/admin/api-keys", key_list, Permission.STAFF, methods=["GET"]),
+    AdminRoute("/admin/api-keys/create", key_create, Permission.STAFF, methods=["POST"]),
+    AdminRoute("/admin/api-keys/revoke", key_revoke, Permission.STAFF, methods=["POST"]),
 ]

@@ -6,16 +6,17 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from smmpanel.db.repositories import Customer
 from smmpanel.domain.refills import RefillStatus
+from smmpanel.domain.roles import Permission
 from smmpanel.errors import NotFound, Refused
-from smmpanel.usecases import fulfilment, refills
+from smmpanel.usecases import audit, fulfilment, refills
 from smmpanel.usecases.order_desk import all_refills
+from smmpanel.web.admin.access import AdminRoute, staff_user
 from smmpanel.web.admin.common import acting, form_values, form_whole, path_id, query_id, show
 from smmpanel.web.pages import pager_urls, redirect
-from smmpanel.web.security import PageNotFound, checked_form, context_of, require_admin
+from smmpanel.web.security import PageNotFound, checked_form, context_of
 
 ATTENTION_LIMIT = 200
 REFILL_ACTIONS = {"approve": RefillStatus.COMPLETED, "reject": RefillStatus.REJECTED}
@@ -27,12 +28,12 @@ async def _attention(request: Request, user: Customer, *, status_code: int = 200
 
 
 async def attention(request: Request) -> Response:
-    return await _attention(request, await require_admin(request))
+    return await _attention(request, staff_user(request))
 
 
 async def attention_action(request: Request) -> Response:
     """Resend, link to the provider's order, or fail (refunding): the operator's three answers."""
-    user = await require_admin(request)
+    user = staff_user(request)
     form = await checked_form(request)
     db = context_of(request).database
     order_id, action = path_id(request), request.path_params["action"]
@@ -41,10 +42,13 @@ async def attention_action(request: Request) -> Response:
     try:
         if action == "resend":
             await fulfilment.resend(db, order_id)
+            await audit.record(db, acting(user), "order.resend", f"order {order_id}", None, None)
             notice = f"Order {order_id} is queued to be sent again."
         elif action == "set-upstream":
             provider_order_id = form_whole(form, "provider_order_id", "Provider's order id")
             await fulfilment.set_upstream(db, order_id, provider_order_id)
+            facts = {"provider_order_id": provider_order_id}
+            await audit.record(db, acting(user), "order.set_upstream", f"order {order_id}", None, facts)
             notice = f"Order {order_id} now follows the provider's order {provider_order_id}."
         else:
             await fulfilment.fail(db, order_id, audit=acting(user))
@@ -86,11 +90,11 @@ async def _refills(request: Request, user: Customer, *, status_code: int = 200, 
 
 
 async def refill_list(request: Request) -> Response:
-    return await _refills(request, await require_admin(request))
+    return await _refills(request, staff_user(request))
 
 
 async def settle_refill(request: Request) -> Response:
-    user = await require_admin(request)
+    user = staff_user(request)
     await checked_form(request)
     refill_id = path_id(request)
     status = REFILL_ACTIONS.get(request.path_params["action"])
@@ -98,6 +102,10 @@ async def settle_refill(request: Request) -> Response:
         raise PageNotFound
     try:
         await refills.update_refill(context_of(request).database, refill_id, status)
+        facts = {"status": status.value}
+        await audit.record(
+            context_of(request).database, acting(user), "refill.update", f"refill {refill_id}", None, facts
+        )
     except (Refused, NotFound) as refusal:
         message = refusal.message if isinstance(refusal, Refused) else str(refusal)
         return await _refills(request, user, status_code=400, error=message)
@@ -105,8 +113,8 @@ async def settle_refill(request: Request) -> Response:
 
 
 routes = [
-    Route("/admin/attention", attention, methods=["GET"]),
-    Route("/admin/attention/{id:int}/{action:str}", attention_action, methods=["POST"]),
-    Route("/admin/refills", refill_list, methods=["GET"]),
-    Route("/admin/refills/{id:int}/{action:str}", settle_refill, methods=["POST"]),
+    AdminRoute("/admin/attention", attention, Permission.ORDERS_READ, methods=["GET"]),
+    AdminRoute("/admin/attention/{id:int}/{action:str}", attention_action, Permission.ORDERS_WRITE, methods=["POST"]),
+    AdminRoute("/admin/refills", refill_list, Permission.ORDERS_READ, methods=["GET"]),
+    AdminRoute("/admin/refills/{id:int}/{action:str}", settle_refill, Permission.ORDERS_WRITE, methods=["POST"]),
 ]

@@ -8,15 +8,16 @@ from typing import Any
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from smmpanel.db.repositories import Customer
 from smmpanel.db.unit_of_work import Database
+from smmpanel.domain.roles import Permission
 from smmpanel.errors import NotFound, Refused
 from smmpanel.money import format_amount
-from smmpanel.usecases import accounts, funds, pricing
+from smmpanel.usecases import accounts, funds, people, pricing
 from smmpanel.usecases.audit import Audit
 from smmpanel.usecases.customer_desk import CustomerView, customer_view, find_customers
+from smmpanel.web.admin.access import AdminRoute, staff_user
 from smmpanel.web.admin.common import (
     acting,
     form_amount,
@@ -28,11 +29,11 @@ from smmpanel.web.admin.common import (
     show,
 )
 from smmpanel.web.pages import pager_urls, redirect
-from smmpanel.web.security import PageNotFound, checked_form, context_of, require_admin
+from smmpanel.web.security import PageNotFound, checked_form, context_of
 
 
 async def customer_list(request: Request) -> Response:
-    user = await require_admin(request)
+    user = staff_user(request)
     text = request.query_params.get("q", "")
     page = await find_customers(
         context_of(request).database, text, before=query_id(request, "before"), after=query_id(request, "after")
@@ -62,7 +63,7 @@ async def _detail(
 
 
 async def customer_page(request: Request) -> Response:
-    user = await require_admin(request)
+    user = staff_user(request)
     return await _detail(request, user, await _view(context_of(request).database, path_id(request)))
 
 
@@ -74,7 +75,7 @@ def _action(act: Action) -> Callable[[Request], Awaitable[Response]]:
     """POST: check CSRF, run the change; a refusal re-renders the page with the message and the input."""
 
     async def endpoint(request: Request) -> Response:
-        user = await require_admin(request)
+        user = staff_user(request)
         form = await checked_form(request)
         db = context_of(request).database
         view = await _view(db, path_id(request))
@@ -96,7 +97,7 @@ async def _fund(db: Database, customer: Customer, form: FormData, audit: Audit) 
 
 async def _disable(db: Database, customer: Customer, form: FormData, audit: Audit) -> str:
     disabled = form_text(form, "disabled") == "1"
-    await accounts.set_disabled(db, customer.username, disabled, audit=audit)
+    await people.set_disabled(db, customer, disabled, audit=audit)
     return f"{customer.username} is {'disabled' if disabled else 'enabled'}."
 
 
@@ -121,7 +122,7 @@ async def _remove_rate(db: Database, customer: Customer, form: FormData, audit: 
 
 async def rotate_key(request: Request) -> Response:
     """A new API key, shown on this one answer only: it is stored hashed and never again readable."""
-    user = await require_admin(request)
+    user = staff_user(request)
     await checked_form(request)
     db = context_of(request).database
     view = await _view(db, path_id(request))
@@ -133,12 +134,14 @@ async def rotate_key(request: Request) -> Response:
 
 
 routes = [
-    Route("/admin/customers", customer_list, methods=["GET"]),
-    Route("/admin/customers/{id:int}", customer_page, methods=["GET"]),
-    Route("/admin/customers/{id:int}/fund", _action(_fund), methods=["POST"]),
-    Route("/admin/customers/{id:int}/disabled", _action(_disable), methods=["POST"]),
-    Route("/admin/customers/{id:int}/discount", _action(_discount), methods=["POST"]),
-    Route("/admin/customers/{id:int}/rates", _action(_set_rate), methods=["POST"]),
-    Route("/admin/customers/{id:int}/rates/remove", _action(_remove_rate), methods=["POST"]),
-    Route("/admin/customers/{id:int}/key", rotate_key, methods=["POST"]),
+    AdminRoute("/admin/customers", customer_list, Permission.CUSTOMERS_READ, methods=["GET"]),
+    AdminRoute("/admin/customers/{id:int}", customer_page, Permission.CUSTOMERS_READ, methods=["GET"]),
+    AdminRoute("/admin/customers/{id:int}/fund", _action(_fund), Permission.FUNDS, methods=["POST"]),
+    AdminRoute("/admin/customers/{id:int}/disabled", _action(_disable), Permission.CUSTOMERS_WRITE, methods=["POST"]),
+    AdminRoute("/admin/customers/{id:int}/discount", _action(_discount), Permission.CUSTOMERS_WRITE, methods=["POST"]),
+    AdminRoute("/admin/customers/{id:int}/rates", _action(_set_rate), Permission.CUSTOMERS_WRITE, methods=["POST"]),
+    AdminRoute(
+        "/admin/customers/{id:int}/rates/remove", _action(_remove_rate), Permission.CUSTOMERS_WRITE, methods=["POST"]
+    ),
+    AdminRoute("/admin/customers/{id:int}/key", rotate_key, Permission.CUSTOMERS_WRITE, methods=["POST"]),
 ]

@@ -8,17 +8,18 @@ from typing import Any
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from smmpanel.db.repositories import Customer
 from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.orders import OrderStatus, parse_whole
+from smmpanel.domain.roles import Permission
 from smmpanel.errors import NotFound, Refused
 from smmpanel.money import format_amount
 from smmpanel.usecases import fulfilment, orders
-from smmpanel.usecases.audit import Audit
+from smmpanel.usecases.audit import Audit, record
 from smmpanel.usecases.catalog_desk import all_providers
 from smmpanel.usecases.order_desk import OrderQuery, OrderView, check_with_provider, find_orders, order_view
+from smmpanel.web.admin.access import AdminRoute, staff_user
 from smmpanel.web.admin.common import (
     acting,
     form_text,
@@ -30,7 +31,7 @@ from smmpanel.web.admin.common import (
     show,
 )
 from smmpanel.web.pages import pager_urls, redirect
-from smmpanel.web.security import PageNotFound, checked_form, context_of, require_admin
+from smmpanel.web.security import PageNotFound, checked_form, context_of
 
 FILTERS = ("q", "status", "customer", "service", "provider")
 
@@ -43,7 +44,7 @@ def _status(text: str | None) -> OrderStatus | None:
 
 
 async def order_list(request: Request) -> Response:
-    user = await require_admin(request)
+    user = staff_user(request)
     params = request.query_params
     db = context_of(request).database
     query = OrderQuery(
@@ -81,7 +82,7 @@ async def _detail(
 
 
 async def order_page(request: Request) -> Response:
-    user = await require_admin(request)
+    user = staff_user(request)
     return await _detail(request, user, await _view(context_of(request).database, path_id(request)))
 
 
@@ -93,7 +94,7 @@ def _action(act: Action) -> Callable[[Request], Awaitable[Response]]:
     """POST: check CSRF, run the change; a refusal re-renders the order with the message and the input."""
 
     async def endpoint(request: Request) -> Response:
-        user = await require_admin(request)
+        user = staff_user(request)
         form = await checked_form(request)
         db = context_of(request).database
         order_id = path_id(request)
@@ -152,25 +153,28 @@ async def _link(request: Request, order_id: int, form: FormData, audit: Audit) -
 
 async def _resend(request: Request, order_id: int, form: FormData, audit: Audit) -> str:
     await fulfilment.resend(context_of(request).database, order_id)
+    await record(context_of(request).database, audit, "order.resend", f"order {order_id}", None, None)
     return f"Order {order_id} is queued to be sent again."
 
 
 async def _check(request: Request, order_id: int, form: FormData, audit: Audit) -> str:
     async with provider_pool(request, quick=False) as pool:
         order = await check_with_provider(context_of(request).database, pool, order_id)
+    facts = {"status": order.status.value, "remains": order.remains}
+    await record(context_of(request).database, audit, "order.check", f"order {order_id}", None, facts)
     return f"Order {order_id}: the provider says {order.status.value}, remains {order.remains}."
 
 
 routes = [
-    Route("/admin/orders", order_list, methods=["GET"]),
-    Route("/admin/orders/{id:int}", order_page, methods=["GET"]),
-    Route("/admin/orders/{id:int}/status", _action(_status_only), methods=["POST"]),
-    Route("/admin/orders/{id:int}/start-count", _action(_start_count), methods=["POST"]),
-    Route("/admin/orders/{id:int}/remains", _action(_remains), methods=["POST"]),
-    Route("/admin/orders/{id:int}/partial", _action(_partial), methods=["POST"]),
-    Route("/admin/orders/{id:int}/complete", _action(_complete), methods=["POST"]),
-    Route("/admin/orders/{id:int}/cancel", _action(_cancel), methods=["POST"]),
-    Route("/admin/orders/{id:int}/link", _action(_link), methods=["POST"]),
-    Route("/admin/orders/{id:int}/resend", _action(_resend), methods=["POST"]),
-    Route("/admin/orders/{id:int}/check", _action(_check), methods=["POST"]),
+    AdminRoute("/admin/orders", order_list, Permission.ORDERS_READ, methods=["GET"]),
+    AdminRoute("/admin/orders/{id:int}", order_page, Permission.ORDERS_READ, methods=["GET"]),
+    AdminRoute("/admin/orders/{id:int}/status", _action(_status_only), Permission.ORDERS_WRITE, methods=["POST"]),
+    AdminRoute("/admin/orders/{id:int}/start-count", _action(_start_count), Permission.ORDERS_WRITE, methods=["POST"]),
+    AdminRoute("/admin/orders/{id:int}/remains", _action(_remains), Permission.ORDERS_WRITE, methods=["POST"]),
+    AdminRoute("/admin/orders/{id:int}/partial", _action(_partial), Permission.REFUNDS, methods=["POST"]),
+    AdminRoute("/admin/orders/{id:int}/complete", _action(_complete), Permission.ORDERS_WRITE, methods=["POST"]),
+    AdminRoute("/admin/orders/{id:int}/cancel", _action(_cancel), Permission.REFUNDS, methods=["POST"]),
+    AdminRoute("/admin/orders/{id:int}/link", _action(_link), Permission.ORDERS_WRITE, methods=["POST"]),
+    AdminRoute("/admin/orders/{id:int}/resend", _action(_resend), Permission.ORDERS_WRITE, methods=["POST"]),
+    AdminRoute("/admin/orders/{id:int}/check", _action(_check), Permission.ORDERS_WRITE, methods=["POST"]),
 ]

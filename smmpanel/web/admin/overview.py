@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
+from smmpanel.domain.roles import Permission
 from smmpanel.usecases import reports
+from smmpanel.web.admin.access import AdminRoute, staff_user
 from smmpanel.web.admin.charts import counts, money_by_day
 from smmpanel.web.admin.common import provider_pool, show
-from smmpanel.web.security import context_of, require_admin
+from smmpanel.web.security import context_of
 
 
 async def overview(request: Request) -> Response:
-    user = await require_admin(request)
+    user = staff_user(request)
     context = context_of(request)
     figures = await reports.overview(context.database)
     async with provider_pool(request, quick=True) as pool:
@@ -29,4 +30,4 @@ async def overview(request: Request) -> Response:
     )
 
 
-routes = [Route("/admin", overview, methods=["GET"])]
+routes = [AdminRoute("/admin", overview, Permission.REPORTS, methods=["GET"])]

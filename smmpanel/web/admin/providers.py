@@ -6,16 +6,18 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from smmpanel.db.provider_repositories import Provider
 from smmpanel.db.repositories import Customer
+from smmpanel.domain.roles import Permission
 from smmpanel.errors import NotFound, Refused
 from smmpanel.money import format_amount
 from smmpanel.usecases import providers
+from smmpanel.usecases.audit import record
+from smmpanel.web.admin.access import AdminRoute, staff_user
 from smmpanel.web.admin.common import acting, form_text, form_values, path_id, provider_pool, show
 from smmpanel.web.pages import redirect
-from smmpanel.web.security import PageNotFound, checked_form, context_of, require_admin
+from smmpanel.web.security import PageNotFound, checked_form, context_of
 
 
 async def _list(request: Request, user: Customer, *, status_code: int = 200, **values: Any) -> Response:
@@ -25,11 +27,11 @@ async def _list(request: Request, user: Customer, *, status_code: int = 200, **v
 
 
 async def provider_list(request: Request) -> Response:
-    return await _list(request, await require_admin(request))
+    return await _list(request, staff_user(request))
 
 
 async def add_provider(request: Request) -> Response:
-    user = await require_admin(request)
+    user = staff_user(request)
     form = await checked_form(request)
     name = form_text(form, "name").strip()
     try:
@@ -54,7 +56,7 @@ async def _provider(request: Request) -> Provider:
 
 
 async def edit_provider(request: Request) -> Response:
-    user = await require_admin(request)
+    user = staff_user(request)
     provider = await _provider(request)
     if request.method == "GET":
         return show(request, "admin/provider.html", user, provider=provider, form={"url": provider.url})
@@ -78,7 +80,7 @@ async def edit_provider(request: Request) -> Response:
 
 async def test_provider(request: Request) -> Response:
     """Ask for the balance now; a failure shows the provider's (or the network's) own words."""
-    user = await require_admin(request)
+    user = staff_user(request)
     await checked_form(request)
     provider = await _provider(request)
     try:
@@ -92,20 +94,21 @@ async def test_provider(request: Request) -> Response:
 
 
 async def remove_provider(request: Request) -> Response:
-    user = await require_admin(request)
+    user = staff_user(request)
     await checked_form(request)
     provider = await _provider(request)
     try:
         await providers.remove_provider(context_of(request).database, provider.name)
     except Refused as refused:
         return await _list(request, user, status_code=400, error=refused.message)
+    await record(context_of(request).database, acting(user), "provider.remove", f"provider {provider.name}", None, None)
     return redirect("/admin/providers", f"Provider {provider.name} removed.", request)
 
 
 routes = [
-    Route("/admin/providers", provider_list, methods=["GET"]),
-    Route("/admin/providers", add_provider, methods=["POST"]),
-    Route("/admin/providers/{id:int}", edit_provider, methods=["GET", "POST"]),
-    Route("/admin/providers/{id:int}/test", test_provider, methods=["POST"]),
-    Route("/admin/providers/{id:int}/remove", remove_provider, methods=["POST"]),
+    AdminRoute("/admin/providers", provider_list, Permission.PROVIDERS, methods=["GET"]),
+    AdminRoute("/admin/providers", add_provider, Permission.PROVIDERS, methods=["POST"]),
+    AdminRoute("/admin/providers/{id:int}", edit_provider, Permission.PROVIDERS, methods=["GET", "POST"]),
+    AdminRoute("/admin/providers/{id:int}/test", test_provider, Permission.PROVIDERS, methods=["POST"]),
+    AdminRoute("/admin/providers/{id:int}/remove", remove_provider, Permission.PROVIDERS, methods=["POST"]),
 ]

@@ -7,15 +7,17 @@ from typing import Any
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from smmpanel.db.repositories import Customer
 from smmpanel.domain.catalog import Service, ServiceType
+from smmpanel.domain.roles import Permission
 from smmpanel.errors import NotFound, Refused
 from smmpanel.money import format_amount
 from smmpanel.providers.apiv2_client import UpstreamError
 from smmpanel.usecases import catalog, providers
+from smmpanel.usecases.audit import record
 from smmpanel.usecases.catalog_desk import ServiceView, all_providers, service_view
+from smmpanel.web.admin.access import AdminRoute, staff_user
 from smmpanel.web.admin.common import (
     acting,
     form_amount,
@@ -28,7 +30,7 @@ from smmpanel.web.admin.common import (
     show,
 )
 from smmpanel.web.pages import redirect
-from smmpanel.web.security import PageNotFound, checked_form, context_of, require_admin
+from smmpanel.web.security import PageNotFound, checked_form, context_of
 
 FLAGS = ("refill", "cancel", "enabled", "deny_duplicate_link", "price_locked")
 
@@ -85,11 +87,11 @@ async def _list(request: Request, user: Customer, *, status_code: int = 200, **v
 
 
 async def service_list(request: Request) -> Response:
-    return await _list(request, await require_admin(request))
+    return await _list(request, staff_user(request))
 
 
 async def bulk_rate(request: Request) -> Response:
-    user = await require_admin(request)
+    user = staff_user(request)
     form = await checked_form(request)
     try:
         percent = form_amount(form, "percent", "Percent")
@@ -110,7 +112,7 @@ async def bulk_rate(request: Request) -> Response:
 
 
 async def set_enabled(request: Request) -> Response:
-    user = await require_admin(request)
+    user = staff_user(request)
     form = await checked_form(request)
     enabled = form_text(form, "enabled") == "1"
     changes = catalog.ServiceChanges(enabled=enabled)
@@ -130,27 +132,31 @@ def _step(form: FormData) -> int:
 
 
 async def move_service(request: Request) -> Response:
-    await require_admin(request)
     form = await checked_form(request)
+    db, service_id = context_of(request).database, path_id(request)
     try:
-        await catalog.move_service(context_of(request).database, path_id(request), _step(form))
+        await catalog.move_service(db, service_id, _step(form))
     except NotFound:
         raise PageNotFound from None
+    facts = {"step": _step(form)}
+    await record(db, acting(staff_user(request)), "service.move", f"service {service_id}", None, facts)
     return redirect("/admin/services")
 
 
 async def move_category(request: Request) -> Response:
-    user = await require_admin(request)
+    user = staff_user(request)
     form = await checked_form(request)
     try:
         await catalog.move_category(context_of(request).database, form_text(form, "name"), _step(form))
     except NotFound as missing:
         return await _list(request, user, status_code=400, error=str(missing))
+    target = f"category {form_text(form, 'name')}"
+    await record(context_of(request).database, acting(user), "category.move", target, None, {"step": _step(form)})
     return redirect("/admin/services")
 
 
 async def new_service(request: Request) -> Response:
-    user = await require_admin(request)
+    user = staff_user(request)
     if request.method == "GET":
         return show(request, "admin/service_form.html", user, view=None, values=_values(None), types=list(ServiceType))
     form = await checked_form(request)
@@ -179,7 +185,7 @@ async def _view(request: Request) -> ServiceView:
 
 
 async def edit_service(request: Request) -> Response:
-    user = await require_admin(request)
+    user = staff_user(request)
     view = await _view(request)
     if request.method == "GET":
         values = _values(view.service)
@@ -203,7 +209,7 @@ async def edit_service(request: Request) -> Response:
 
 
 async def link_provider(request: Request) -> Response:
-    user = await require_admin(request)
+    user = staff_user(request)
     view = await _view(request)
     form = await checked_form(request)
     try:
@@ -232,11 +238,13 @@ async def link_provider(request: Request) -> Response:
             types=list(ServiceType),
             link_form=form_values(form),
         )
+    facts = {"provider": provider.name, "provider_service": form_text(form, "provider_service")}
+    await record(context_of(request).database, acting(user), "service.link", f"service {view.service.id}", None, facts)
     return redirect(f"/admin/services/{view.service.id}", f"Linked to {provider.name}.", request)
 
 
 async def import_catalog(request: Request) -> Response:
-    user = await require_admin(request)
+    user = staff_user(request)
     db = context_of(request).database
     known = await all_providers(db)
     if request.method == "GET":
@@ -276,13 +284,13 @@ async def import_catalog(request: Request) -> Response:
 
 
 routes = [
-    Route("/admin/services", service_list, methods=["GET"]),
-    Route("/admin/services/new", new_service, methods=["GET", "POST"]),
-    Route("/admin/services/import", import_catalog, methods=["GET", "POST"]),
-    Route("/admin/services/rates", bulk_rate, methods=["POST"]),
-    Route("/admin/services/{id:int}", edit_service, methods=["GET", "POST"]),
-    Route("/admin/services/{id:int}/enabled", set_enabled, methods=["POST"]),
-    Route("/admin/services/{id:int}/move", move_service, methods=["POST"]),
-    Route("/admin/services/{id:int}/links", link_provider, methods=["POST"]),
-    Route("/admin/categories/move", move_category, methods=["POST"]),
+    AdminRoute("/admin/services", service_list, Permission.CATALOG, methods=["GET"]),
+    AdminRoute("/admin/services/new", new_service, Permission.CATALOG, methods=["GET", "POST"]),
+    AdminRoute("/admin/services/import", import_catalog, Permission.CATALOG, methods=["GET", "POST"]),
+    AdminRoute("/admin/services/rates", bulk_rate, Permission.CATALOG, methods=["POST"]),
+    AdminRoute("/admin/services/{id:int}", edit_service, Permission.CATALOG, methods=["GET", "POST"]),
+    AdminRoute("/admin/services/{id:int}/enabled", set_enabled, Permission.CATALOG, methods=["POST"]),
+    AdminRoute("/admin/services/{id:int}/move", move_service, Permission.CATALOG, methods=["POST"]),
+    AdminRoute("/admin/services/{id:int}/links", link_provider, Permission.CATALOG, methods=["POST"]),
+    AdminRoute("/admin/categories/move", move_category, Permission.CATALOG, methods=["POST"]),
 ]

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
+from smmpanel.domain.roles import Permission
 from smmpanel.errors import Refused
 from smmpanel.money import format_amount
 from smmpanel.usecases import audit, reports, settings
+from smmpanel.web.admin.access import AdminRoute, staff_user
 from smmpanel.web.admin.common import acting, form_amount, form_text, show
 from smmpanel.web.pages import redirect
-from smmpanel.web.security import checked_form, context_of, require_admin
+from smmpanel.web.security import checked_form, context_of
 
 
 async def panel_settings(request: Request) -> Response:
-    user = await require_admin(request)
+    user = staff_user(request)
     db = context_of(request).database
     if request.method == "GET":
         values = {
@@ -41,4 +42,4 @@ async def panel_settings(request: Request) -> Response:
     return redirect("/admin/settings", "Settings saved.", request)
 
 
-routes = [Route("/admin/settings", panel_settings, methods=["GET", "POST"])]
+routes = [AdminRoute("/admin/settings", panel_settings, Permission.SETTINGS, methods=["GET", "POST"])]

@@ -6,7 +6,7 @@ revoked rather than deleted so that the audit log's names stay meaningful).
 is the order's ``next_attempt_at``, as the engine's own claims keep theirs.
 
 Revision ID: 0012
-Revises: 0005
+Revises: 0011
 Create Date: 2026-12-03 08:50:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0005"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
