@@ -13,7 +13,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from smmpanel.api import adminapi, openapi, operations, v2
+from smmpanel.api import adminapi, openapi, operations, payment_webhooks, v2
 from smmpanel.api.adminapi.gate import AdminLimiter
 from smmpanel.api.limits import RateLimiter
 from smmpanel.api.observability import UNHANDLED_STATUS, Observability
@@ -87,6 +87,7 @@ def create_app(settings: Settings, *, simulator: SimulatorSettings | None = None
         *operations.routes,
         *adminapi.routes,
         *openapi.routes,
+        *payment_webhooks.routes,
     ]
     if simulator is not None:
         routes.append(Mount("/simulator", app=create_simulator_app(simulator)))

@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from smmpanel.cli_adminapi import add_admin_api_commands
 from smmpanel.cli_engine import add_engine_commands, add_engine_order_commands
 from smmpanel.cli_operations import add_operations_commands
+from smmpanel.cli_payments import add_payment_commands
 from smmpanel.cli_staff import add_staff_commands
 from smmpanel.cli_support import CliError, Output, Parser, Result, amount_arg, count_arg, enum_arg, positive_int, table
 from smmpanel.clock import iso_utc
@@ -381,6 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_operations_commands(groups, command)
     add_admin_api_commands(groups, command, Parser)
     add_staff_commands(groups, command)
+    add_payment_commands(groups, command, Parser)
 
     refill = groups.add_parser("refill", help="refills").add_subparsers(dest="cmd", required=True, parser_class=Parser)
     sub = command(refill, "list", refill_list, "list refill requests, newest first")

@@ -136,6 +136,10 @@ class Settings(BaseSettings):
 
     admin_api_lease_seconds: int = Field(default=600, ge=1)
     """How long an order pulled through the admin API stays its key's before it is handed out again."""
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
+    """How customers and gateways reach this panel (``https://panel.example.com``): payment links
+    and the return and webhook URLs given to gateways. Unset, the dashboard uses the address it
+    was reached at, and the CLI ``http://127.0.0.1:8080``."""
 
     @field_validator("rate_limits", "address_rate_limits")
     @classmethod

@@ -20,6 +20,7 @@ from smmpanel.db.audit_repository import AuditLog
 from smmpanel.db.catalog_repositories import Categories, CustomerRates
 from smmpanel.db.dispatch_repositories import Dispatch
 from smmpanel.db.keyset import keyset
+from smmpanel.db.payment_repositories import Gateways, PaymentEvents, Payments
 from smmpanel.db.provider_repositories import Providers, ServiceLinks
 from smmpanel.db.report_repositories import Reports
 from smmpanel.db.settings_repository import PanelSettings
@@ -675,3 +676,4 @@ class Repositories:
         self.reports = Reports(conn)
         self.admin_api = AdminApi(conn)
         self.two_factor = TwoFactor(conn)
+        self.gateways, self.payments, self.payment_events = Gateways(conn), Payments(conn), PaymentEvents(conn)

@@ -16,7 +16,8 @@ import pytest
 
 from smmpanel.domain.roles import GRANTS, Role
 from smmpanel.money import format_amount, parse_amount
-from smmpanel.usecases import accounts, orders, providers, settings, tickets
+from smmpanel.usecases import accounts, orders, payments, providers, settings, tickets
+from smmpanel.usecases.gateways import add_gateway
 from smmpanel.web import admin
 from smmpanel.web.admin.access import AdminRoute
 from tests.support.panel import Panel
@@ -52,7 +53,7 @@ def walk() -> list[tuple[str, str, AdminRoute]]:
 @pytest.fixture
 def site(
     database_url: str, start_server: Callable[..., LiveServer]
-) -> Iterator[tuple[Panel, LiveServer, dict[str, int]]]:
+) -> Iterator[tuple[Panel, LiveServer, dict[str, int | str]]]:
     server = start_server()
     panel = Panel(database_url, server.api_url)
     for role in ROLES:
@@ -69,7 +70,18 @@ def site(
     ticket = panel.run(lambda db: tickets.open_ticket(db, alice.id, "Help", "Where is my order?"))
     provider = panel.run(lambda db: providers.add_provider(db, "up", "http://127.0.0.1:9/api/v2", "k"))
     staff = next(u for u in panel.run(accounts.list_customers) if u.username == "support1")
-    ids = {
+    panel.run(lambda db: add_gateway(db, "manual", "bank", options={}))
+    transfer = panel.run(
+        lambda db: payments.start_payment(
+            db,
+            payments.PaymentContext("http://127.0.0.1", "USD"),
+            user_id=alice.id,
+            gateway_name="bank",
+            amount=parse_amount("10"),
+            payer_reference="TX-1",
+        )
+    )
+    ids: dict[str, int | str] = {
         "/admin/customers": alice.id,
         "/admin/orders": order,
         "/admin/attention": order,
@@ -78,18 +90,20 @@ def site(
         "/admin/tickets": ticket,
         "/admin/providers": provider,
         "/admin/staff": staff.id,
+        "/admin/payments": transfer.payment.id,
+        "/admin/gateways": "bank",
     }
     yield panel, server, ids
     panel.close()
 
 
-def address(template: str, ids: dict[str, int]) -> str:
+def address(template: str, ids: dict[str, int | str]) -> str:
     prefix = next((p for p in ids if template.startswith(p + "/")), None)
 
     def fill(match: re.Match[str]) -> str:
         return "x" if match.group(2) == "str" else str(ids[prefix] if prefix else 1)
 
-    return re.sub(r"\{(\w+):(\w+)\}", fill, template)
+    return re.sub(r"\{(\w+)(?::(\w+))?\}", fill, template)
 
 
 def state(panel: Panel) -> Any:
@@ -103,7 +117,7 @@ def state(panel: Panel) -> Any:
 
 @pytest.mark.parametrize("role", ROLES, ids=str)
 def test_every_admin_route_is_allowed_or_not_found_by_role(
-    site: tuple[Panel, LiveServer, dict[str, int]], role: Role
+    site: tuple[Panel, LiveServer, dict[str, int | str]], role: Role
 ) -> None:
     panel, server, ids = site
     before = state(panel)
@@ -135,7 +149,7 @@ def test_every_admin_route_is_allowed_or_not_found_by_role(
     assert len(walked) > 40
 
 
-def test_the_nav_shows_only_what_the_role_may_open(site: tuple[Panel, LiveServer, dict[str, int]]) -> None:
+def test_the_nav_shows_only_what_the_role_may_open(site: tuple[Panel, LiveServer, dict[str, int | str]]) -> None:
     _, server, _ = site
     expected = {
         Role.OWNER: {"/admin", "/admin/customers", "/admin/settings", "/admin/staff", "/admin/audit", "/admin/tickets"},
@@ -165,7 +179,7 @@ def test_the_nav_shows_only_what_the_role_may_open(site: tuple[Panel, LiveServer
         browser.close()
 
 
-def test_read_only_roles_see_no_forms_they_may_not_send(site: tuple[Panel, LiveServer, dict[str, int]]) -> None:
+def test_read_only_roles_see_no_forms_they_may_not_send(site: tuple[Panel, LiveServer, dict[str, int | str]]) -> None:
     _, server, ids = site
     pages = [f"/admin/orders/{ids['/admin/orders']}", f"/admin/customers/{ids['/admin/customers']}"]
     for role in (Role.SUPPORT, Role.FINANCE):

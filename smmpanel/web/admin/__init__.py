@@ -7,8 +7,10 @@ from smmpanel.web.admin import (
     attention,
     audit,
     customers,
+    gateways,
     orders,
     overview,
+    payments,
     people,
     providers,
     services,
@@ -30,4 +32,6 @@ routes: list[BaseRoute] = [
     *api_keys.routes,
     *people.routes,
     *staff.routes,
+    *payments.routes,
+    *gateways.routes,
 ]
