@@ -21,6 +21,7 @@ from smmpanel.db.dispatch_repositories import Dispatch
 from smmpanel.db.keyset import keyset
 from smmpanel.db.provider_repositories import Providers, ServiceLinks
 from smmpanel.db.report_repositories import Reports
+from smmpanel.db.session_repositories import WebSessions
 from smmpanel.db.settings_repository import PanelSettings
 from smmpanel.db.tables import categories, ledger_entries, orders, refills, services, users
 from smmpanel.db.ticket_repositories import Tickets
@@ -657,3 +658,4 @@ class Repositories:
         self.categories = Categories(conn)
         self.audit = AuditLog(conn)
         self.reports = Reports(conn)
+        self.sessions = WebSessions(conn)

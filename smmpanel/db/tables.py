@@ -255,3 +255,15 @@ panel_settings = sa.Table(
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("value", sa.Text(), nullable=False),
 )
+
+# Dashboard sessions, revocable on the server: the signed cookie carries a random session id,
+# stored here only as its SHA-256 digest (a copy of this table opens no account).
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("user_id", Id, sa.ForeignKey("users.id"), nullable=False, index=True),
+    _created(),
+    sa.Column("last_seen_at", sa.DateTime(), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(), nullable=True),
+)

@@ -17,6 +17,7 @@ from smmpanel.money import Units, format_amount
 from smmpanel.passwords import hash_password, password_matches, password_problem
 from smmpanel.usecases.audit import Audit, audited
 from smmpanel.usecases.money_moves import post_entry
+from smmpanel.usecases.sessions import end_user_sessions
 
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 
@@ -126,6 +127,8 @@ async def set_disabled(db: Database, username: str, disabled: bool, *, audit: Au
     customer = await _existing(db, username)
     async with db.write() as repos:
         await repos.users.set_disabled(customer.id, disabled)
+        if disabled:
+            await end_user_sessions(repos, customer.id)
         before, after = {"disabled": customer.disabled}, {"disabled": disabled}
         action = "customer.disable" if disabled else "customer.enable"
         await audited(repos, audit, action, f"customer {username}", before, after)
@@ -162,9 +165,13 @@ async def set_password(db: Database, username: str, password: str) -> None:
     customer = await _existing(db, username)
     async with db.write() as repos:
         await repos.users.set_password_hash(customer.id, hash_password(password))
+        await end_user_sessions(repos, customer.id)
 
 
-async def change_password(db: Database, user_id: int, current: str, new: str) -> None:
+async def change_password(
+    db: Database, user_id: int, current: str, new: str, *, keep_session: str | None = None
+) -> None:
+    """Every session of the user ends but ``keep_session`` (the one that asked)."""
     async with db.read() as repos:
         customer = await repos.users.by_id(user_id)
     if customer is None or not password_matches(current, customer.password_hash):
@@ -174,6 +181,7 @@ async def change_password(db: Database, user_id: int, current: str, new: str) ->
         raise Refused(problem)
     async with db.write() as repos:
         await repos.users.set_password_hash(user_id, hash_password(new))
+        await end_user_sessions(repos, user_id, except_session=keep_session)
 
 
 async def customer_by_id(db: Database, user_id: int) -> Customer | None:

@@ -18,7 +18,9 @@ from smmpanel.web.security import (
     context_of,
     current_user,
     log_in_session,
+    log_out_session,
     require_user,
+    session_id,
 )
 
 
@@ -56,7 +58,7 @@ async def login(request: Request) -> Response:
             request, "login.html", None, status_code=400, error=refused.message, username=username, next_page=next_page
         )
     throttle.succeeded(username)
-    log_in_session(request, customer)
+    await log_in_session(request, customer)
     target = next_page if next_page != "/" else ("/admin" if customer.is_admin else "/orders/new")
     return redirect(target)
 
@@ -74,13 +76,13 @@ async def signup(request: Request) -> Response:
         customer = await accounts.log_in(db, username, password)
     except Refused as refused:
         return render(request, "signup.html", None, status_code=400, error=refused.message, username=username)
-    log_in_session(request, customer)
+    await log_in_session(request, customer)
     return redirect("/orders/new", "Welcome! Your account is ready.", request)
 
 
 async def logout(request: Request) -> Response:
     await checked_form(request)
-    request.session.clear()
+    await log_out_session(request)
     return redirect("/login")
 
 
@@ -93,14 +95,10 @@ async def password(request: Request) -> Response:
     try:
         if form_text(form, "new_password") != form_text(form, "new_password_again"):
             raise Refused("The two new passwords differ")
-        await accounts.change_password(
-            db, user.id, form_text(form, "current_password"), form_text(form, "new_password")
-        )
+        current, new = form_text(form, "current_password"), form_text(form, "new_password")
+        await accounts.change_password(db, user.id, current, new, keep_session=session_id(request))
     except Refused as refused:
         return render(request, "password.html", user, status_code=400, error=refused.message)
-    refreshed = await accounts.customer_by_id(db, user.id)
-    assert refreshed is not None
-    log_in_session(request, refreshed)  # this session stays; every other one ends
     return redirect("/account/password", "Password changed.", request)
 
 
