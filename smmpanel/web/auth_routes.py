@@ -30,6 +30,11 @@ def form_text(form: FormData, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _duration(seconds: float) -> str:
+    count, unit = (math.ceil(seconds), "second") if seconds < 60 else (math.ceil(seconds / 60), "minute")
+    return f"{count} {unit}{'s' if count > 1 else ''}"
+
+
 async def home(request: Request) -> Response:
     user = await current_user(request)
     if user is None:
@@ -47,8 +52,7 @@ async def login(request: Request) -> Response:
     address = client_address(request)
     wait = throttle.wait_seconds(address, username)
     if wait > 0:
-        minutes = math.ceil(wait / 60)
-        error = f"Too many login attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}."
+        error = f"Too many login attempts. Try again in {_duration(wait)}."
         return render(request, "login.html", None, status_code=429, error=error, username=username, next_page=next_page)
     try:
         customer = await accounts.log_in(context_of(request).database, username, password)
@@ -57,7 +61,7 @@ async def login(request: Request) -> Response:
         return render(
             request, "login.html", None, status_code=400, error=refused.message, username=username, next_page=next_page
         )
-    throttle.succeeded(username)
+    throttle.succeeded(address, username)
     await log_in_session(request, customer)
     target = next_page if next_page != "/" else ("/admin" if customer.is_admin else "/orders/new")
     return redirect(target)
