@@ -19,6 +19,8 @@ from smmpanel.usecases.audit import Audit, audited
 from smmpanel.usecases.money_moves import post_entry
 from smmpanel.usecases.sessions import end_user_sessions
 
+USERNAME_MAX_LENGTH = 64
+"""The column's size: a longer name is nobody's."""
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 
 

@@ -48,6 +48,9 @@ async def login(request: Request) -> Response:
         return render(request, "login.html", await current_user(request), username="", next_page=next_page)
     form = await checked_form(request)
     username, password = form_text(form, "username"), form_text(form, "password")
+    if len(username.strip()) > accounts.USERNAME_MAX_LENGTH:  # no account has it: refused before it is kept anywhere
+        error = accounts.INVALID_LOGIN
+        return render(request, "login.html", None, status_code=400, error=error, username="", next_page=next_page)
     throttle = context_of(request).throttle
     address = client_address(request)
     wait = throttle.wait_seconds(address, username)
