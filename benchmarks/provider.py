@@ -25,7 +25,7 @@ from starlette.responses import Response
 from smmpanel.api.params import Params, TransportError, id_list, read_params
 from smmpanel.api.v2 import json_response
 from smmpanel.domain.orders import OrderStatus
-from smmpanel.providers.simulator import MAX_BODY_BYTES, Simulator, SimulatorSettings, create_simulator_app
+from smmpanel.providers.simulator import Simulator, SimulatorSettings, create_simulator_app
 
 API_KEY = "bench-simulator-key"
 
@@ -53,7 +53,7 @@ async def _change_settings(request: Request) -> Response:
     """``POST /_sim/settings`` with ``latency`` and/or ``error_rate``: a provider's bad day, on cue."""
     simulator: Simulator = request.app.state.simulator
     try:
-        params = await read_params(request, MAX_BODY_BYTES)
+        params = await read_params(request)
         current = simulator.settings
         latency = float(params.get("latency", current.latency))
         error_rate = float(params.get("error_rate", current.error_rate))

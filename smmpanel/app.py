@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from smmpanel.api import operations, v2
+from smmpanel.api.body_limit import BodyLimit
 from smmpanel.api.limits import RateLimiter
 from smmpanel.api.observability import UNHANDLED_STATUS, Observability
 from smmpanel.api.styles import STYLES
@@ -89,7 +90,10 @@ def create_app(settings: Settings, *, simulator: SimulatorSettings | None = None
     return Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(Observability, fallback=TEMPORARY_FAILURE)],
+        middleware=[
+            Middleware(Observability, fallback=TEMPORARY_FAILURE),
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+        ],
         exception_handlers={ClientDisconnect: _client_gone},
     )
 

@@ -68,7 +68,8 @@ class Settings(BaseSettings):
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    """Larger API requests are refused with HTTP 413 before they are read."""
+    """Larger requests, on every route (API, dashboard forms, webhooks), are refused with HTTP 413
+    before they are read (``smmpanel.api.body_limit``)."""
 
     db_pool_size: int = Field(default=10, ge=1, le=200)
 

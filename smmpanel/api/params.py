@@ -111,21 +111,10 @@ async def _multipart(request: Request, raw: bytes) -> Params:
     return _from_pairs([(name, value) for name, value in form.multi_items() if not isinstance(value, UploadFile)])
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise TransportError("Request body too large", status_code=413)
-    chunks = bytearray()
-    async for chunk in request.stream():
-        chunks += chunk
-        if len(chunks) > limit:
-            raise TransportError("Request body too large", status_code=413)
-    return bytes(chunks)
-
-
-async def read_params(request: Request, max_body_bytes: int) -> Params:
+async def read_params(request: Request) -> Params:
+    """The request's parameters; its body has passed ``smmpanel.api.body_limit`` on the way in."""
     params = _urlencoded(request.scope.get("query_string", b""))
-    raw = await _read_body(request, max_body_bytes)
+    raw = await request.body()
     if not raw.strip():
         return params
     content_type = request.headers.get("content-type", _FORM).split(";")[0].strip().lower()

@@ -24,10 +24,12 @@ from typing import ClassVar
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from smmpanel.api.body_limit import BodyLimit
 from smmpanel.api.params import Params, TransportError, id_list, read_params
 from smmpanel.api.styles import STYLES, ResponseStyle, subscription
 from smmpanel.api.v2 import json_response
@@ -604,7 +606,7 @@ async def _api(request: Request) -> Response:
     """
     simulator = _simulator(request)
     try:
-        params = await read_params(request, MAX_BODY_BYTES)
+        params = await read_params(request)
     except TransportError as error:
         return json_response({"error": error.message}, status_code=error.status_code)
     response: Response
@@ -629,7 +631,7 @@ async def _force(request: Request) -> Response:
     """``POST /_sim/orders/{id}`` with status, start_count, remains: lets a test script an outcome."""
     simulator = _simulator(request)
     try:
-        params = await read_params(request, MAX_BODY_BYTES)
+        params = await read_params(request)
     except TransportError as error:
         return json_response({"error": error.message}, status_code=400)
     async with simulator.lock:
@@ -656,7 +658,8 @@ def create_simulator_app(settings: SimulatorSettings) -> Starlette:
             Route("/api/v2/", _api, methods=["GET", "POST"]),
             Route("/_sim/orders/{order_id:int}", _force, methods=["POST"]),
             Route("/_sim/stats", _stats, methods=["GET"]),
-        ]
+        ],
+        middleware=[Middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)],
     )
     app.state.simulator = Simulator(settings)
     return app

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
+from smmpanel.api.body_limit import BodyTooLarge, too_large_handler
 from smmpanel.web import auth_routes, session_routes
 from smmpanel.web.context import WebContext
 from smmpanel.web.pages import login_redirect, render
@@ -54,6 +55,7 @@ def create_web_app(context: WebContext, extra_routes: list[BaseRoute] | None = N
         routes=routes,
         middleware=[Middleware(PanelSessions, context=context)],
         exception_handlers={
+            BodyTooLarge: too_large_handler,
             CsrfRejected: _csrf_rejected,
             LoginRequired: _login_required,
             PageNotFound: _not_found,
