@@ -38,6 +38,12 @@ def parse_rate(text: str) -> RateLimit:
     return RateLimit(count, _PERIODS[found.group(2)])
 
 
+def optional_rate(text: str) -> RateLimit | None:
+    """A rate, or None for ``off`` (or nothing)."""
+    text = text.strip().lower()
+    return None if text in ("", "off") else parse_rate(text)
+
+
 def parse_rate_limits(text: str) -> dict[str, RateLimit]:
     """``add=60/minute,status=120/minute,*=600/minute``: per action; ``*`` for the actions not named."""
     limits: dict[str, RateLimit] = {}
@@ -132,13 +138,16 @@ class Settings(BaseSettings):
     metrics_token: str | None = Field(default=None, min_length=16)
     """When set, ``/metrics`` answers only ``Authorization: Bearer <token>``."""
 
+    signup_limit: str = "10/hour"
+    """Dashboard sign-ups per client address (``COUNT/UNIT``); ``off`` turns the limit off."""
+
     @field_validator("rate_limits", "address_rate_limits")
     @classmethod
     def _valid_limits(cls, value: str) -> str:
         parse_rate_limits(value)
         return value
 
-    @field_validator("invalid_key_limit")
+    @field_validator("invalid_key_limit", "signup_limit")
     @classmethod
     def _valid_invalid_key_limit(cls, value: str) -> str:
         if value.strip().lower() not in ("", "off"):
@@ -154,5 +163,7 @@ class Settings(BaseSettings):
         return level
 
     def invalid_key_rate(self) -> RateLimit | None:
-        text = self.invalid_key_limit.strip().lower()
-        return None if text in ("", "off") else parse_rate(text)
+        return optional_rate(self.invalid_key_limit)
+
+    def signup_rate(self) -> RateLimit | None:
+        return optional_rate(self.signup_limit)

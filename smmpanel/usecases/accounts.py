@@ -52,7 +52,7 @@ async def create_customer(
         raise Refused(problem)
     key = new_api_key()
     now = utcnow()
-    password_hash = None if password is None else hash_password(password)
+    password_hash = None if password is None else await hash_password(password)
     async with db.write() as repos:
         if await repos.users.by_username(username) is not None:
             raise Refused(f"user {username!r} already exists")
@@ -154,7 +154,7 @@ async def log_in(db: Database, username: str, password: str) -> Customer:
     """The enabled user with that name and password; one message for every failure."""
     async with db.read() as repos:
         customer = await repos.users.by_username(username.strip())
-    if customer is None or customer.disabled or not password_matches(password, customer.password_hash):
+    if customer is None or customer.disabled or not await password_matches(password, customer.password_hash):
         raise Refused(INVALID_LOGIN)
     return customer
 
@@ -165,8 +165,9 @@ async def set_password(db: Database, username: str, password: str) -> None:
     if problem:
         raise Refused(problem)
     customer = await _existing(db, username)
+    password_hash = await hash_password(password)  # before the transaction: it takes a while
     async with db.write() as repos:
-        await repos.users.set_password_hash(customer.id, hash_password(password))
+        await repos.users.set_password_hash(customer.id, password_hash)
         await end_user_sessions(repos, customer.id)
 
 
@@ -176,13 +177,14 @@ async def change_password(
     """Every session of the user ends but ``keep_session`` (the one that asked)."""
     async with db.read() as repos:
         customer = await repos.users.by_id(user_id)
-    if customer is None or not password_matches(current, customer.password_hash):
+    if customer is None or not await password_matches(current, customer.password_hash):
         raise Refused("Current password is wrong")
     problem = password_problem(new)
     if problem:
         raise Refused(problem)
+    password_hash = await hash_password(new)
     async with db.write() as repos:
-        await repos.users.set_password_hash(user_id, hash_password(new))
+        await repos.users.set_password_hash(user_id, password_hash)
         await end_user_sessions(repos, user_id, except_session=keep_session)
 
 

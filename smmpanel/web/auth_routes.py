@@ -75,6 +75,13 @@ async def signup(request: Request) -> Response:
         return render(request, "signup.html", await current_user(request), username="")
     form = await checked_form(request)
     username, password = form_text(form, "username").strip(), form_text(form, "password")
+    username = username[: accounts.USERNAME_MAX_LENGTH + 1]  # enough to be refused; never echoed whole
+    signups, address = context_of(request).signups, client_address(request)
+    wait = signups.wait_seconds(address)
+    if wait > 0:
+        error = f"Too many sign-ups from your address. Try again in {_duration(wait)}."
+        return render(request, "signup.html", None, status_code=429, error=error, username=username)
+    signups.attempted(address)
     db = context_of(request).database
     try:
         if password != form_text(form, "password_again"):

@@ -20,6 +20,8 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 
+from smmpanel.config import RateLimit
+
 WINDOW_SECONDS = 15 * 60
 ADDRESS_FAILURES = 20
 PAIR_FAILURES = 5
@@ -109,3 +111,24 @@ class LoginThrottle:
         name = self._name(username)
         self._by_pair.forget(f"{address}\n{name}")
         self._by_user.forget(name)
+
+
+class AttemptLimit:
+    """At most ``limit.count`` attempts per address in any ``limit.period`` seconds (sign-ups);
+    None means no limit."""
+
+    def __init__(self, limit: RateLimit | None, clock: Callable[[], float] = time.monotonic) -> None:
+        self._limit = limit
+        self._clock = clock
+        self._attempts = FailureWindows(limit.period, limit.count) if limit else None
+
+    def wait_seconds(self, address: str) -> float:
+        if self._limit is None or self._attempts is None:
+            return 0.0
+        now = self._clock()
+        recent = self._attempts.recent(address, now)
+        return recent[0] + self._limit.period - now if len(recent) >= self._limit.count else 0.0
+
+    def attempted(self, address: str) -> None:
+        if self._attempts is not None:
+            self._attempts.add(address, self._clock())

@@ -115,4 +115,5 @@ def test_a_forged_session_id_is_refused(site: tuple[Panel, LiveServer]) -> None:
     _, server = site
     visitor = WebUser(server.base_url)
     assert visitor.http.get("/orders").status_code == 303
+    visitor.close()
     assert not opens(server, "not-a-signed-cookie")
