@@ -198,7 +198,9 @@ class Users:
         return _customer(row) if row else None
 
     async def by_username(self, username: str) -> Customer | None:
-        row = (await self._conn.execute(sa.select(users).where(users.c.username == username))).first()
+        """Whatever the case of ``username``: on the unique index of ``lower(username)``."""
+        query = sa.select(users).where(sa.func.lower(users.c.username) == username.lower())
+        row = (await self._conn.execute(query)).first()
         return _customer(row) if row else None
 
     async def all(self) -> list[Customer]:

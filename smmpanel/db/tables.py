@@ -267,3 +267,6 @@ web_sessions = sa.Table(
     sa.Column("last_seen_at", sa.DateTime(), nullable=False),
     sa.Column("revoked_at", sa.DateTime(), nullable=True),
 )
+
+# Usernames are unique whatever their case ("BOSS" cannot sit beside "boss"); logins look them up by it.
+sa.Index("uq_users_username_lower", sa.func.lower(users.c.username), unique=True)
