@@ -26,6 +26,7 @@ from smmpanel.providers.simulator import SimulatorSettings, create_simulator_app
 from smmpanel.usecases.accounts import session_secret
 from smmpanel.web.app import create_web_app
 from smmpanel.web.context import WebContext
+from smmpanel.web.headers import SecurityHeaders
 from smmpanel.web.routes import dashboard_routes
 
 log = logging.getLogger("smmpanel")
@@ -91,6 +92,7 @@ def create_app(settings: Settings, *, simulator: SimulatorSettings | None = None
         routes=routes,
         lifespan=lifespan,
         middleware=[
+            Middleware(SecurityHeaders),
             Middleware(Observability, fallback=TEMPORARY_FAILURE),
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
         ],
