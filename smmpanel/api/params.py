@@ -24,6 +24,9 @@ _FORM = "application/x-www-form-urlencoded"
 _MULTIPART = "multipart/form-data"
 
 
+NESTED_TOO_DEEPLY = "Malformed request: JSON nested too deeply"
+
+
 class TransportError(Exception):
     """The request cannot be read as an API call at all."""
 
@@ -76,14 +79,24 @@ def _json_value(name: str, value: object) -> str | None:
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, list):
-        return _joined(name, [item if isinstance(item, str) else orjson.dumps(item).decode() for item in value])
-    return orjson.dumps(value).decode()
+        return _joined(name, [item if isinstance(item, str) else _json_text(item) for item in value])
+    return _json_text(value)
+
+
+def _json_text(value: object) -> str:
+    """A JSON value written back as its text; nesting past orjson's limit (254) is no API call."""
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        raise TransportError(NESTED_TOO_DEEPLY) from None
 
 
 def _json(raw: bytes) -> Params:
     try:
         document = orjson.loads(raw)
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as error:
+        if "depth limit" in str(error):
+            raise TransportError(NESTED_TOO_DEEPLY) from None
         raise TransportError("Malformed request: body is not valid JSON") from None
     if not isinstance(document, dict):
         raise TransportError("Malformed request: JSON body must be an object")
