@@ -25,7 +25,13 @@ from starlette.responses import Response
 from smmpanel.api.params import Params, TransportError, id_list, read_params
 from smmpanel.api.v2 import json_response
 from smmpanel.domain.orders import OrderStatus
-from smmpanel.providers.simulator import Simulator, SimulatorSettings, create_simulator_app
+from smmpanel.providers.simulator import (
+    FORBIDDEN,
+    Simulator,
+    SimulatorSettings,
+    create_simulator_app,
+    operator_allowed,
+)
 
 API_KEY = "bench-simulator-key"
 
@@ -54,6 +60,8 @@ async def _change_settings(request: Request) -> Response:
     simulator: Simulator = request.app.state.simulator
     try:
         params = await read_params(request)
+        if not operator_allowed(request, params):
+            return json_response(FORBIDDEN, status_code=403)
         current = simulator.settings
         latency = float(params.get("latency", current.latency))
         error_rate = float(params.get("error_rate", current.error_rate))
@@ -65,8 +73,10 @@ async def _change_settings(request: Request) -> Response:
 
 
 async def _orders(request: Request) -> Response:
-    """``GET /_sim/orders``: every order received, oldest first, with what identifies it."""
+    """``GET /_sim/orders?key=…``: every order received, oldest first, with what identifies it."""
     simulator: Simulator = request.app.state.simulator
+    if not operator_allowed(request, await read_params(request)):
+        return json_response(FORBIDDEN, status_code=403)
     async with simulator.lock:
         listing = [
             {"order": order.id, "link": order.request.link, "service": order.service.id, "runs": order.request.runs}

@@ -20,18 +20,25 @@ from smmpanel.db.unit_of_work import Database
 from smmpanel.errors import Refused
 from smmpanel.logging_setup import configure_logging
 from smmpanel.providers.simulator import SimulatorSettings
-from smmpanel.usecases.demo import DemoData, load_demo
+from smmpanel.usecases.demo import DemoData, demo_simulator_key, load_demo
 
-DEMO_SIMULATOR = SimulatorSettings(api_key="demo-simulator-key", seconds_per_step=5.0, partial_rate=0.1)
-"""The demo's provider: orders finish in about 15 seconds, one in ten Partial."""
+
+def demo_simulator(api_key: str) -> SimulatorSettings:
+    """The demo's provider: orders finish in about 15 seconds, one in ten Partial. Its key is made
+    for each demo panel and kept in the panel's provider record (``usecases.demo``)."""
+    return SimulatorSettings(api_key=api_key, seconds_per_step=5.0, partial_rate=0.1)
+
+
 DEMO_SYNC_INTERVAL = 3.0
 """Seconds between status checks in the demo, so that a newcomer sees orders move."""
 
 
-async def _load_demo(settings: Settings, simulator_url: str) -> DemoData | None:
+async def _load_demo(settings: Settings, simulator_url: str) -> tuple[DemoData | None, str]:
+    """The demo data (None when the panel had its own already) and the demo simulator's key."""
     db = Database(settings.database_url, pool_size=1)
     try:
-        return await load_demo(db, simulator_url=simulator_url, simulator_key=DEMO_SIMULATOR.api_key)
+        key = await demo_simulator_key(db)
+        return await load_demo(db, simulator_url=simulator_url, simulator_key=key), key
     finally:
         await db.close()
 
@@ -74,9 +81,11 @@ def serve(settings: Settings, *, host: str, port: int, demo_data: bool, workers:
     upgrade(settings.database_url)
     base = f"http://{host}:{port}"
     print(f"smmpanel is serving at {base}/  (API v2: {base}/api/v2)", flush=True)
+    simulator: SimulatorSettings | None = None
     if demo_data:
         local = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
-        loaded = asyncio.run(_load_demo(settings, f"{local}/simulator/api/v2"))
+        loaded, simulator_key = asyncio.run(_load_demo(settings, f"{local}/simulator/api/v2"))
+        simulator = demo_simulator(simulator_key)
         if loaded is None:
             print("demo data: the panel already has customers, nothing loaded", flush=True)
         else:
@@ -98,5 +107,5 @@ def serve(settings: Settings, *, host: str, port: int, demo_data: bool, workers:
         return
     if demo_data and "sync_interval" not in settings.model_fields_set:
         settings = settings.model_copy(update={"sync_interval": DEMO_SYNC_INTERVAL})
-    app = create_app(settings, simulator=DEMO_SIMULATOR if demo_data else None)
+    app = create_app(settings, simulator=simulator)
     uvicorn.run(app, host=host, port=port, **_uvicorn_options(settings))

@@ -27,11 +27,13 @@ class ServedPanel:
 
 
 @contextmanager
-def served_panel(database_url: str, workdir: Path, **settings: object) -> Iterator[ServedPanel]:
-    """The panel as an operator starts it (``serve --no-engine``), up and answering its probe."""
+def served_panel(database_url: str, workdir: Path, *args: str, **settings: object) -> Iterator[ServedPanel]:
+    """The panel as an operator starts it (``serve --no-engine``, and ``args``), up and answering its probe."""
+    workdir.mkdir(parents=True, exist_ok=True)
     background = Background(database_url, workdir)
     port = free_port()
-    process = background.start("serve", "--host", "127.0.0.1", "--port", str(port), "--no-engine", **settings)
+    serve = ["serve", "--host", "127.0.0.1", "--port", str(port), "--no-engine", *args]
+    process = background.start(*serve, **settings)
     base_url = f"http://127.0.0.1:{port}"
 
     def up() -> bool:
