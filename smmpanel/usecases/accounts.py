@@ -43,7 +43,7 @@ async def create_customer(
     db: Database, username: str, balance: Units = 0, *, password: str | None = None, admin: bool = False
 ) -> NewKey:
     """Create a customer (or an operator) and return its API key: the only time the key is ever shown."""
-    if not _USERNAME.match(username):
+    if not _USERNAME.fullmatch(username):  # ASCII only: no look-alike letters, no bidirectional controls
         raise Refused("username must be 3-64 letters, digits, '_', '.' or '-'")
     if balance < 0:
         raise Refused("opening balance must not be negative")
