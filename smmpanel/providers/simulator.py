@@ -627,24 +627,25 @@ async def _api(request: Request) -> Response:
     return response
 
 
-def operator_allowed(request: Request, params: Params) -> bool:
-    """The ``_sim`` controls answer only whoever holds the simulator's key (its ``key`` parameter)."""
+async def operator_params(request: Request) -> Params | Response:
+    """The parameters of a ``_sim`` control call, or the answer refusing it: the controls answer
+    only whoever holds the simulator's key (its ``key`` parameter)."""
+    try:
+        params = await read_params(request)
+    except TransportError as error:
+        return json_response({"error": error.message}, status_code=400)
     expected = _simulator(request).settings.api_key.encode()
-    return hmac.compare_digest(params.get("key", "").encode(), expected)
-
-
-FORBIDDEN = {"error": msg.INVALID_KEY}
+    if not hmac.compare_digest(params.get("key", "").encode(), expected):
+        return json_response({"error": msg.INVALID_KEY}, status_code=403)
+    return params
 
 
 async def _force(request: Request) -> Response:
     """``POST /_sim/orders/{id}`` with key, status, start_count, remains: lets a test script an outcome."""
     simulator = _simulator(request)
-    try:
-        params = await read_params(request)
-    except TransportError as error:
-        return json_response({"error": error.message}, status_code=400)
-    if not operator_allowed(request, params):
-        return json_response(FORBIDDEN, status_code=403)
+    params = await operator_params(request)
+    if isinstance(params, Response):
+        return params
     async with simulator.lock:
         try:
             answer = simulator.force(request.path_params["order_id"], params, simulator.clock())
@@ -657,12 +658,9 @@ async def _force(request: Request) -> Response:
 async def _stats(request: Request) -> Response:
     """``GET /_sim/stats?key=…``: counts a test can assert on, such as "forwarded exactly once"."""
     simulator = _simulator(request)
-    try:
-        params = await read_params(request)
-    except TransportError as error:
-        return json_response({"error": error.message}, status_code=400)
-    if not operator_allowed(request, params):
-        return json_response(FORBIDDEN, status_code=403)
+    refused = await operator_params(request)
+    if isinstance(refused, Response):
+        return refused
     async with simulator.lock:
         answer = simulator.stats(simulator.clock())
     return json_response(answer)
