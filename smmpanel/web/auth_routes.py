@@ -57,10 +57,10 @@ async def login(request: Request) -> Response:
     if wait > 0:
         error = f"Too many login attempts. Try again in {_duration(wait)}."
         return render(request, "login.html", None, status_code=429, error=error, username=username, next_page=next_page)
+    throttle.failed(address, username)  # before the check: guesses sent at once count as well
     try:
         customer = await accounts.log_in(context_of(request).database, username, password)
     except Refused as refused:
-        throttle.failed(address, username)
         return render(
             request, "login.html", None, status_code=400, error=refused.message, username=username, next_page=next_page
         )

@@ -67,6 +67,11 @@ class FailureWindows:
     def forget(self, key: str) -> None:
         self._times.pop(key, None)
 
+    def drop_latest(self, key: str) -> None:
+        times = self._times.get(key)
+        if times:
+            times.pop()
+
 
 class LoginThrottle:
     def __init__(self, clock: Callable[[], float] = time.monotonic, max_keys: int = MAX_KEYS) -> None:
@@ -101,6 +106,8 @@ class LoginThrottle:
         return max([0.0, *waits])
 
     def failed(self, address: str, username: str) -> None:
+        """Count an attempt as failed; the login form counts each one before checking the password
+        (so that guesses sent in parallel count too) and forgives it when it succeeds."""
         now = self._clock()
         name = self._name(username)
         self._by_address.add(address, now)
@@ -109,6 +116,7 @@ class LoginThrottle:
 
     def succeeded(self, address: str, username: str) -> None:
         name = self._name(username)
+        self._by_address.drop_latest(address)
         self._by_pair.forget(f"{address}\n{name}")
         self._by_user.forget(name)
 

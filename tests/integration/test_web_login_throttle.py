@@ -7,6 +7,7 @@ reverse proxy on the same machine).
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -49,4 +50,24 @@ def test_guesses_spread_over_many_addresses_never_lock_the_owner_out(server: Liv
         assert answer.status_code == 400
     again = attempt(server, "10.0.1.0", "boss", "another guess")
     assert again.status_code == 429 and "Too many login attempts" in again.text  # a guesser must slow down
+    assert attempt(server, "192.0.2.7", "boss", PASSWORD).status_code == 303
+
+
+def test_guesses_sent_all_at_once_are_counted_too(server: LiveServer) -> None:
+    forms = []
+    for _ in range(30):
+        user = WebUser(server.base_url)
+        user.http.headers["X-Forwarded-For"] = "10.0.2.1"
+        forms.append((user, user.token()))
+
+    def guess(form: tuple[WebUser, str]) -> int:
+        user, token = form
+        fields = {"csrf_token": token, "username": "boss", "password": "a parallel guess"}
+        return user.http.post("/login", data=fields).status_code
+
+    with ThreadPoolExecutor(len(forms)) as pool:
+        statuses = list(pool.map(guess, forms))
+    for user, _ in forms:
+        user.close()
+    assert statuses.count(400) == 5 and statuses.count(429) == 25
     assert attempt(server, "192.0.2.7", "boss", PASSWORD).status_code == 303

@@ -68,3 +68,11 @@ def test_memory_is_bounded_whatever_it_is_asked_about() -> None:
         throttle.failed(f"10.{number // 256}.{number % 256}.1", f"user{number}")
     assert throttle.keys_held() == 300
     assert LoginThrottle().keys_held() == 0 and MAX_KEYS >= 1000
+
+
+def test_a_success_forgives_its_own_attempt_at_the_address() -> None:
+    throttle = LoginThrottle(Clock())
+    for _ in range(ADDRESS_FAILURES * 2):
+        throttle.failed("10.0.0.1", "alice")  # counted before the password is checked …
+        throttle.succeeded("10.0.0.1", "alice")  # … and forgiven when it was right
+    assert throttle.wait_seconds("10.0.0.1", "bob") == 0
