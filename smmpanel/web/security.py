@@ -62,12 +62,8 @@ def session_id(request: Request) -> str | None:
 
 async def log_in_session(request: Request, customer: Customer) -> None:
     """A fresh server-side session for ``customer``; the one the browser had, if any, ends."""
-    db = context_of(request).database
-    previous = session_id(request)
-    if previous is not None:
-        await sessions.end_session(db, previous)
-    request.session.clear()
-    request.session[SESSION_ID] = await sessions.start_session(db, customer.id)
+    await log_out_session(request)
+    request.session[SESSION_ID] = await sessions.start_session(context_of(request).database, customer.id)
     csrf_token(request)
 
 
