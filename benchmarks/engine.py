@@ -311,7 +311,7 @@ async def run_one(config: Config, scratch: Scratch, scenario: str, workers: int,
     spec, preload = _spec(scenario, count)
     processes: list[Process] = []
     engine = create_engine(url, pool_size=1)
-    client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30)
+    client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", params={"key": API_KEY}, timeout=30)
     try:
         argv = [sys.executable, "-m", "benchmarks.provider", "--port", str(port), *preload]
         simulator = _start(f"simulator-{scratch.runs}", argv, _env({}), workdir)

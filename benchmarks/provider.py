@@ -22,10 +22,10 @@ import uvicorn
 from starlette.requests import Request
 from starlette.responses import Response
 
-from smmpanel.api.params import Params, TransportError, id_list, read_params
+from smmpanel.api.params import Params, id_list
 from smmpanel.api.v2 import json_response
 from smmpanel.domain.orders import OrderStatus
-from smmpanel.providers.simulator import MAX_BODY_BYTES, Simulator, SimulatorSettings, create_simulator_app
+from smmpanel.providers.simulator import Simulator, SimulatorSettings, create_simulator_app, operator_params
 
 API_KEY = "bench-simulator-key"
 
@@ -52,21 +52,26 @@ LIVE_SETTINGS = ("latency", "error_rate")
 async def _change_settings(request: Request) -> Response:
     """``POST /_sim/settings`` with ``latency`` and/or ``error_rate``: a provider's bad day, on cue."""
     simulator: Simulator = request.app.state.simulator
+    params = await operator_params(request)
+    if isinstance(params, Response):
+        return params
     try:
-        params = await read_params(request, MAX_BODY_BYTES)
         current = simulator.settings
         latency = float(params.get("latency", current.latency))
         error_rate = float(params.get("error_rate", current.error_rate))
         async with simulator.lock:  # the settings validate themselves
             simulator.settings = replace(current, latency=latency, error_rate=error_rate)
-    except (TransportError, ValueError) as error:
+    except ValueError as error:
         return json_response({"error": str(error)}, status_code=400)
     return json_response({name: getattr(simulator.settings, name) for name in LIVE_SETTINGS})
 
 
 async def _orders(request: Request) -> Response:
-    """``GET /_sim/orders``: every order received, oldest first, with what identifies it."""
+    """``GET /_sim/orders?key=…``: every order received, oldest first, with what identifies it."""
     simulator: Simulator = request.app.state.simulator
+    refused = await operator_params(request)
+    if isinstance(refused, Response):
+        return refused
     async with simulator.lock:
         listing = [
             {"order": order.id, "link": order.request.link, "service": order.service.id, "runs": order.request.runs}

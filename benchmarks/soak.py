@@ -180,7 +180,7 @@ class System:
         self.workers: list[subprocess.Popen[bytes]] = []
         self.roles: dict[int, str] = {}
         """Process id → ``serve 1234`` or ``worker 1234``, for the report."""
-        self.sim = httpx.AsyncClient(base_url=self.sim_url, timeout=30)
+        self.sim = httpx.AsyncClient(base_url=self.sim_url, params={"key": API_KEY}, timeout=30)  # _sim needs it
 
     @property
     def sqlite(self) -> bool:

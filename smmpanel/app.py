@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from smmpanel.api import adminapi, openapi, operations, payment_webhooks, v2
 from smmpanel.api.adminapi.gate import AdminLimiter
+from smmpanel.api.body_limit import BodyLimit
 from smmpanel.api.limits import RateLimiter
 from smmpanel.api.observability import UNHANDLED_STATUS, Observability
 from smmpanel.api.styles import STYLES
@@ -26,6 +27,7 @@ from smmpanel.providers.simulator import SimulatorSettings, create_simulator_app
 from smmpanel.usecases.accounts import session_secret
 from smmpanel.web.app import create_web_app
 from smmpanel.web.context import WebContext
+from smmpanel.web.headers import SecurityHeaders
 from smmpanel.web.routes import dashboard_routes
 
 log = logging.getLogger("smmpanel")
@@ -95,7 +97,11 @@ def create_app(settings: Settings, *, simulator: SimulatorSettings | None = None
     return Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(Observability, fallback=TEMPORARY_FAILURE)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(Observability, fallback=TEMPORARY_FAILURE),
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+        ],
         exception_handlers={ClientDisconnect: _client_gone},
     )
 

@@ -38,6 +38,12 @@ def parse_rate(text: str) -> RateLimit:
     return RateLimit(count, _PERIODS[found.group(2)])
 
 
+def optional_rate(text: str) -> RateLimit | None:
+    """A rate, or None for ``off`` (or nothing)."""
+    text = text.strip().lower()
+    return None if text in ("", "off") else parse_rate(text)
+
+
 def parse_rate_limits(text: str) -> dict[str, RateLimit]:
     """``add=60/minute,status=120/minute,*=600/minute``: per action; ``*`` for the actions not named."""
     limits: dict[str, RateLimit] = {}
@@ -68,7 +74,8 @@ class Settings(BaseSettings):
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    """Larger API requests are refused with HTTP 413 before they are read."""
+    """Larger requests, on every route (API, dashboard forms, webhooks), are refused with HTTP 413
+    before they are read (``smmpanel.api.body_limit``)."""
 
     db_pool_size: int = Field(default=10, ge=1, le=200)
 
@@ -140,6 +147,8 @@ class Settings(BaseSettings):
     """How customers and gateways reach this panel (``https://panel.example.com``): payment links
     and the return and webhook URLs given to gateways. Unset, the dashboard uses the address it
     was reached at, and the CLI ``http://127.0.0.1:8080``."""
+    signup_limit: str = "10/hour"
+    """Dashboard sign-ups per client address (``COUNT/UNIT``); ``off`` turns the limit off."""
 
     @field_validator("rate_limits", "address_rate_limits")
     @classmethod
@@ -147,7 +156,7 @@ class Settings(BaseSettings):
         parse_rate_limits(value)
         return value
 
-    @field_validator("invalid_key_limit", "admin_api_rate_limit")
+    @field_validator("invalid_key_limit", "admin_api_rate_limit", "signup_limit")
     @classmethod
     def _valid_invalid_key_limit(cls, value: str) -> str:
         if value.strip().lower() not in ("", "off"):
@@ -163,9 +172,10 @@ class Settings(BaseSettings):
         return level
 
     def invalid_key_rate(self) -> RateLimit | None:
-        text = self.invalid_key_limit.strip().lower()
-        return None if text in ("", "off") else parse_rate(text)
+        return optional_rate(self.invalid_key_limit)
 
     def admin_api_rate(self) -> RateLimit | None:
-        text = self.admin_api_rate_limit.strip().lower()
-        return None if text in ("", "off") else parse_rate(text)
+        return optional_rate(self.admin_api_rate_limit)
+
+    def signup_rate(self) -> RateLimit | None:
+        return optional_rate(self.signup_limit)

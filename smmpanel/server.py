@@ -23,23 +23,32 @@ from smmpanel.logging_setup import configure_logging
 from smmpanel.providers.simulator import SimulatorSettings
 from smmpanel.simulators.localstripe import LocalStripe
 from smmpanel.usecases import demo_payments
-from smmpanel.usecases.demo import DemoData, load_demo
+from smmpanel.usecases.demo import DemoData, demo_simulator_key, load_demo
 from smmpanel.usecases.demo_payments import load_demo_gateways
 from smmpanel.usecases.payments import webhook_path
 
-DEMO_SIMULATOR = SimulatorSettings(api_key="demo-simulator-key", seconds_per_step=5.0, partial_rate=0.1)
-"""The demo's provider: orders finish in about 15 seconds, one in ten Partial."""
+
+def demo_simulator(api_key: str) -> SimulatorSettings:
+    """The demo's provider: orders finish in about 15 seconds, one in ten Partial. Its key is made
+    for each demo panel and kept in the panel's provider record (``usecases.demo``)."""
+    return SimulatorSettings(api_key=api_key, seconds_per_step=5.0, partial_rate=0.1)
+
+
 DEMO_SYNC_INTERVAL = 3.0
 """Seconds between status checks in the demo, so that a newcomer sees orders move."""
 
 
-async def _load_demo(settings: Settings, simulator_url: str, fake_stripe: LocalStripe | None) -> DemoData | None:
+async def _load_demo(
+    settings: Settings, simulator_url: str, fake_stripe: LocalStripe | None
+) -> tuple[DemoData | None, str]:
+    """The demo data (None when the panel had its own already) and the demo simulator's key."""
     db = Database(settings.database_url, pool_size=1)
     try:
-        loaded = await load_demo(db, simulator_url=simulator_url, simulator_key=DEMO_SIMULATOR.api_key)
+        key = await demo_simulator_key(db)
+        loaded = await load_demo(db, simulator_url=simulator_url, simulator_key=key)
         api, js = (fake_stripe.base_url, fake_stripe.js_url) if fake_stripe else (None, None)
         await load_demo_gateways(db, stripe_api=api, stripe_js=js)
-        return loaded
+        return loaded, key
     finally:
         await db.close()
 
@@ -95,9 +104,11 @@ def serve(settings: Settings, *, host: str, port: int, demo_data: bool, workers:
     upgrade(settings.database_url)
     base = f"http://{host}:{port}"
     print(f"smmpanel is serving at {base}/  (API v2: {base}/api/v2)", flush=True)
+    simulator: SimulatorSettings | None = None
     if demo_data:
         local = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
-        loaded = asyncio.run(_load_demo(settings, f"{local}/simulator/api/v2", _demo_stripe(local)))
+        loaded, simulator_key = asyncio.run(_load_demo(settings, f"{local}/simulator/api/v2", _demo_stripe(local)))
+        simulator = demo_simulator(simulator_key)
         if loaded is None:
             print("demo data: the panel already has customers, nothing loaded", flush=True)
         else:
@@ -119,5 +130,5 @@ def serve(settings: Settings, *, host: str, port: int, demo_data: bool, workers:
         return
     if demo_data and "sync_interval" not in settings.model_fields_set:
         settings = settings.model_copy(update={"sync_interval": DEMO_SYNC_INTERVAL})
-    app = create_app(settings, simulator=DEMO_SIMULATOR if demo_data else None)
+    app = create_app(settings, simulator=simulator)
     uvicorn.run(app, host=host, port=port, **_uvicorn_options(settings))

@@ -24,6 +24,9 @@ _FORM = "application/x-www-form-urlencoded"
 _MULTIPART = "multipart/form-data"
 
 
+NESTED_TOO_DEEPLY = "Malformed request: JSON nested too deeply"
+
+
 class TransportError(Exception):
     """The request cannot be read as an API call at all."""
 
@@ -76,14 +79,24 @@ def _json_value(name: str, value: object) -> str | None:
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, list):
-        return _joined(name, [item if isinstance(item, str) else orjson.dumps(item).decode() for item in value])
-    return orjson.dumps(value).decode()
+        return _joined(name, [item if isinstance(item, str) else _json_text(item) for item in value])
+    return _json_text(value)
+
+
+def _json_text(value: object) -> str:
+    """A JSON value written back as its text; nesting past orjson's limit (254) is no API call."""
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        raise TransportError(NESTED_TOO_DEEPLY) from None
 
 
 def _json(raw: bytes) -> Params:
     try:
         document = orjson.loads(raw)
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as error:
+        if "depth limit" in str(error):
+            raise TransportError(NESTED_TOO_DEEPLY) from None
         raise TransportError("Malformed request: body is not valid JSON") from None
     if not isinstance(document, dict):
         raise TransportError("Malformed request: JSON body must be an object")
@@ -111,7 +124,9 @@ async def _multipart(request: Request, raw: bytes) -> Params:
     return _from_pairs([(name, value) for name, value in form.multi_items() if not isinstance(value, UploadFile)])
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refused (413) past ``limit`` bytes before more is read: for signed callbacks, whose
+    limit is smaller than the one every request passes in ``smmpanel.api.body_limit``."""
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
         raise TransportError("Request body too large", status_code=413)
@@ -123,14 +138,10 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return bytes(chunks)
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The raw body, refused (413) past ``limit`` bytes before more is read: for signed callbacks."""
-    return await _read_body(request, limit)
-
-
-async def read_params(request: Request, max_body_bytes: int) -> Params:
+async def read_params(request: Request) -> Params:
+    """The request's parameters; its body has passed ``smmpanel.api.body_limit`` on the way in."""
     params = _urlencoded(request.scope.get("query_string", b""))
-    raw = await _read_body(request, max_body_bytes)
+    raw = await request.body()
     if not raw.strip():
         return params
     content_type = request.headers.get("content-type", _FORM).split(";")[0].strip().lower()

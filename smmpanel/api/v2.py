@@ -161,7 +161,7 @@ async def endpoint(request: Request) -> Response:
     state = request.app.state
     record = api_call(request.scope)  # what the request did, for its log line and the metrics
     try:
-        params = await read_params(request, state.settings.max_body_bytes)
+        params = await read_params(request)
         record.action = params.get("action", "")
         customer = await accounts.authenticate(state.db, params.get("key"))
         address = request.client.host if request.client else "unknown"

@@ -23,6 +23,7 @@ from smmpanel.db.keyset import keyset
 from smmpanel.db.payment_repositories import Gateways, PaymentEvents, Payments
 from smmpanel.db.provider_repositories import Providers, ServiceLinks
 from smmpanel.db.report_repositories import Reports
+from smmpanel.db.session_repositories import WebSessions
 from smmpanel.db.settings_repository import PanelSettings
 from smmpanel.db.tables import categories, ledger_entries, orders, refills, services, users
 from smmpanel.db.ticket_repositories import Tickets
@@ -205,7 +206,9 @@ class Users:
         return _customer(row) if row else None
 
     async def by_username(self, username: str) -> Customer | None:
-        row = (await self._conn.execute(sa.select(users).where(users.c.username == username))).first()
+        """Whatever the case of ``username``: on the unique index of ``lower(username)``."""
+        query = sa.select(users).where(sa.func.lower(users.c.username) == username.lower())
+        row = (await self._conn.execute(query)).first()
         return _customer(row) if row else None
 
     async def all(self) -> list[Customer]:
@@ -677,3 +680,4 @@ class Repositories:
         self.admin_api = AdminApi(conn)
         self.two_factor = TwoFactor(conn)
         self.gateways, self.payments, self.payment_events = Gateways(conn), Payments(conn), PaymentEvents(conn)
+        self.sessions = WebSessions(conn)

@@ -364,3 +364,17 @@ payment_events = sa.Table(
     sa.Index(None, "payment_id", "id"),
     sa.Index(None, "gateway_id", "id"),
 )
+# Dashboard sessions, revocable on the server: the signed cookie carries a random session id,
+# stored here only as its SHA-256 digest (a copy of this table opens no account).
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("user_id", Id, sa.ForeignKey("users.id"), nullable=False, index=True),
+    _created(),
+    sa.Column("last_seen_at", sa.DateTime(), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(), nullable=True),
+)
+
+# Usernames are unique whatever their case ("BOSS" cannot sit beside "boss"); logins look them up by it.
+sa.Index("uq_users_username_lower", sa.func.lower(users.c.username), unique=True)

@@ -94,10 +94,21 @@ def _lines(text: str | None) -> list[str]:
     return [line.strip() for line in text.replace("\r\n", "\n").split("\n") if line.strip()]
 
 
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""Invisible characters that reorder the text around them: ``https://x/\u202egnp.exe`` reads
+``https://x/exe.png``. They would make the operator read a link or a name other than the real one."""
+
+
+def has_bidi_controls(text: str) -> bool:
+    return not BIDI_CONTROLS.isdisjoint(text)
+
+
 def _link(params: Mapping[str, str]) -> str:
     link = (params.get("link") or "").strip()
     # Control characters (C0, DEL and C1) never belong in a link; neither does whitespace.
     if not link or len(link) > MAX_LINK_LENGTH or any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in link):
+        raise Refused(msg.INCORRECT_LINK)
+    if has_bidi_controls(link):
         raise Refused(msg.INCORRECT_LINK)
     return link
 
@@ -119,7 +130,7 @@ def _in_range(quantity: int | None, service: Service) -> int:
 
 def _required_text(params: Mapping[str, str], name: str, error: str) -> str:
     value = _given(params, name)
-    if value is None or len(value) > MAX_LINK_LENGTH:
+    if value is None or len(value) > MAX_LINK_LENGTH or has_bidi_controls(value):
         raise Refused(error)
     return value.strip()
 
@@ -197,7 +208,7 @@ def build_order_request(service: Service, params: Mapping[str, str], today: date
         details["comments"] = comments
     elif kind is ServiceType.MENTIONS_CUSTOM_LIST:
         usernames = _lines(_given(params, "usernames"))
-        if not usernames:
+        if not usernames or any(has_bidi_controls(name) for name in usernames):
             raise Refused(msg.INCORRECT_USERNAMES)
         quantity = _in_range(len(usernames), service)
         details["usernames"] = usernames

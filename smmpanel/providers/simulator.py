@@ -24,10 +24,12 @@ from typing import ClassVar
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from smmpanel.api.body_limit import BodyLimit
 from smmpanel.api.params import Params, TransportError, id_list, read_params
 from smmpanel.api.styles import STYLES, ResponseStyle, subscription
 from smmpanel.api.v2 import json_response
@@ -604,7 +606,7 @@ async def _api(request: Request) -> Response:
     """
     simulator = _simulator(request)
     try:
-        params = await read_params(request, MAX_BODY_BYTES)
+        params = await read_params(request)
     except TransportError as error:
         return json_response({"error": error.message}, status_code=error.status_code)
     response: Response
@@ -625,13 +627,25 @@ async def _api(request: Request) -> Response:
     return response
 
 
-async def _force(request: Request) -> Response:
-    """``POST /_sim/orders/{id}`` with status, start_count, remains: lets a test script an outcome."""
-    simulator = _simulator(request)
+async def operator_params(request: Request) -> Params | Response:
+    """The parameters of a ``_sim`` control call, or the answer refusing it: the controls answer
+    only whoever holds the simulator's key (its ``key`` parameter)."""
     try:
-        params = await read_params(request, MAX_BODY_BYTES)
+        params = await read_params(request)
     except TransportError as error:
         return json_response({"error": error.message}, status_code=400)
+    expected = _simulator(request).settings.api_key.encode()
+    if not hmac.compare_digest(params.get("key", "").encode(), expected):
+        return json_response({"error": msg.INVALID_KEY}, status_code=403)
+    return params
+
+
+async def _force(request: Request) -> Response:
+    """``POST /_sim/orders/{id}`` with key, status, start_count, remains: lets a test script an outcome."""
+    simulator = _simulator(request)
+    params = await operator_params(request)
+    if isinstance(params, Response):
+        return params
     async with simulator.lock:
         try:
             answer = simulator.force(request.path_params["order_id"], params, simulator.clock())
@@ -642,8 +656,11 @@ async def _force(request: Request) -> Response:
 
 
 async def _stats(request: Request) -> Response:
-    """``GET /_sim/stats``: counts a test can assert on, such as "forwarded exactly once"."""
+    """``GET /_sim/stats?key=…``: counts a test can assert on, such as "forwarded exactly once"."""
     simulator = _simulator(request)
+    refused = await operator_params(request)
+    if isinstance(refused, Response):
+        return refused
     async with simulator.lock:
         answer = simulator.stats(simulator.clock())
     return json_response(answer)
@@ -656,7 +673,8 @@ def create_simulator_app(settings: SimulatorSettings) -> Starlette:
             Route("/api/v2/", _api, methods=["GET", "POST"]),
             Route("/_sim/orders/{order_id:int}", _force, methods=["POST"]),
             Route("/_sim/stats", _stats, methods=["GET"]),
-        ]
+        ],
+        middleware=[Middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)],
     )
     app.state.simulator = Simulator(settings)
     return app

@@ -18,7 +18,10 @@ from smmpanel.money import Units, format_amount
 from smmpanel.passwords import hash_password, password_matches, password_problem
 from smmpanel.usecases.audit import Audit, audited
 from smmpanel.usecases.money_moves import post_entry
+from smmpanel.usecases.sessions import end_user_sessions
 
+USERNAME_MAX_LENGTH = 64
+"""The column's size: a longer name is nobody's."""
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 
 
@@ -48,7 +51,7 @@ async def create_customer(
     audit: Audit | None = None,
 ) -> NewKey:
     """Create a customer (or an operator) and return its API key: the only time the key is ever shown."""
-    if not _USERNAME.match(username):
+    if not _USERNAME.fullmatch(username):  # ASCII only: no look-alike letters, no bidirectional controls
         raise Refused("username must be 3-64 letters, digits, '_', '.' or '-'")
     if balance < 0:
         raise Refused("opening balance must not be negative")
@@ -57,7 +60,7 @@ async def create_customer(
         raise Refused(problem)
     key = new_api_key()
     now = utcnow()
-    password_hash = None if password is None else hash_password(password)
+    password_hash = None if password is None else await hash_password(password)
     async with db.write() as repos:
         if await repos.users.by_username(username) is not None:
             raise Refused(f"user {username!r} already exists")
@@ -136,6 +139,8 @@ async def set_disabled(db: Database, username: str, disabled: bool, *, audit: Au
     customer = await _existing(db, username)
     async with db.write() as repos:
         await repos.users.set_disabled(customer.id, disabled)
+        if disabled:
+            await end_user_sessions(repos, customer.id)
         before, after = {"disabled": customer.disabled}, {"disabled": disabled}
         action = "customer.disable" if disabled else "customer.enable"
         await audited(repos, audit, action, f"customer {username}", before, after)
@@ -159,7 +164,7 @@ async def log_in(db: Database, username: str, password: str) -> Customer:
     """The enabled user with that name and password; one message for every failure."""
     async with db.read() as repos:
         customer = await repos.users.by_username(username.strip())
-    if customer is None or customer.disabled or not password_matches(password, customer.password_hash):
+    if customer is None or customer.disabled or not await password_matches(password, customer.password_hash):
         raise Refused(INVALID_LOGIN)
     return customer
 
@@ -170,20 +175,27 @@ async def set_password(db: Database, username: str, password: str) -> None:
     if problem:
         raise Refused(problem)
     customer = await _existing(db, username)
+    password_hash = await hash_password(password)  # before the transaction: it takes a while
     async with db.write() as repos:
-        await repos.users.set_password_hash(customer.id, hash_password(password))
+        await repos.users.set_password_hash(customer.id, password_hash)
+        await end_user_sessions(repos, customer.id)
 
 
-async def change_password(db: Database, user_id: int, current: str, new: str) -> None:
+async def change_password(
+    db: Database, user_id: int, current: str, new: str, *, keep_session: str | None = None
+) -> None:
+    """Every session of the user ends but ``keep_session`` (the one that asked)."""
     async with db.read() as repos:
         customer = await repos.users.by_id(user_id)
-    if customer is None or not password_matches(current, customer.password_hash):
+    if customer is None or not await password_matches(current, customer.password_hash):
         raise Refused("Current password is wrong")
     problem = password_problem(new)
     if problem:
         raise Refused(problem)
+    password_hash = await hash_password(new)
     async with db.write() as repos:
-        await repos.users.set_password_hash(user_id, hash_password(new))
+        await repos.users.set_password_hash(user_id, password_hash)
+        await end_user_sessions(repos, user_id, except_session=keep_session)
 
 
 async def customer_by_id(db: Database, user_id: int) -> Customer | None:

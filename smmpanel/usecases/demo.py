@@ -34,6 +34,13 @@ class DemoData:
     admin_password: str
 
 
+async def demo_simulator_key(db: Database) -> str:
+    """The key of the demo's provider simulator: the one its provider record keeps, else a new one."""
+    async with db.read() as repos:
+        simulator = await repos.providers.by_name(SIMULATOR_NAME)
+    return simulator.api_key if simulator is not None else secrets.token_urlsafe(24)
+
+
 async def load_demo(db: Database, *, simulator_url: str | None = None, simulator_key: str = "") -> DemoData | None:
     """Fill an empty panel with demo data; leave a panel that has customers untouched.
 

@@ -14,6 +14,7 @@ from smmpanel.money import Units
 from smmpanel.passwords import hash_password
 from smmpanel.usecases import accounts
 from smmpanel.usecases.audit import Audit, audited
+from smmpanel.usecases.sessions import end_user_sessions
 
 
 def temporary_password() -> str:
@@ -55,7 +56,8 @@ async def reset_password(db: Database, customer_id: int, *, audit: Audit) -> tup
     customer = await _customer(db, customer_id)
     password = temporary_password()
     async with db.write() as repos:
-        await repos.users.set_password_hash(customer.id, hash_password(password))
+        await repos.users.set_password_hash(customer.id, await hash_password(password))
+        await end_user_sessions(repos, customer.id)
         target = f"customer {customer.username}"
         await audited(repos, audit, "customer.reset_password", target, None, {"password": "temporary"})
     return customer, password

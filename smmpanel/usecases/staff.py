@@ -15,6 +15,7 @@ from smmpanel.errors import NotFound, Refused
 from smmpanel.usecases import accounts
 from smmpanel.usecases.audit import Audit, audited
 from smmpanel.usecases.people import temporary_password
+from smmpanel.usecases.sessions import end_user_sessions
 
 
 @dataclass(frozen=True)
@@ -67,11 +68,12 @@ async def set_role(db: Database, username: str, role: Role | str, *, audit: Audi
 
 
 async def set_disabled(db: Database, username: str, disabled: bool, *, audit: Audit) -> None:
-    """A disabled member of staff can no longer log in; their open sessions end at their next request."""
+    """A disabled member of staff can no longer log in, and their open sessions end at once."""
     async with db.write() as repos:
         user = await _member(repos, username)
         if disabled:
             await _keep_an_owner(repos, user)
+            await end_user_sessions(repos, user.id)
         await repos.users.set_disabled(user.id, disabled)
         action = "staff.disable" if disabled else "staff.enable"
         await audited(repos, audit, action, f"user {username}", {"disabled": user.disabled}, {"disabled": disabled})

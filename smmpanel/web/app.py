@@ -12,7 +12,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from smmpanel.web import auth_routes, impersonation, two_factor_routes
+from smmpanel.api.body_limit import BodyTooLarge, too_large_handler
+from smmpanel.web import auth_routes, impersonation, session_routes, two_factor_routes
 from smmpanel.web.admin.access import TwoFactorEnrolmentRequired
 from smmpanel.web.context import WebContext
 from smmpanel.web.pages import login_redirect, render
@@ -52,6 +53,7 @@ def create_web_app(context: WebContext, extra_routes: list[BaseRoute] | None = N
     routes: list[BaseRoute] = [
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
         *auth_routes.routes,
+        *session_routes.routes,
         *two_factor_routes.routes,
         *impersonation.routes,
         *(extra_routes or []),
@@ -60,6 +62,7 @@ def create_web_app(context: WebContext, extra_routes: list[BaseRoute] | None = N
         routes=routes,
         middleware=[Middleware(PanelSessions, context=context), Middleware(impersonation.ReadOnlyGuard)],
         exception_handlers={
+            BodyTooLarge: too_large_handler,
             CsrfRejected: _csrf_rejected,
             LoginRequired: _login_required,
             PageNotFound: _not_found,

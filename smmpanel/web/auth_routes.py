@@ -19,7 +19,9 @@ from smmpanel.web.security import (
     context_of,
     current_user,
     log_in_session,
+    log_out_session,
     require_user,
+    session_id,
 )
 from smmpanel.web.two_factor_routes import begin_second_step
 
@@ -28,6 +30,11 @@ def form_text(form: FormData, name: str) -> str:
     """A text field of a form; absent or a file counts as empty."""
     value = form.get(name)
     return value if isinstance(value, str) else ""
+
+
+def _duration(seconds: float) -> str:
+    count, unit = (math.ceil(seconds), "second") if seconds < 60 else (math.ceil(seconds / 60), "minute")
+    return f"{count} {unit}{'s' if count > 1 else ''}"
 
 
 async def home(request: Request) -> Response:
@@ -43,24 +50,26 @@ async def login(request: Request) -> Response:
         return render(request, "login.html", await current_user(request), username="", next_page=next_page)
     form = await checked_form(request)
     username, password = form_text(form, "username"), form_text(form, "password")
+    if len(username.strip()) > accounts.USERNAME_MAX_LENGTH:  # no account has it: refused before it is kept anywhere
+        error = accounts.INVALID_LOGIN
+        return render(request, "login.html", None, status_code=400, error=error, username="", next_page=next_page)
     throttle = context_of(request).throttle
     address = client_address(request)
     wait = throttle.wait_seconds(address, username)
     if wait > 0:
-        minutes = math.ceil(wait / 60)
-        error = f"Too many login attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}."
+        error = f"Too many login attempts. Try again in {_duration(wait)}."
         return render(request, "login.html", None, status_code=429, error=error, username=username, next_page=next_page)
+    throttle.failed(address, username)  # before the check: guesses sent at once count as well
     try:
         customer = await accounts.log_in(context_of(request).database, username, password)
     except Refused as refused:
-        throttle.failed(address, username)
         return render(
             request, "login.html", None, status_code=400, error=refused.message, username=username, next_page=next_page
         )
-    throttle.succeeded(username)
+    throttle.succeeded(address, username)
     if await two_factor.is_enabled(context_of(request).database, customer.id):
         return begin_second_step(request, customer, next_page)
-    log_in_session(request, customer)
+    await log_in_session(request, customer)
     target = next_page if next_page != "/" else landing_page(customer)
     return redirect(target)
 
@@ -70,6 +79,13 @@ async def signup(request: Request) -> Response:
         return render(request, "signup.html", await current_user(request), username="")
     form = await checked_form(request)
     username, password = form_text(form, "username").strip(), form_text(form, "password")
+    username = username[: accounts.USERNAME_MAX_LENGTH + 1]  # enough to be refused; never echoed whole
+    signups, address = context_of(request).signups, client_address(request)
+    wait = signups.wait_seconds(address)
+    if wait > 0:
+        error = f"Too many sign-ups from your address. Try again in {_duration(wait)}."
+        return render(request, "signup.html", None, status_code=429, error=error, username=username)
+    signups.attempted(address)
     db = context_of(request).database
     try:
         if password != form_text(form, "password_again"):
@@ -78,13 +94,13 @@ async def signup(request: Request) -> Response:
         customer = await accounts.log_in(db, username, password)
     except Refused as refused:
         return render(request, "signup.html", None, status_code=400, error=refused.message, username=username)
-    log_in_session(request, customer)
+    await log_in_session(request, customer)
     return redirect("/orders/new", "Welcome! Your account is ready.", request)
 
 
 async def logout(request: Request) -> Response:
     await checked_form(request)
-    request.session.clear()
+    await log_out_session(request)
     return redirect("/login")
 
 
@@ -97,14 +113,10 @@ async def password(request: Request) -> Response:
     try:
         if form_text(form, "new_password") != form_text(form, "new_password_again"):
             raise Refused("The two new passwords differ")
-        await accounts.change_password(
-            db, user.id, form_text(form, "current_password"), form_text(form, "new_password")
-        )
+        current, new = form_text(form, "current_password"), form_text(form, "new_password")
+        await accounts.change_password(db, user.id, current, new, keep_session=session_id(request))
     except Refused as refused:
         return render(request, "password.html", user, status_code=400, error=refused.message)
-    refreshed = await accounts.customer_by_id(db, user.id)
-    assert refreshed is not None
-    log_in_session(request, refreshed)  # this session stays; every other one ends
     return redirect("/account/password", "Password changed.", request)
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from smmpanel.config import Settings
 from smmpanel.db.unit_of_work import Database
-from smmpanel.web.throttle import LoginThrottle
+from smmpanel.web.throttle import AttemptLimit, LoginThrottle
 
 
 @dataclass
@@ -15,6 +15,10 @@ class WebContext:
     db: Database | None = None
     session_secret: str = ""
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    signups: AttemptLimit = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.signups = AttemptLimit(self.settings.signup_rate())
 
     @property
     def database(self) -> Database:

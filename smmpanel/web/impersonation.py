@@ -44,7 +44,7 @@ async def end(request: Request) -> Response:
     if staff is None or staff_mark(staff) != held.get("mark"):
         request.session.clear()
         return redirect("/login")
-    log_in_session(request, staff)
+    await log_in_session(request, staff)
     back = f"/admin/customers/{customer.id}" if staff.may(Permission.CUSTOMERS_READ) else landing_page(staff)
     return redirect(back, f"You are back as {staff.username}.", request)
 

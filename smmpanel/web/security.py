@@ -10,10 +10,12 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 
 from smmpanel.db.repositories import Customer
-from smmpanel.usecases.accounts import customer_by_id
+from smmpanel.usecases import sessions
 from smmpanel.web.context import WebContext
 
 CSRF_FIELD = "csrf_token"
+SESSION_ID = "sid"
+"""The cookie's key for the server-side session id (``smmpanel.usecases.sessions``)."""
 MAX_FORM_FIELDS = 2000
 
 
@@ -52,25 +54,34 @@ async def checked_form(request: Request) -> FormData:
     return form
 
 
-def _password_mark(customer: Customer) -> str:
-    """A piece of the password hash: changing the password ends every other session."""
-    return (customer.password_hash or "")[-16:]
+def session_id(request: Request) -> str | None:
+    """The server-side session this request's cookie names, if any."""
+    value: Any = request.session.get(SESSION_ID)
+    return value if isinstance(value, str) else None
 
 
-def log_in_session(request: Request, customer: Customer) -> None:
-    request.session.clear()
-    request.session.update({"uid": customer.id, "pw": _password_mark(customer)})
+async def log_in_session(request: Request, customer: Customer) -> None:
+    """A fresh server-side session for ``customer``; the one the browser had, if any, ends."""
+    await log_out_session(request)
+    request.session[SESSION_ID] = await sessions.start_session(context_of(request).database, customer.id)
     csrf_token(request)
 
 
+async def log_out_session(request: Request) -> None:
+    """End this browser's session on the server, so that a copy of the cookie opens nothing."""
+    previous = session_id(request)
+    if previous is not None:
+        await sessions.end_session(context_of(request).database, previous)
+    request.session.clear()
+
+
 async def current_user(request: Request) -> Customer | None:
-    user_id: Any = request.session.get("uid")
-    if not isinstance(user_id, int):
+    current = session_id(request)
+    if current is None:
         return None
-    customer = await customer_by_id(context_of(request).database, user_id)
-    if customer is None or customer.disabled or request.session.get("pw") != _password_mark(customer):
+    customer = await sessions.session_user(context_of(request).database, current)
+    if customer is None:
         request.session.clear()
-        return None
     return customer
 
 

@@ -64,7 +64,7 @@ async def login_code(request: Request) -> Response:
         throttle.failed(address, user.username)
         return render(request, "login_code.html", None, status_code=400, error=refused.message)
     next_page = safe_next(str(request.session.get("mfa_next", "/")))
-    log_in_session(request, user)
+    await log_in_session(request, user)
     return redirect(next_page if next_page != "/" else landing_page(user))
 
 

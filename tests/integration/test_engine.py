@@ -849,7 +849,7 @@ def test_two_api_processes_and_three_workers_forward_every_order_exactly_once(
         processes.start("simulate-provider", "--port", simulator_url.rsplit(":", 1)[1], "--speed", "0.2")
         api = f"http://127.0.0.1:{free_port()}"
         processes.start("serve", "--workers", "2", "--no-engine", "--port", api.rsplit(":", 1)[1])
-        wait_until_up(f"{simulator_url}/_sim/stats", "the simulator")
+        wait_until_up(f"{simulator_url}/_sim/stats?key=simulator-key", "the simulator")
         wait_until_up(f"{api}/api/v2", "the API processes")
 
         keys = [ops.customer(f"reseller{n}", balance="20") for n in range(SCALE_CUSTOMERS)]
@@ -870,7 +870,7 @@ def test_two_api_processes_and_three_workers_forward_every_order_exactly_once(
         placing = f"(placing took {time.monotonic() - begun:.0f} s)"
 
         def stats() -> Any:
-            return httpx.get(f"{simulator_url}/_sim/stats", timeout=10).json()
+            return httpx.get(f"{simulator_url}/_sim/stats", params={"key": "simulator-key"}, timeout=10).json()
 
         wait_for(lambda: stats()["add_calls"] >= SCALE_ORDERS, f"every order forwarded {placing}", left(), 0.5)
         wait_for(lambda: status_counts(ops) == {"Completed": SCALE_ORDERS}, f"all synced {placing}", left(), 0.5)

@@ -36,10 +36,10 @@ class LiveSimulator(ThreadedServer):
         return response.json()
 
     def force(self, order_id: int, **fields: Any) -> httpx.Response:
-        return self.http.post(f"/_sim/orders/{order_id}", data=fields)
+        return self.http.post(f"/_sim/orders/{order_id}", data={"key": self.settings.api_key, **fields})
 
     def stats(self) -> Any:
-        response = self.http.get("/_sim/stats")
+        response = self.http.get("/_sim/stats", params={"key": self.settings.api_key})
         assert response.status_code == 200, response.text
         return response.json()
 

@@ -27,7 +27,8 @@ from smmpanel.api.adminapi.envelope import (
     Params,
 )
 from smmpanel.api.limit_store import Counter, LimitStore, MemoryStore, RedisStore, Take
-from smmpanel.api.params import TransportError, _read_body
+from smmpanel.api.params import TransportError
+from smmpanel.api.params import read_body as read_limited_body
 from smmpanel.config import Settings
 from smmpanel.db.admin_api_repositories import AdminKey
 from smmpanel.db.unit_of_work import Database
@@ -75,7 +76,7 @@ Handler = Callable[[Call], Awaitable[Response]]
 
 async def read_body(request: Request, settings: Settings) -> bytes:
     try:
-        return await _read_body(request, settings.max_body_bytes)
+        return await read_limited_body(request, settings.max_body_bytes)
     except TransportError as error:
         raise ApiError(TOO_LARGE, error.message, status_code=error.status_code) from None
 

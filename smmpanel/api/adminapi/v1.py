@@ -157,7 +157,7 @@ async def endpoint(request: Request) -> Response:
     async def work() -> Response:
         state = request.app.state
         try:
-            params: dict[str, Any] = dict(await read_params(request, state.settings.max_body_bytes))
+            params: dict[str, Any] = dict(await read_params(request))
         except TransportError as error:
             code = TOO_LARGE if error.status_code == 413 else 400
             raise ApiError(code, error.message, status_code=error.status_code) from None

@@ -14,7 +14,7 @@ from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.roles import Permission
 from smmpanel.errors import NotFound, Refused
 from smmpanel.money import format_amount
-from smmpanel.usecases import accounts, funds, people, pricing
+from smmpanel.usecases import accounts, funds, people, pricing, sessions
 from smmpanel.usecases.audit import Audit
 from smmpanel.usecases.customer_desk import CustomerView, customer_view, find_customers
 from smmpanel.web.admin.access import AdminRoute, staff_user
@@ -120,6 +120,11 @@ async def _remove_rate(db: Database, customer: Customer, form: FormData, audit: 
     return f"Custom rate for service {service_id} removed."
 
 
+async def _end_sessions(db: Database, customer: Customer, form: FormData, audit: Audit) -> str:
+    ended = await sessions.end_sessions(db, customer.id, audit=audit)
+    return f"{customer.username} is signed out everywhere ({ended} session{'' if ended == 1 else 's'} ended)."
+
+
 async def rotate_key(request: Request) -> Response:
     """A new API key, shown on this one answer only: it is stored hashed and never again readable."""
     user = staff_user(request)
@@ -144,4 +149,7 @@ routes = [
         "/admin/customers/{id:int}/rates/remove", _action(_remove_rate), Permission.CUSTOMERS_WRITE, methods=["POST"]
     ),
     AdminRoute("/admin/customers/{id:int}/key", rotate_key, Permission.CUSTOMERS_WRITE, methods=["POST"]),
+    AdminRoute(
+        "/admin/customers/{id:int}/sessions/end", _action(_end_sessions), Permission.CUSTOMERS_WRITE, methods=["POST"]
+    ),
 ]

@@ -77,7 +77,7 @@ async def impersonate(request: Request) -> Response:
         raise PageNotFound from None
     except Refused as refused:
         return redirect(f"/admin/customers/{customer_id}", refused.message, request)
-    log_in_session(request, customer)
+    await log_in_session(request, customer)
     request.session[SESSION_KEY] = {
         "staff_id": staff.id,
         "staff": staff.username,
