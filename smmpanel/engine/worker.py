@@ -6,10 +6,14 @@ import asyncio
 import contextlib
 import logging
 
+import httpx
+
 from smmpanel.clock import utcnow
 from smmpanel.config import Settings
 from smmpanel.db.unit_of_work import Database
 from smmpanel.engine.forward import expire_abandoned_sends, forward_due
+from smmpanel.engine.mail_out import send_messages_due
+from smmpanel.engine.provider_checks import check_providers
 from smmpanel.engine.requests import forward_cancels, forward_refills, sync_refills
 from smmpanel.engine.sync import sync_due
 from smmpanel.providers.pool import ClientPool
@@ -23,6 +27,10 @@ class Engine:
         self.db = db
         self.settings = settings
         self.pool = ClientPool(settings)
+        self.http = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.http_timeout, connect=settings.http_connect_timeout)
+        )
+        """For the mail pass's Telegram messages."""
         self._stop: asyncio.Event | None = None
         """Set while ``run_until`` runs: a pass in progress stops starting new sends once it is set."""
 
@@ -36,6 +44,8 @@ class Engine:
         handled += await forward_cancels(db, pool, settings)
         handled += await forward_refills(db, pool, settings)
         handled += await sync_refills(db, pool, settings)
+        await check_providers(db, pool, settings)  # periodic: not work that keeps the engine from resting
+        handled += await send_messages_due(db, settings, self.http)
         return handled
 
     async def _place_drip_feed_runs(self) -> int:
@@ -60,3 +70,4 @@ class Engine:
 
     async def aclose(self) -> None:
         await self.pool.aclose()
+        await self.http.aclose()

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from smmpanel.web import auth_routes
+from smmpanel.web import auth_routes, email_routes
 from smmpanel.web.context import WebContext
 from smmpanel.web.pages import login_redirect, render
 from smmpanel.web.security import CsrfRejected, LoginRequired, PageNotFound, current_user
@@ -47,6 +47,7 @@ def create_web_app(context: WebContext, extra_routes: list[BaseRoute] | None = N
     routes: list[BaseRoute] = [
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
         *auth_routes.routes,
+        *email_routes.routes,
         *(extra_routes or []),
     ]
     app = Starlette(

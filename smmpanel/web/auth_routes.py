@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from smmpanel.errors import Refused
 from smmpanel.usecases import accounts
-from smmpanel.web.pages import redirect, render, safe_next
+from smmpanel.web.pages import redirect, render, safe_next, site_of
 from smmpanel.web.security import (
     checked_form,
     client_address,
@@ -63,17 +63,20 @@ async def login(request: Request) -> Response:
 
 async def signup(request: Request) -> Response:
     if request.method == "GET":
-        return render(request, "signup.html", await current_user(request), username="")
+        return render(request, "signup.html", await current_user(request), username="", email="")
     form = await checked_form(request)
     username, password = form_text(form, "username").strip(), form_text(form, "password")
+    email = form_text(form, "email").strip()
     db = context_of(request).database
     try:
         if password != form_text(form, "password_again"):
             raise Refused("The two passwords differ")
-        await accounts.create_customer(db, username, password=password)
+        await accounts.create_customer(db, username, password=password, email=email or None, site=site_of(request))
         customer = await accounts.log_in(db, username, password)
     except Refused as refused:
-        return render(request, "signup.html", None, status_code=400, error=refused.message, username=username)
+        return render(
+            request, "signup.html", None, status_code=400, error=refused.message, username=username, email=email
+        )
     log_in_session(request, customer)
     return redirect("/orders/new", "Welcome! Your account is ready.", request)
 

@@ -3,6 +3,7 @@
 from starlette.routing import BaseRoute
 
 from smmpanel.web.admin import attention, audit, customers, orders, overview, providers, services, settings, tickets
+from smmpanel.web.admin.notify_settings import routes as notify_settings_routes
 
 routes: list[BaseRoute] = [
     *overview.routes,
@@ -14,4 +15,5 @@ routes: list[BaseRoute] = [
     *tickets.routes,
     *audit.routes,
     *settings.routes,
+    *notify_settings_routes,
 ]
