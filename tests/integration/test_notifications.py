@@ -18,7 +18,7 @@ from smmpanel.domain.refills import RefillStatus
 from smmpanel.money import parse_amount
 from smmpanel.simulators.telegram import FakeTelegram
 from smmpanel.usecases import accounts, notifications, outbox, providers, refills, tickets
-from tests.support.engine import refusing_address, wait_for
+from tests.support.engine import refusing_address, run_passes, wait_for
 from tests.support.mail_panel import MAIL_SETTINGS, PASSWORD, MailPanel, mail_panel
 from tests.support.misbehaving import MisbehavingProvider
 from tests.support.panel import Panel
@@ -292,3 +292,38 @@ def test_the_telegram_fake_speaks_the_bot_api(telegram: tuple[FakeTelegram, Thre
         assert wrong.json() == {"ok": False, "error_code": 401, "description": "Unauthorized"}
         empty = http.post(f"/bot{TOKEN}/sendMessage", data={"chat_id": "5", "text": ""})
         assert empty.json() == {"ok": False, "error_code": 400, "description": "Bad Request: message text is empty"}
+
+
+def test_the_engine_tells_of_an_upstream_partial_and_a_refill_it_synced(
+    database_url: str, start_server: Callable[..., LiveServer], smtp: SmtpServer
+) -> None:
+    server = start_server()  # its engine is off: the passes run here, one step each
+    panel = Panel(database_url, server.api_url)
+    shop = MailPanel(panel, server, smtp, Settings(database_url=database_url, **smtp.settings))
+    upstream = MisbehavingProvider().start()
+    try:
+        key = shop.customer("alice", ALICE, verified=False)
+        run_passes(panel, **smtp.settings)
+        shop.verify(ALICE)
+        service = panel.service(rate="1.23456")
+        panel.run(lambda db: providers.add_provider(db, "up", upstream.api_url, "k"))
+        panel.run(lambda db: providers.link_service(db, service, "up", 11, 0))
+        upstream.answer('{"order": 501}')
+        order_id = _order(shop, key, service)
+        run_passes(panel, **smtp.settings)
+        upstream.answer('{"501": {"charge": "1", "start_count": "0", "status": "Partial", "remains": "250"}}')
+        run_passes(panel, **smtp.settings)
+        partial = smtp.wait_for(ALICE, f"Order #{order_id} Partial")
+        assert "Refunded to your balance: 0.30864." in text_of(partial)  # 1.23456 × 250 / 1000
+
+        refill_id = panel.run(lambda db: refills.request_refills(db, shop.user_id("alice"), [order_id]))[order_id]
+        upstream.answer('{"refill": 9}')
+        run_passes(panel, **smtp.settings)
+        upstream.answer('{"status": "Completed"}')
+        run_passes(panel, **smtp.settings)
+        refilled = smtp.wait_for(ALICE, f"Refill #{refill_id} Completed")
+        assert f"of your order #{order_id} finished: Completed" in text_of(refilled)
+        assert panel.ledger_ok()
+    finally:
+        upstream.stop()
+        panel.close()
