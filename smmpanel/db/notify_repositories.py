@@ -103,6 +103,16 @@ class Emails:
         return (await self._conn.execute(_UNVERIFIED_REFUSED, {"user_id": user_id})).first() is not None
 
 
+def _live(purpose: str, token_hash: str, now: datetime) -> sa.ColumnElement[bool]:
+    """The token, if it is of this purpose, unused and unexpired."""
+    return sa.and_(
+        account_tokens.c.token_hash == token_hash,
+        account_tokens.c.purpose == purpose,
+        account_tokens.c.used_at.is_(None),
+        account_tokens.c.expires_at > now,
+    )
+
+
 class AccountTokens:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
@@ -125,12 +135,7 @@ class AccountTokens:
         """Spend a token: one conditional update, so a link works once however often it is followed."""
         result = await self._conn.execute(
             account_tokens.update()
-            .where(
-                account_tokens.c.token_hash == token_hash,
-                account_tokens.c.purpose == purpose,
-                account_tokens.c.used_at.is_(None),
-                account_tokens.c.expires_at > now,
-            )
+            .where(_live(purpose, token_hash, now))
             .values(used_at=now)
             .returning(account_tokens.c.user_id, account_tokens.c.email)
         )
@@ -138,12 +143,7 @@ class AccountTokens:
         return None if row is None else UsedToken(int(row.user_id), row.email)
 
     async def is_usable(self, purpose: str, token_hash: str, now: datetime) -> bool:
-        query = sa.select(account_tokens.c.id).where(
-            account_tokens.c.token_hash == token_hash,
-            account_tokens.c.purpose == purpose,
-            account_tokens.c.used_at.is_(None),
-            account_tokens.c.expires_at > now,
-        )
+        query = sa.select(account_tokens.c.id).where(_live(purpose, token_hash, now))
         return (await self._conn.execute(query)).first() is not None
 
     async def spend_all(self, user_id: int, purpose: str, now: datetime) -> None:

@@ -11,11 +11,12 @@ import pytest
 from smmpanel.clock import utcnow
 from smmpanel.domain import messages as msg
 from smmpanel.usecases import email_accounts
+from tests.integration.test_web_customer import banner
 from tests.support.cli import Cli
 from tests.support.engine import wait_for
 from tests.support.mail_panel import PASSWORD, MailPanel, mail_panel
 from tests.support.smtp import html_of, link_in, smtp, text_of
-from tests.support.visitor import Visitor, banner
+from tests.support.visitor import Visitor
 
 __all__ = ["mail_panel", "smtp"]  # fixtures
 

@@ -7,9 +7,10 @@ from collections.abc import Callable
 from smmpanel.config import Settings
 from smmpanel.usecases import accounts, audit
 from smmpanel.usecases.notify_settings import notify_settings
+from tests.integration.test_web_customer import banner
 from tests.support.panel import Panel
 from tests.support.server import LiveServer
-from tests.support.visitor import Visitor, banner
+from tests.support.visitor import Visitor
 
 PAGE = "/admin/settings/notifications"
 PASSWORD = "correct horse"

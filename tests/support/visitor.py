@@ -3,7 +3,6 @@ from the page that shows the form."""
 
 from __future__ import annotations
 
-import html
 import re
 
 import httpx
@@ -34,9 +33,3 @@ class Visitor:
 
     def close(self) -> None:
         self.http.close()
-
-
-def banner(page: httpx.Response, kind: str) -> str:
-    found = re.search(rf'class="banner {kind}"[^>]*>([^<]*)<', page.text)
-    assert found is not None, page.text[:2000]
-    return html.unescape(found.group(1))
