@@ -146,6 +146,14 @@ class AccountTokens:
         query = sa.select(account_tokens.c.id).where(_live(purpose, token_hash, now))
         return (await self._conn.execute(query)).first() is not None
 
+    async def made_since(self, user_id: int, purpose: str, since: datetime) -> bool:
+        query = sa.select(account_tokens.c.id).where(
+            account_tokens.c.user_id == user_id,
+            account_tokens.c.purpose == purpose,
+            account_tokens.c.created_at >= since,
+        )
+        return (await self._conn.execute(query.limit(1))).first() is not None
+
     async def spend_all(self, user_id: int, purpose: str, now: datetime) -> None:
         """Older links of the same kind stop working once one is used or a newer one is sent."""
         await self._conn.execute(

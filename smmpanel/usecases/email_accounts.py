@@ -27,6 +27,8 @@ VERIFY = "verify"
 RESET = "reset"
 VERIFY_HOURS = 48
 RESET_MINUTES = 60
+RESET_QUIET = timedelta(minutes=1)
+"""A second "forgot password" within this time sends nothing: nobody can flood an inbox with links."""
 MAX_EMAIL = 254
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _INVISIBLE = re.compile(r"[\u0000-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
@@ -175,12 +177,15 @@ async def request_password_reset(db: Database, email_text: str, site: str) -> No
         email = checked_email(email_text)
     except Refused:
         return
+    now = utcnow()
     async with db.write() as repos:
         user_id = await repos.notify.emails.user_with(email)
-        contact = await repos.notify.emails.contact(user_id) if user_id is not None else None
-        customer = await repos.users.by_id(user_id) if user_id is not None else None
+        if user_id is None or await repos.notify.tokens.made_since(user_id, RESET, now - RESET_QUIET):
+            return
+        contact = await repos.notify.emails.contact(user_id)
+        customer = await repos.users.by_id(user_id)
         if contact is not None and customer is not None and not customer.disabled:
-            await _mail_reset(repos, contact, site, utcnow())
+            await _mail_reset(repos, contact, site, now)
 
 
 async def reset_link_works(db: Database, token: str) -> bool:

@@ -23,7 +23,7 @@ from tests.support.mail_panel import MAIL_SETTINGS, PASSWORD, MailPanel, mail_pa
 from tests.support.misbehaving import MisbehavingProvider
 from tests.support.panel import Panel
 from tests.support.server import LiveServer, ThreadedServer
-from tests.support.smtp import SmtpServer, smtp, text_of
+from tests.support.smtp import SmtpServer, html_of, smtp, text_of
 from tests.support.visitor import Visitor
 
 __all__ = ["mail_panel", "smtp"]  # fixtures
@@ -64,7 +64,7 @@ def test_a_customer_hears_of_tickets_orders_refills_payments_and_a_low_balance(s
     panel.run(lambda db: tickets.reply_as_operator(db, boss, ticket_id, "It starts <today>."))
     answered = smtp_server.wait_for(ALICE, f"Ticket #{ticket_id} answered: Where is my order?")
     assert "It starts <today>." in text_of(answered)
-    assert "It starts &lt;today&gt;." in str(answered.get_body(preferencelist=("html",)).get_content())  # type: ignore[union-attr]
+    assert "It starts &lt;today&gt;." in html_of(answered)
 
     service = panel.service(rate="1.23456")
     partial = _order(shop, key, service)
@@ -123,6 +123,7 @@ def test_the_operator_hears_of_attention_providers_and_deposits(shop: MailPanel)
     panel.run(abandon)
     attention = smtp_server.wait_for(OPERATOR, f"Order #{order_id} needs your attention")
     assert "a worker stopped while sending it" in text_of(attention)
+    assert "a worker stopped while sending it" in html_of(attention)
 
     low = MisbehavingProvider().start()
     try:
