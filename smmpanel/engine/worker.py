@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
 import httpx
 
@@ -36,6 +37,9 @@ class Engine:
 
     async def run_pass(self) -> int:
         """Do all the work that is due now, once; return how many items were handled."""
+        return await self._order_pass() + await self._notice_pass()
+
+    async def _order_pass(self) -> int:
         db, pool, settings = self.db, self.pool, self.settings
         handled = await expire_abandoned_sends(db)
         handled += await self._place_drip_feed_runs()
@@ -44,9 +48,12 @@ class Engine:
         handled += await forward_cancels(db, pool, settings)
         handled += await forward_refills(db, pool, settings)
         handled += await sync_refills(db, pool, settings)
-        await check_providers(db, pool, settings)  # periodic: not work that keeps the engine from resting
-        handled += await send_messages_due(db, settings, self.http)
         return handled
+
+    async def _notice_pass(self) -> int:
+        """Messages out and providers' balances: a slow mail server or provider never holds up orders."""
+        await check_providers(self.db, self.pool, self.settings)  # periodic: not work that keeps the loop busy
+        return await send_messages_due(self.db, self.settings, self.http)
 
     async def _place_drip_feed_runs(self) -> int:
         async with self.db.write() as repos:
@@ -56,11 +63,15 @@ class Engine:
         return len(due)
 
     async def run_until(self, stop: asyncio.Event) -> None:
-        """Pass after pass; rest between passes that found nothing; survive a failing pass."""
+        """Pass after pass, orders and messages each in a loop of their own, until ``stop`` is set."""
         self._stop = stop
+        await asyncio.gather(self._loop(self._order_pass, stop), self._loop(self._notice_pass, stop))
+
+    async def _loop(self, one_pass: Callable[[], Awaitable[int]], stop: asyncio.Event) -> None:
+        """Rest between passes that found nothing; survive a failing pass."""
         while not stop.is_set():
             try:
-                handled = await self.run_pass()
+                handled = await one_pass()
             except Exception:  # a database or network outage must not end the engine
                 log.exception("engine pass failed; retrying")
                 handled = 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -18,7 +19,7 @@ from smmpanel.domain.refills import RefillStatus
 from smmpanel.money import parse_amount
 from smmpanel.simulators.telegram import FakeTelegram
 from smmpanel.usecases import accounts, notifications, outbox, providers, refills, tickets
-from tests.support.engine import refusing_address, run_passes, wait_for
+from tests.support.engine import order_of, refusing_address, run_passes, wait_for
 from tests.support.mail_panel import MAIL_SETTINGS, PASSWORD, MailPanel, mail_panel
 from tests.support.misbehaving import MisbehavingProvider
 from tests.support.panel import Panel
@@ -328,3 +329,29 @@ def test_the_engine_tells_of_an_upstream_partial_and_a_refill_it_synced(
     finally:
         upstream.stop()
         panel.close()
+
+
+def test_a_mail_server_that_never_answers_holds_up_no_order(
+    database_url: str, start_server: Callable[..., LiveServer]
+) -> None:
+    with socket.socket() as silent:  # accepts connections (the kernel's backlog) and never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        mail = {"smtp_host": "127.0.0.1", "smtp_port": silent.getsockname()[1], "smtp_timeout": 300}
+        server = start_server(**MAIL_SETTINGS, **mail)
+        panel = Panel(database_url, server.api_url)
+        shop = MailPanel(panel, server, SmtpServer(), Settings(database_url=database_url, **mail))
+        upstream = MisbehavingProvider().start()
+        try:
+            key = shop.customer("alice", ALICE, verified=False)
+            wait_for(lambda: [m["status"] for m in shop.queue()] == ["sending"], "the verification mail's attempt")
+            service = panel.service()
+            panel.run(lambda db: providers.add_provider(db, "up", upstream.api_url, "k"))
+            panel.run(lambda db: providers.link_service(db, service, "up", 11, 0))
+            upstream.answer('{"order": 501}')
+            order_id = _order(shop, key, service)
+            wait_for(lambda: order_of(panel, order_id).provider_order_id == "501", "the order forwarded")
+            assert [m["status"] for m in shop.queue()] == ["sending"]  # the mail attempt still hangs meanwhile
+        finally:
+            upstream.stop()
+            panel.close()
