@@ -94,7 +94,15 @@ def _stdin_password() -> str:
 
 async def user_create(db: Database, args: argparse.Namespace) -> Result:
     password = _stdin_password() if args.password_stdin else None
-    created = await accounts.create_customer(db, args.username, args.balance, password=password, admin=args.admin)
+    created = await accounts.create_customer(
+        db,
+        args.username,
+        args.balance,
+        password=password,
+        admin=args.admin,
+        email=args.email,
+        site=args.site or Settings().public_url or "",
+    )
     data = {"username": created.username, "api_key": created.api_key, "balance": format_amount(created.balance)}
     return Result(data, f"created user {created.username}\nAPI key (shown once): {created.api_key}")
 
@@ -341,6 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--balance", type=amount_arg, default=0)
     sub.add_argument("--admin", action="store_true", help="an operator, who may use the admin dashboard")
     sub.add_argument("--password-stdin", action="store_true", help="read a dashboard password from stdin")
+    sub.add_argument("--email", help="the customer's email address, mailed a verification link")
+    sub.add_argument("--site", help="the panel's address for the link (default: SMMPANEL_PUBLIC_URL)")
     command(user, "password", user_password, "set a dashboard password, read from stdin").add_argument("username")
     command(user, "list", user_list, "list customers")
     sub = command(user, "fund", user_fund, "add funds, or a negative correction")

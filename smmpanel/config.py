@@ -179,3 +179,31 @@ class Settings(BaseSettings):
 
     def signup_rate(self) -> RateLimit | None:
         return optional_rate(self.signup_limit)
+
+    # Email and notifications (smmpanel.notify): defaults for what the operator sets on the
+    # dashboard's notification settings page, which wins over these.
+    smtp_host: str = ""
+    """The SMTP server; mail waits in the queue while no server is set."""
+
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_tls: Literal["none", "starttls", "ssl"] = "none"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    mail_from: str = "smmpanel@localhost"
+    smtp_timeout: float = Field(default=20.0, gt=0)
+
+    mail_batch: int = Field(default=20, ge=1, le=1000)
+    """Messages one engine pass claims at most."""
+
+    mail_retry_backoff: float = Field(default=30.0, ge=0)
+    """Seconds before a failed delivery is tried again; doubled on each further one, up to an hour."""
+
+    mail_max_attempts: int = Field(default=12, ge=1)
+    """Delivery attempts before a message is given up (``failed``, shown to the operator)."""
+
+    telegram_api_url: str = "https://api.telegram.org"
+    """Telegram's Bot API; a test or a proxy points it elsewhere."""
+
+    provider_check_interval: float = Field(default=600.0, ge=0)
+    """Seconds between two balance checks of one provider by the engine (low-balance and unreachable
+    alerts to the operator); 0 turns the checks off."""

@@ -23,6 +23,10 @@ class Provider:
     last_error: str | None
     last_error_at: datetime | None
     created_at: datetime
+    checked_at: datetime | None = None
+    """When the engine last asked its balance (``smmpanel.engine.provider_checks``)."""
+    alert: str | None = None
+    """What the operator was last told of it: ``low``, ``unreachable``, or nothing."""
 
     def __repr__(self) -> str:  # the key is a secret: never in a log line or a traceback
         return f"Provider(id={self.id}, name={self.name!r}, url={self.url!r})"

@@ -20,6 +20,7 @@ from smmpanel.db.audit_repository import AuditLog
 from smmpanel.db.catalog_repositories import Categories, CustomerRates
 from smmpanel.db.dispatch_repositories import Dispatch
 from smmpanel.db.keyset import keyset
+from smmpanel.db.notify_repositories import NotifyRepositories
 from smmpanel.db.payment_repositories import Gateways, PaymentEvents, Payments
 from smmpanel.db.provider_repositories import Providers, ServiceLinks
 from smmpanel.db.report_repositories import Reports
@@ -681,3 +682,4 @@ class Repositories:
         self.two_factor = TwoFactor(conn)
         self.gateways, self.payments, self.payment_events = Gateways(conn), Payments(conn), PaymentEvents(conn)
         self.sessions = WebSessions(conn)
+        self.notify = NotifyRepositories(conn)

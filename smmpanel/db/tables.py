@@ -46,7 +46,11 @@ users = sa.Table(
     sa.Column("password_hash", sa.Text(), nullable=True),
     sa.Column("role", sa.String(16), nullable=False, server_default="customer"),
     sa.Column("discount", Amount, nullable=False, server_default="0"),
+    # Email (smmpanel.usecases.email_accounts): kept lower-cased; verified by a link.
+    sa.Column("email", sa.String(254), nullable=True),
+    sa.Column("email_verified_at", sa.DateTime(), nullable=True),
     sa.CheckConstraint("balance >= 0", name="balance_not_negative"),
+    sa.Index(None, "email", unique=True),
 )
 
 services = sa.Table(
@@ -175,6 +179,9 @@ providers = sa.Table(
     sa.Column("last_error", sa.Text(), nullable=True),
     sa.Column("last_error_at", sa.DateTime(), nullable=True),
     _created(),
+    # The engine's balance check (smmpanel.engine.provider_checks): when, and what the operator was told.
+    sa.Column("checked_at", sa.DateTime(), nullable=True),
+    sa.Column("alert", sa.String(16), nullable=True),
 )
 
 service_providers = sa.Table(
@@ -378,3 +385,48 @@ web_sessions = sa.Table(
 
 # Usernames are unique whatever their case ("BOSS" cannot sit beside "boss"); logins look them up by it.
 sa.Index("uq_users_username_lower", sa.func.lower(users.c.username), unique=True)
+mail_queue = sa.Table(
+    "mail_queue",
+    metadata,
+    _id(),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("recipient", sa.Text(), nullable=False),
+    sa.Column("event", sa.String(32), nullable=False),
+    sa.Column("subject", sa.Text(), nullable=False),
+    sa.Column("body_text", sa.Text(), nullable=False),
+    sa.Column("body_html", sa.Text(), nullable=True),
+    # queued -> sending (one worker's attempt, until lease_until) -> sent, or failed after the last attempt.
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", sa.DateTime(), nullable=False),
+    sa.Column("lease_until", sa.DateTime(), nullable=True),
+    sa.Column("last_error", sa.Text(), nullable=True),
+    _created(),
+    sa.Column("sent_at", sa.DateTime(), nullable=True),
+    sa.Index(None, "status", "next_attempt_at"),
+)
+
+account_tokens = sa.Table(
+    "account_tokens",
+    metadata,
+    _id(),
+    sa.Column("user_id", Id, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("purpose", sa.String(16), nullable=False),
+    # SHA-256 of the token: the link in the mail is the only copy of the token itself.
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("email", sa.String(254), nullable=True),
+    sa.Column("expires_at", sa.DateTime(), nullable=False),
+    sa.Column("used_at", sa.DateTime(), nullable=True),
+    _created(),
+    sa.Index(None, "user_id", "purpose"),
+)
+
+notification_prefs = sa.Table(
+    "notification_prefs",
+    metadata,
+    sa.Column("user_id", Id, sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("off", sa.JSON(), nullable=False),
+    sa.Column("low_balance_below", Amount, nullable=True),
+    sa.Column("low_balance_alerted", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("telegram_chat_id", sa.String(64), nullable=True),
+)

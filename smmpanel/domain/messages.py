@@ -27,6 +27,8 @@ INCORRECT_DELAY = "Incorrect delay"
 INCORRECT_POSTS = "Incorrect posts"
 INCORRECT_OLD_POSTS = "Incorrect old posts"
 INCORRECT_EXPIRY = "Incorrect expiry"
+EMAIL_NOT_VERIFIED = "Email not verified"
+"""Not PerfectPanel's: ``add`` by a customer without a verified email while the operator requires one."""
 
 
 def quantity_below_min(minimum: int) -> str:

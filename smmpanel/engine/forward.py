@@ -16,7 +16,7 @@ from smmpanel.config import Settings
 from smmpanel.db.unit_of_work import Database
 from smmpanel.providers.apiv2_client import UpstreamAmbiguous, UpstreamRefused, UpstreamUnreachable
 from smmpanel.providers.pool import ClientPool
-from smmpanel.usecases import fulfilment
+from smmpanel.usecases import fulfilment, notifications
 
 log = logging.getLogger("smmpanel.engine")
 
@@ -28,7 +28,10 @@ async def expire_abandoned_sends(db: Database) -> int:
     now = utcnow()
     async with db.write() as repos:
         requeued = await repos.dispatch.expire_claims(now)
-        return requeued + len(await repos.dispatch.expire_sends(now, ABANDONED))
+        abandoned = await repos.dispatch.expire_sends(now, ABANDONED)
+        for order_id in abandoned:
+            await notifications.order_needs_attention(repos, order_id, ABANDONED, now)
+        return requeued + len(abandoned)
 
 
 def _lease(settings: Settings) -> timedelta:

@@ -12,6 +12,7 @@ from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.refills import RefillStatus
 from smmpanel.providers.apiv2_client import UpstreamError, UpstreamRefused
 from smmpanel.providers.pool import ClientPool
+from smmpanel.usecases import notifications
 
 REFUSED = "refused"
 
@@ -70,6 +71,8 @@ async def forward_refills(db: Database, pool: ClientPool, settings: Settings) ->
             continue  # stays queued; asking a provider for a refill twice does no harm
         async with db.write() as repos:
             await repos.dispatch.set_refill(claim.refill_id, values, utcnow())
+            if values["dispatch"] == DONE:
+                await notifications.refill_finished(repos, claim.refill_id, RefillStatus.REJECTED.value, utcnow())
     return len(claims)
 
 
@@ -99,4 +102,6 @@ async def sync_refills(db: Database, pool: ClientPool, settings: Settings) -> in
                     if answer.is_final:
                         values["dispatch"] = DONE
                     await repos.dispatch.set_refill(claim.refill_id, values, utcnow())
+                    if answer.is_final:
+                        await notifications.refill_finished(repos, claim.refill_id, answer.value, utcnow())
     return len(claims)

@@ -16,6 +16,7 @@ from smmpanel.errors import NotFound, Refused
 from smmpanel.keys import hash_api_key, new_api_key
 from smmpanel.money import Units, format_amount
 from smmpanel.passwords import hash_password, password_matches, password_problem
+from smmpanel.usecases import email_accounts
 from smmpanel.usecases.audit import Audit, audited
 from smmpanel.usecases.money_moves import post_entry
 from smmpanel.usecases.sessions import end_user_sessions
@@ -49,12 +50,19 @@ async def create_customer(
     admin: bool = False,
     staff_role: Role | None = None,
     audit: Audit | None = None,
+    email: str | None = None,
+    site: str = "",
 ) -> NewKey:
-    """Create a customer (or an operator) and return its API key: the only time the key is ever shown."""
+    """Create a customer (or an operator) and return its API key: the only time the key is ever shown.
+
+    With ``email``, the address is mailed its verification link (to the panel at ``site`` unless
+    the operator has set the panel's address).
+    """
     if not _USERNAME.fullmatch(username):  # ASCII only: no look-alike letters, no bidirectional controls
         raise Refused("username must be 3-64 letters, digits, '_', '.' or '-'")
     if balance < 0:
         raise Refused("opening balance must not be negative")
+    address = None if email is None else email_accounts.checked_email(email)
     problem = None if password is None else password_problem(password)
     if problem:
         raise Refused(problem)
@@ -69,6 +77,8 @@ async def create_customer(
         await post_entry(repos, user_id=user_id, kind=EntryKind.TOPUP, amount=balance, now=now, note="opening balance")
         facts = {"role": str(role), "balance": format_amount(balance)}
         await audited(repos, audit, f"{'staff' if staff_role else 'customer'}.create", f"user {username}", None, facts)
+        if address is not None:
+            await email_accounts.attach_email(repos, user_id, username, address, site, now)
     return NewKey(username, key, balance)
 
 

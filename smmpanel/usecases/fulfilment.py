@@ -33,6 +33,7 @@ from smmpanel.domain.upstream import clamp_remains, upstream_params
 from smmpanel.errors import NotFound, Refused
 from smmpanel.money import format_amount
 from smmpanel.providers.apiv2_client import UpstreamOrderStatus
+from smmpanel.usecases import notifications
 from smmpanel.usecases.audit import Audit, audited
 from smmpanel.usecases.orders import finish_order, refresh_drip_feed
 
@@ -106,7 +107,10 @@ async def send_accepted(db: Database, plan: SendPlan, provider_order_id: int) ->
             values: dict[str, object] = {"dispatch": ATTENTION, "attention_reason": reason, "next_attempt_at": None}
         else:
             values = {"dispatch": SENT, "provider_order_id": str(provider_order_id), "next_attempt_at": now}
-        if not await repos.dispatch.settle_send(plan.order.id, values, now):
+        if await repos.dispatch.settle_send(plan.order.id, values, now):
+            if values["dispatch"] == ATTENTION:
+                await notifications.order_needs_attention(repos, plan.order.id, str(values["attention_reason"]), now)
+        else:
             # The send outlived its lease and was handed to the operator: tell them what came back.
             reason = f"{plan.provider.name} accepted it as order {provider_order_id} after the send was given up"
             await repos.orders.update(
@@ -160,7 +164,8 @@ async def send_ambiguous(db: Database, plan: SendPlan, reason: str) -> None:
         await repos.providers.record_health(plan.provider.id, reason, now)
         metrics.upstream_error(plan.provider.name)
         values = {"dispatch": ATTENTION, "attention_reason": text, "next_attempt_at": None}
-        await repos.dispatch.settle_send(plan.order.id, values, now)
+        if await repos.dispatch.settle_send(plan.order.id, values, now):
+            await notifications.order_needs_attention(repos, plan.order.id, text, now)
 
 
 async def apply_upstream_statuses(
@@ -202,6 +207,7 @@ async def apply_upstream_statuses(
             await repos.orders.update(
                 order_id, {"dispatch": ATTENTION, "attention_reason": reason, "next_attempt_at": None}, utcnow()
             )
+            await notifications.order_needs_attention(repos, order_id, reason, utcnow())
         now = utcnow()
         progress: list[dict[str, object]] = []
         for order_id, (answer, remains, start_count) in moves.items():

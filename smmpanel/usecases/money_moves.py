@@ -9,6 +9,7 @@ from smmpanel.domain import messages as msg
 from smmpanel.domain.ledger import EntryKind
 from smmpanel.errors import Refused
 from smmpanel.money import Units
+from smmpanel.usecases import notifications
 
 
 async def post_entry(
@@ -38,4 +39,5 @@ async def post_entry(
             note=note,
             now=now,
         )
+        await notifications.balance_changed(repos, user_id, amount, balance, now)
     return balance

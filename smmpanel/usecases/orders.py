@@ -28,7 +28,7 @@ from smmpanel.domain.orders import (
 from smmpanel.domain.pricing import priced_for_customer
 from smmpanel.errors import NotFound, Refused
 from smmpanel.money import format_amount, per_thousand_charge, proportional_refund
-from smmpanel.usecases import catalog
+from smmpanel.usecases import catalog, email_accounts, notifications
 from smmpanel.usecases.audit import Audit, audited
 from smmpanel.usecases.money_moves import post_entry
 from smmpanel.usecases.pricing import priced_service
@@ -52,6 +52,8 @@ async def place_order(db: Database, user_id: int, params: Mapping[str, str]) -> 
     now = utcnow()
     build_order_request(listed, params, now.date())  # refuse bad input before taking the write lock
     async with db.write() as repos:
+        if await email_accounts.must_verify_first(repos, user_id):
+            raise Refused(msg.EMAIL_NOT_VERIFIED)
         terms = await repos.rates.terms(user_id, listed.id)
         service = priced_for_customer(listed, discount=terms.discount, custom=terms.custom_rate)
         request = build_order_request(service, params, now.date())
@@ -142,6 +144,11 @@ async def finish_order(
                 now=now,
                 order_id=order.id,
                 note=f"order {order.id} {status.value.lower()}{note}",
+            )
+        if status in (OrderStatus.PARTIAL, OrderStatus.CANCELED) and order.parent_id is None:
+            refunded = order.refunded + refund
+            await notifications.order_finished(
+                repos, order.user_id, order.id, order.link, status.value, refund, refunded, now
             )
     await repos.orders.update(order.id, values, now)
 

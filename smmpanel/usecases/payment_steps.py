@@ -18,6 +18,7 @@ from smmpanel.db.payment_repositories import GatewayRecord, Payment
 from smmpanel.db.repositories import Repositories
 from smmpanel.domain.ledger import EntryKind
 from smmpanel.domain.payments import deposit_bonus
+from smmpanel.usecases import notifications
 from smmpanel.usecases.money_moves import post_entry
 
 
@@ -64,7 +65,16 @@ async def take_back_bonus(repos: Repositories, settled: Settled) -> None:
         )
 
 
-ON_COMPLETED: list[Step] = [pay_deposit_bonus]
+async def tell_customer(repos: Repositories, settled: Settled) -> None:
+    """The customer's "payment credited" notification, queued with the credit (keep it the last step:
+    the balance it tells includes every bonus the steps before it paid)."""
+    payment = settled.payment
+    balance = await repos.users.balance(payment.user_id)
+    reference = payment.reference or f"#{payment.id}"
+    await notifications.payment_credited(repos, payment.user_id, payment.amount, balance, reference, settled.now)
+
+
+ON_COMPLETED: list[Step] = [pay_deposit_bonus, tell_customer]
 """Run after a payment's top-up entry, in the completing transaction."""
 
 ON_REFUNDED: list[Step] = [take_back_bonus]

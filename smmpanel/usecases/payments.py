@@ -47,6 +47,7 @@ from smmpanel.gateways.base import (
 )
 from smmpanel.gateways.registry import build
 from smmpanel.money import format_amount
+from smmpanel.usecases import notifications
 from smmpanel.usecases.audit import Audit, audited
 from smmpanel.usecases.money_moves import post_entry
 from smmpanel.usecases.payment_steps import ON_COMPLETED, Settled
@@ -187,7 +188,9 @@ async def _add_reviewed(
         async with db.write() as repos:
             if await repos.payments.by_reference(gateway.id, reference) is not None:
                 raise taken
-            return await repos.payments.add({**values, "reference": reference}, now)
+            payment_id = await repos.payments.add({**values, "reference": reference}, now)
+            await notifications.deposit_to_review(repos, values["user_id"], values["amount"], reference, now)
+            return payment_id
     except sa.exc.IntegrityError:  # the same reference submitted at the same moment
         raise taken from None
 

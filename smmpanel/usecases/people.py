@@ -12,7 +12,7 @@ from smmpanel.db.unit_of_work import Database
 from smmpanel.errors import NotFound, Refused
 from smmpanel.money import Units
 from smmpanel.passwords import hash_password
-from smmpanel.usecases import accounts
+from smmpanel.usecases import accounts, email_accounts
 from smmpanel.usecases.audit import Audit, audited
 from smmpanel.usecases.sessions import end_user_sessions
 
@@ -47,18 +47,26 @@ async def set_disabled(db: Database, customer: Customer, disabled: bool, *, audi
     await accounts.set_disabled(db, customer.username, disabled, audit=audit)
 
 
-async def reset_password(db: Database, customer_id: int, *, audit: Audit) -> tuple[Customer, str]:
-    """Give a customer a new temporary password, shown once to the operator; their old one stops working.
-
-    INTEGRATION POINT (mail): once customers have an email, this is the one place to switch to
-    ``send_password_reset(db, customer_id)`` (an emailed single-use link) instead of a password.
-    """
+async def reset_password(
+    db: Database, customer_id: int, *, site: str = "", audit: Audit
+) -> tuple[Customer, str | None]:
+    """The operator's "reset password": a customer with an email address is mailed a single-use reset
+    link (``email_accounts.send_password_reset``; ``site`` is the panel's address for it) and no
+    password is answered; one without gets a new temporary password, shown once to the operator
+    (their old one stops working at once)."""
     customer = await _customer(db, customer_id)
+    async with db.read() as repos:
+        contact = await repos.notify.emails.contact(customer.id)
+    target = f"customer {customer.username}"
+    if contact is not None and contact.email:
+        await email_accounts.send_password_reset(db, customer.id, site)
+        async with db.write() as repos:
+            await audited(repos, audit, "customer.reset_password", target, None, {"password": "reset link mailed"})
+        return customer, None
     password = temporary_password()
     async with db.write() as repos:
         await repos.users.set_password_hash(customer.id, await hash_password(password))
         await end_user_sessions(repos, customer.id)
-        target = f"customer {customer.username}"
         await audited(repos, audit, "customer.reset_password", target, None, {"password": "temporary"})
     return customer, password
 

@@ -12,6 +12,7 @@ from smmpanel.db.unit_of_work import Database
 from smmpanel.domain import messages as msg
 from smmpanel.domain.refills import RefillStatus, check_refill_allowed, check_refill_status_change
 from smmpanel.errors import NotFound, Refused
+from smmpanel.usecases import notifications
 from smmpanel.usecases.paging import DEFAULT_SIZE, Page, keyset_page
 
 
@@ -58,6 +59,8 @@ async def update_refill(db: Database, refill_id: int, status: RefillStatus) -> R
             raise NotFound(f"no refill {refill_id}")
         check_refill_status_change(refill.status, status)
         await repos.refills.set_status(refill_id, status, utcnow())
+        if status.is_final and not refill.status.is_final:
+            await notifications.refill_finished(repos, refill_id, status.value, utcnow())
         updated = await repos.refills.get(refill_id)
     assert updated is not None
     return updated

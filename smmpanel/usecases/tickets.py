@@ -15,6 +15,7 @@ from smmpanel.db.unit_of_work import Database
 from smmpanel.domain import messages as msg
 from smmpanel.domain.tickets import TicketStatus, check_customer_may_reply, checked_message, checked_subject
 from smmpanel.errors import NotFound, Refused
+from smmpanel.usecases import notifications
 from smmpanel.usecases.paging import DEFAULT_SIZE, Page, keyset_page
 
 
@@ -36,6 +37,7 @@ async def open_ticket(db: Database, user_id: int, subject: str, message: str, or
             raise Refused(msg.INCORRECT_ORDER)
         ticket_id = await repos.tickets.add(user_id, subject, order_id, now)
         await repos.tickets.add_message(ticket_id, user_id, from_operator=False, body=body, now=now)
+        await notifications.new_ticket(repos, user_id, ticket_id, subject, body, now)
     return ticket_id
 
 
@@ -136,6 +138,7 @@ async def reply_as_operator(db: Database, operator_id: int, ticket_id: int, mess
                 "updated_at": now,
             },
         )
+        await notifications.ticket_answered(repos, ticket.user_id, ticket_id, ticket.subject, body, now)
 
 
 async def close_ticket(db: Database, ticket_id: int) -> None:

@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from smmpanel.api.body_limit import BodyTooLarge, too_large_handler
-from smmpanel.web import auth_routes, impersonation, session_routes, two_factor_routes
+from smmpanel.web import auth_routes, email_routes, impersonation, session_routes, two_factor_routes
 from smmpanel.web.admin.access import TwoFactorEnrolmentRequired
 from smmpanel.web.context import WebContext
 from smmpanel.web.pages import login_redirect, render
@@ -56,6 +56,7 @@ def create_web_app(context: WebContext, extra_routes: list[BaseRoute] | None = N
         *session_routes.routes,
         *two_factor_routes.routes,
         *impersonation.routes,
+        *email_routes.routes,
         *(extra_routes or []),
     ]
     app = Starlette(

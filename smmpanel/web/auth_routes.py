@@ -12,7 +12,7 @@ from starlette.routing import Route
 from smmpanel.errors import Refused
 from smmpanel.usecases import accounts, two_factor
 from smmpanel.web.admin.access import landing_page
-from smmpanel.web.pages import redirect, render, safe_next
+from smmpanel.web.pages import redirect, render, safe_next, site_of
 from smmpanel.web.security import (
     checked_form,
     client_address,
@@ -76,24 +76,27 @@ async def login(request: Request) -> Response:
 
 async def signup(request: Request) -> Response:
     if request.method == "GET":
-        return render(request, "signup.html", await current_user(request), username="")
+        return render(request, "signup.html", await current_user(request), username="", email="")
     form = await checked_form(request)
     username, password = form_text(form, "username").strip(), form_text(form, "password")
     username = username[: accounts.USERNAME_MAX_LENGTH + 1]  # enough to be refused; never echoed whole
+    email = form_text(form, "email").strip()
     signups, address = context_of(request).signups, client_address(request)
     wait = signups.wait_seconds(address)
     if wait > 0:
         error = f"Too many sign-ups from your address. Try again in {_duration(wait)}."
-        return render(request, "signup.html", None, status_code=429, error=error, username=username)
+        return render(request, "signup.html", None, status_code=429, error=error, username=username, email=email)
     signups.attempted(address)
     db = context_of(request).database
     try:
         if password != form_text(form, "password_again"):
             raise Refused("The two passwords differ")
-        await accounts.create_customer(db, username, password=password)
+        await accounts.create_customer(db, username, password=password, email=email or None, site=site_of(request))
         customer = await accounts.log_in(db, username, password)
     except Refused as refused:
-        return render(request, "signup.html", None, status_code=400, error=refused.message, username=username)
+        return render(
+            request, "signup.html", None, status_code=400, error=refused.message, username=username, email=email
+        )
     await log_in_session(request, customer)
     return redirect("/orders/new", "Welcome! Your account is ready.", request)
 

@@ -66,3 +66,10 @@ def pager_urls(path: str, page: Page[Any], keep: dict[str, str]) -> dict[str, st
         return None if cursor is None else f"{path}?{urlencode({**kept, cursor_name: cursor})}"
 
     return {"newer_url": url("after", page.newer), "older_url": url("before", page.older)}
+
+
+def site_of(request: Request) -> str:
+    """The panel's address for links in mail when the operator has set none on the dashboard
+    (``SMMPANEL_PUBLIC_URL``, else the address this request came in on)."""
+    settings = request.app.state.web.settings
+    return str(settings.public_url or request.base_url).rstrip("/")

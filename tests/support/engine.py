@@ -27,6 +27,8 @@ ENGINE_SETTINGS: dict[str, Any] = {
     "send_retries": 1,
     "http_timeout": 5.0,
     "http_connect_timeout": 2.0,
+    "provider_check_interval": 0,
+    "mail_retry_backoff": 0,
 }
 """Every due item is due again at once: one pass of the engine does one step of everything."""
 

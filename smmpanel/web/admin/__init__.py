@@ -18,6 +18,7 @@ from smmpanel.web.admin import (
     staff,
     tickets,
 )
+from smmpanel.web.admin.notify_settings import routes as notify_settings_routes
 
 routes: list[BaseRoute] = [
     *overview.routes,
@@ -34,4 +35,5 @@ routes: list[BaseRoute] = [
     *staff.routes,
     *payments.routes,
     *gateways.routes,
+    *notify_settings_routes,
 ]

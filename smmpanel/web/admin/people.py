@@ -11,7 +11,7 @@ from smmpanel.usecases import people
 from smmpanel.web.admin.access import AdminRoute, staff_user
 from smmpanel.web.admin.common import acting, form_amount, form_text, form_values, path_id, show
 from smmpanel.web.impersonation import SESSION_KEY, staff_mark
-from smmpanel.web.pages import redirect
+from smmpanel.web.pages import redirect, site_of
 from smmpanel.web.security import PageNotFound, checked_form, context_of, log_in_session
 
 
@@ -56,9 +56,14 @@ async def reset_password(request: Request) -> Response:
     await checked_form(request)
     customer_id = path_id(request)
     try:
-        customer, password = await people.reset_password(context_of(request).database, customer_id, audit=acting(user))
+        customer, password = await people.reset_password(
+            context_of(request).database, customer_id, site=site_of(request), audit=acting(user)
+        )
     except NotFound:
         raise PageNotFound from None
+    if password is None:
+        notice = f"A password reset link was emailed to {customer.username}; it works once, for an hour."
+        return redirect(f"/admin/customers/{customer.id}", notice, request)
     notice = "Password reset: the old one no longer works. Give them this temporary password; it is not shown again."
     return _password_once(request, customer.username, customer.id, password, notice)
 
