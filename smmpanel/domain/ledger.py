@@ -8,3 +8,7 @@ class EntryKind(StrEnum):
     CHARGE = "charge"
     REFUND = "refund"
     ADJUSTMENT = "adjustment"
+    DEPOSIT_BONUS = "deposit_bonus"
+    """A gateway's bonus on a completed deposit; negative when its deposit is refunded."""
+    PAYMENT_REFUND = "payment_refund"
+    """A completed deposit handed back by the operator (negative)."""
