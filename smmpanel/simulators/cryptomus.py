@@ -4,17 +4,14 @@ Each API call carries the headers ``merchant`` (the merchant's uuid) and ``sign`
 md5(base64(raw JSON body) + payment API key); answers are ``{"state": 0, "result": …}``.
 The webhook's body holds its own ``sign`` = md5(base64(json_encode(body without sign,
 JSON_UNESCAPED_UNICODE)) + payment API key): PHP's encoding, compact, with ``/`` written
-``\\/``, which ``php_json`` reproduces. Statuses are Cryptomus's: ``check`` while waiting,
+``\\/`` (``smmpanel.gateways.crypto.php_json``). Statuses are Cryptomus's: ``check`` while waiting,
 then ``paid``, ``paid_over``, ``wrong_amount``, ``cancel``, ``fail``, ``system_fail`` …
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import html
-import json
 import re
 import time
 from collections.abc import Mapping
@@ -26,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from smmpanel.gateways.crypto import php_json, signature
 from smmpanel.simulators.common import (
     JSON_TYPE,
     BodyTooLarge,
@@ -51,18 +49,6 @@ PAYER_CURRENCY = "USDT"
 ORDER_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 LIFETIME = (300, 43_200, 3_600)
 """Shortest, longest and default invoice lifetime in seconds."""
-
-
-def php_json(document: Mapping[str, object]) -> str:
-    """PHP's ``json_encode($data, JSON_UNESCAPED_UNICODE)``: compact, ``/`` and line separators escaped."""
-    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("/", "\\/").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-
-
-def signature(text: str | bytes, api_key: str) -> str:
-    """md5(base64(text) + API key), the one signature Cryptomus uses both ways."""
-    raw = text.encode() if isinstance(text, str) else text
-    return hashlib.md5(base64.b64encode(raw) + api_key.encode()).hexdigest()
 
 
 class Invalid(Exception):
@@ -127,6 +113,8 @@ class Cryptomus:
         currency = optional_text(body.get("currency")) or ""
         if not re.fullmatch(r"[A-Z]{3,5}", currency):
             errors["currency"] = ["validation.required"]
+        elif amount is not None and currency in FIAT and decimal_places(amount) > 2:
+            errors["amount"] = ["validation.decimal"]  # a fiat invoice is in whole cents
         order_id = optional_text(body.get("order_id")) or ""
         if not ORDER_ID.match(order_id):
             errors["order_id"] = ["validation.alpha_dash"]

@@ -29,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from smmpanel.gateways.perfectmoney import ACCOUNT_UNITS
 from smmpanel.simulators import cryptomus, paypal, paypal_http, perfectmoney
 from smmpanel.simulators.common import (
     JSON_TYPE,
@@ -67,7 +68,7 @@ class GatewaySimulatorSettings:
         if self.callback_timeout <= 0:
             raise ValueError("callback_timeout must be positive")
         for account in self.perfectmoney_accounts:
-            if account[:1] not in perfectmoney.ACCOUNT_UNITS or not account[1:].isdigit():
+            if account[:1] not in ACCOUNT_UNITS or not account[1:].isdigit():
                 raise ValueError(f"Perfect Money account {account!r}: a U or E and digits, like U1234567")
 
 

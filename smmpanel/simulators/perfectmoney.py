@@ -11,7 +11,6 @@ STATUS_URL, then sends the payer to PAYMENT_URL with the same fields.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import time
 from collections.abc import Mapping
@@ -22,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from smmpanel.gateways.perfectmoney import ACCOUNT_UNITS, v2_hash
 from smmpanel.simulators.common import (
     FORM_TYPE,
     BodyTooLarge,
@@ -40,35 +40,7 @@ from smmpanel.simulators.common import (
     with_query,
 )
 
-ACCOUNT_UNITS = {"U": "USD", "E": "EUR"}
-"""The first letter of a Perfect Money account says the one currency it holds."""
 DEFAULT_PAYER = "U1000001"
-STATUS_FIELDS = (
-    "PAYEE_ACCOUNT",
-    "PAYMENT_ID",
-    "PAYMENT_AMOUNT",
-    "PAYMENT_UNITS",
-    "PAYMENT_BATCH_NUM",
-    "PAYER_ACCOUNT",
-    "TIMESTAMPGMT",
-)
-
-
-def v2_hash(fields: Mapping[str, str], alternate_passphrase: str) -> str:
-    """upper(md5(PAYMENT_ID:PAYEE_ACCOUNT:PAYMENT_AMOUNT:PAYMENT_UNITS:PAYMENT_BATCH_NUM:PAYER_ACCOUNT:
-    upper(md5(alternate passphrase)):TIMESTAMPGMT)); a payment without PAYMENT_ID hashes ``NULL`` for it."""
-    secret = hashlib.md5(alternate_passphrase.encode()).hexdigest().upper()
-    parts = [
-        fields.get("PAYMENT_ID") or "NULL",
-        fields.get("PAYEE_ACCOUNT", ""),
-        fields.get("PAYMENT_AMOUNT", ""),
-        fields.get("PAYMENT_UNITS", ""),
-        fields.get("PAYMENT_BATCH_NUM", ""),
-        fields.get("PAYER_ACCOUNT", ""),
-        secret,
-        fields.get("TIMESTAMPGMT", ""),
-    ]
-    return hashlib.md5(":".join(parts).encode()).hexdigest().upper()
 
 
 class FormRefused(Exception):

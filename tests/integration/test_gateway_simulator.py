@@ -12,9 +12,9 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 import httpx
 import pytest
 
-from smmpanel.simulators.cryptomus import php_json
+from smmpanel.gateways.crypto import php_json
+from smmpanel.gateways.perfectmoney import v2_hash
 from smmpanel.simulators.gateways import KEY_HEADER, GatewaySimulatorSettings
-from smmpanel.simulators.perfectmoney import v2_hash
 from tests.support.engine import wait_for
 from tests.support.gateway_simulator import (
     CRYPTOMUS_MERCHANT,
@@ -363,6 +363,10 @@ def test_cryptomus_invoice_needs_the_merchants_signature(sim: LiveGatewaySimulat
     assert (forged.status_code, forged.json()) == (401, {"state": 1, "message": "Invalid Sign"})
     invalid = sim.cryptomus("/v1/payment", invoice_body(amount="ten", order_id="has space"))
     assert invalid.status_code == 422 and set(invalid.json()["errors"]) == {"amount", "order_id"}
+    sub_cent = sim.cryptomus("/v1/payment", invoice_body(amount="10.001"))
+    assert (sub_cent.status_code, sub_cent.json()["errors"]) == (422, {"amount": ["validation.decimal"]})
+    in_btc = sim.cryptomus("/v1/payment", invoice_body(amount="0.00012345", currency="BTC", order_id="btc-1"))
+    assert in_btc.json()["result"]["amount"] == "0.00012345"
 
     created = sim.cryptomus("/v1/payment", invoice_body())
     assert created.status_code == 200

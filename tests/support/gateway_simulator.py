@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from smmpanel.simulators.cryptomus import signature
+from smmpanel.gateways.crypto import signature
 from smmpanel.simulators.gateways import KEY_HEADER, GatewaySimulatorSettings, create_gateway_simulator_app
 from tests.support.server import ThreadedServer
 
@@ -23,7 +23,9 @@ CONTROL_KEY = "test-control-key-0123"
 PAYPAL_APP = ("AeSimClientId0001", "sim-client-secret-0001")
 OTHER_PAYPAL_APP = ("AeSimClientId0002", "sim-client-secret-0002")
 PM_ACCOUNT = ("U1234567", "alternate-passphrase-1")
-PM_EUR_ACCOUNT = ("E7654321", "alternate-passphrase-2")
+PM_EUR_ACCOUNT = ("E1234567", PM_ACCOUNT[1])
+"""The same Perfect Money user's EUR wallet: one alternate passphrase signs for all of a user's wallets."""
+PM_SECOND_ACCOUNT = ("U2345678", PM_ACCOUNT[1])
 OTHER_PM_ACCOUNT = ("U7777777", "someone-elses-passphrase")
 CRYPTOMUS_MERCHANT = ("8b03432e-385b-4670-8d06-064591096795", "cryptomus-payment-key-0001")
 OTHER_CRYPTOMUS_MERCHANT = ("c26b80a9-9a3f-4bb6-b6c6-9a2d2b2f2f10", "cryptomus-payment-key-0002")
@@ -33,7 +35,7 @@ def simulator_settings(**overrides: Any) -> GatewaySimulatorSettings:
     values: dict[str, Any] = {
         "control_key": CONTROL_KEY,
         "paypal_apps": dict([PAYPAL_APP, OTHER_PAYPAL_APP]),
-        "perfectmoney_accounts": dict([PM_ACCOUNT, PM_EUR_ACCOUNT, OTHER_PM_ACCOUNT]),
+        "perfectmoney_accounts": dict([PM_ACCOUNT, PM_EUR_ACCOUNT, PM_SECOND_ACCOUNT, OTHER_PM_ACCOUNT]),
         "cryptomus_merchants": dict([CRYPTOMUS_MERCHANT, OTHER_CRYPTOMUS_MERCHANT]),
         "seed": 7,
         **overrides,
