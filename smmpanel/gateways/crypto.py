@@ -19,6 +19,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from smmpanel.domain.payments import CENT
 from smmpanel.errors import Refused
 from smmpanel.gateways.base import (
     Confirmation,
@@ -57,6 +58,7 @@ def signature(text: str | bytes, api_key: str) -> str:
 class CryptomusGateway(Gateway):
     kind = "cryptomus"
     title = "Cryptomus (crypto)"
+    minor_unit = CENT
     options = (
         Option("merchant_id", "merchant uuid (Cryptomus → Business → Merchant settings)"),
         Option("api_key", "payment API key of that merchant", secret=True),

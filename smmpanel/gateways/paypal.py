@@ -17,6 +17,7 @@ import json
 import time
 from typing import Any
 
+from smmpanel.domain.payments import CENT
 from smmpanel.errors import Refused
 from smmpanel.gateways.base import (
     Confirmation,
@@ -56,6 +57,8 @@ def paypal_value(amount: int, currency: str) -> str:
 class PayPalGateway(Gateway):
     kind = "paypal"
     title = "PayPal"
+    minor_unit = CENT
+    verifies_returns = True
     options = (
         Option("client_id", "REST app client id (developer.paypal.com → Apps & Credentials)"),
         Option("secret", "REST app secret", secret=True),

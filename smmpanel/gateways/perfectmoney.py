@@ -15,6 +15,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 
+from smmpanel.domain.payments import CENT
 from smmpanel.errors import Refused
 from smmpanel.gateways.base import (
     Confirmation,
@@ -46,6 +47,8 @@ def v2_hash(fields: Mapping[str, str], alternate_passphrase: str) -> str:
 class PerfectMoneyGateway(Gateway):
     kind = "perfectmoney"
     title = "Perfect Money"
+    minor_unit = CENT
+    verifies_returns = True
     options = (
         Option("payee_account", "the account paid into, e.g. U1234567 (USD) or E1234567 (EUR)"),
         Option("alternate_passphrase", "alternate passphrase (Settings → Security at Perfect Money)", secret=True),

@@ -24,6 +24,9 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from smmpanel.api.params import read_body as read_limited
+from smmpanel.gateways.wire import tls_context
+
 log = logging.getLogger("smmpanel.simulators")
 
 MAX_BODY_BYTES = 65_536
@@ -32,21 +35,9 @@ JSON_TYPE = "application/json"
 FORM_TYPE = "application/x-www-form-urlencoded"
 
 
-class BodyTooLarge(Exception):
-    """A request body over ``MAX_BODY_BYTES``."""
-
-
-async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
-    """The raw body, refused as soon as it is known to exceed ``limit``."""
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise BodyTooLarge
-    chunks = bytearray()
-    async for chunk in request.stream():
-        chunks += chunk
-        if len(chunks) > limit:
-            raise BodyTooLarge
-    return bytes(chunks)
+async def read_body(request: Request) -> bytes:
+    """The raw body; TransportError (413) as soon as it is known to exceed ``MAX_BODY_BYTES``."""
+    return await read_limited(request, MAX_BODY_BYTES)
 
 
 def json_object(raw: bytes) -> dict[str, object] | None:
@@ -198,7 +189,7 @@ class Outbox:
         """POST it once; the merchant's answer (or why there was none) is kept on it and returned."""
         delivery.attempts += 1
         try:
-            async with httpx.AsyncClient(timeout=self.timeout) as client:
+            async with httpx.AsyncClient(timeout=self.timeout, verify=tls_context()) as client:
                 response = await client.post(delivery.url, headers=delivery.headers, content=delivery.body)
         except httpx.HTTPError as error:
             delivery.status_code, delivery.answer, delivery.error = None, "", f"{type(error).__name__}: {error}"

@@ -23,10 +23,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from smmpanel.api.params import TransportError
 from smmpanel.gateways.crypto import php_json, signature
 from smmpanel.simulators.common import (
     JSON_TYPE,
-    BodyTooLarge,
     Delivery,
     Ids,
     Outbox,
@@ -253,7 +253,7 @@ def _base(request: Request) -> str:
 async def _signed_call(request: Request) -> tuple[str, dict[str, object]]:
     try:
         raw = await read_body(request)
-    except BodyTooLarge:
+    except TransportError:
         raise Invalid(413, {"state": 1, "message": "Request too large"}) from None
     merchant = _cryptomus(request).caller(request.headers, raw)
     body = json_object(raw)
@@ -322,7 +322,7 @@ async def pay_control(request: Request) -> Response:
         return json_answer({"error": "no such invoice"}, 404)
     try:
         options = json_object(await read_body(request))
-    except BodyTooLarge:
+    except TransportError:
         return json_answer({"error": "request too large"}, 413)
     if options is None:
         return json_answer({"error": "send a JSON object"}, 400)
@@ -347,7 +347,7 @@ async def change_control(request: Request) -> Response:
         return json_answer({"error": "no such invoice"}, 404)
     try:
         fields = json_object(await read_body(request))
-    except BodyTooLarge:
+    except TransportError:
         return json_answer({"error": "request too large"}, 413)
     try:
         cryptomus.change(invoice, fields or {})

@@ -29,11 +29,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from smmpanel.api.params import TransportError
 from smmpanel.gateways.perfectmoney import ACCOUNT_UNITS
 from smmpanel.simulators import cryptomus, paypal, paypal_http, perfectmoney
 from smmpanel.simulators.common import (
     JSON_TYPE,
-    BodyTooLarge,
     Delivery,
     Ids,
     Outbox,
@@ -165,7 +165,7 @@ def _altered(delivery: Delivery, changes: Mapping[str, object]) -> bytes:
 async def _options(request: Request) -> dict[str, object] | Response:
     try:
         options = json_object(await read_body(request))
-    except BodyTooLarge:
+    except TransportError:
         return json_answer({"error": "request too large"}, 413)
     return options if options is not None else json_answer({"error": "send a JSON object"}, 400)
 

@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from smmpanel.api.params import TransportError
 from smmpanel.simulators.common import (
-    BodyTooLarge,
     base_url,
     form_fields,
     json_answer,
@@ -55,7 +55,7 @@ async def token(request: Request) -> Response:
         return json_answer({"error": "invalid_client", "error_description": "Client Authentication failed"}, 401)
     try:
         fields = form_fields(await read_body(request))
-    except BodyTooLarge:
+    except TransportError:
         return json_answer({"error": "invalid_request", "error_description": "Request too large"}, 413)
     if not fields or fields.get("grant_type") != "client_credentials":
         return json_answer({"error": "unsupported_grant_type", "error_description": "Grant Type is NULL"}, 400)
@@ -80,7 +80,7 @@ async def _json_call(request: Request) -> tuple[str, dict[str, object]] | Respon
         return json_answer(UNAUTHORIZED, 401)
     try:
         raw = await read_body(request)
-    except BodyTooLarge:
+    except TransportError:
         return PayPalError("INVALID_REQUEST", "INVALID_PARAMETER_SYNTAX", "Request body too large.").answer()
     body = json_object(raw)
     if body is None:
@@ -208,7 +208,7 @@ async def checkout(request: Request) -> Response:
         )
     try:
         fields = form_fields(await read_body(request)) or {}
-    except BodyTooLarge:
+    except TransportError:
         return page("PayPal", "<p>Request too large.</p>", 413)
     if fields.get("action") == "approve":
         paypal.approve(order)
@@ -229,7 +229,7 @@ async def change_order(request: Request) -> Response:
         return json_answer({"error": "no such order"}, 404)
     try:
         fields = json_object(await read_body(request))
-    except BodyTooLarge:
+    except TransportError:
         return json_answer({"error": "request too large"}, 413)
     if fields is None:
         return json_answer({"error": "send a JSON object"}, 400)

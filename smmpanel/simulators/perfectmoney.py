@@ -21,10 +21,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from smmpanel.api.params import TransportError
 from smmpanel.gateways.perfectmoney import ACCOUNT_UNITS, v2_hash
 from smmpanel.simulators.common import (
     FORM_TYPE,
-    BodyTooLarge,
     Delivery,
     Ids,
     Outbox,
@@ -124,7 +124,7 @@ async def step1(request: Request) -> Response:
     """``POST /api/step1.asp``: the merchant's form arrives; the payer goes on to the payment page."""
     try:
         form = form_fields(await read_body(request))
-    except BodyTooLarge:
+    except TransportError:
         return page("Perfect Money", "<p>Request too large.</p>", 413)
     if form is None:
         return page("Perfect Money", "<p>Unreadable form.</p>", 400)
@@ -167,7 +167,7 @@ async def checkout_page(request: Request) -> Response:
         )
     try:
         answer = form_fields(await read_body(request)) or {}
-    except BodyTooLarge:
+    except TransportError:
         return page("Perfect Money", "<p>Request too large.</p>", 413)
     if answer.get("action") != "pay":
         checkout.state = "cancelled"
@@ -192,7 +192,7 @@ async def pay_control(request: Request) -> Response:
         return json_answer({"error": "no such checkout"}, 404)
     try:
         options = json_object(await read_body(request))
-    except BodyTooLarge:
+    except TransportError:
         return json_answer({"error": "request too large"}, 413)
     if options is None:
         return json_answer({"error": "send a JSON object"}, 400)

@@ -147,7 +147,7 @@ def test_cryptomus_refuses_amounts_outside_its_limits(crypto: Bench) -> None:
     for amount, message in (
         ("0.009", "minimum for this method is 0.01"),
         ("5000.01", "maximum"),
-        ("12.34567", "whole number of 0.01"),
+        ("12.34567", "use at most 2 decimals"),
     ):
         with pytest.raises(Refused, match=message):
             crypto.start("crypto", amount)

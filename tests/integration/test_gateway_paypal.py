@@ -97,7 +97,7 @@ def test_paypal_is_asked_for_the_exact_amount(quiet: Bench, amount: str, value: 
     [
         ("0.001", "The minimum for this method is 0.01"),
         ("500.01", "The maximum for this method is 500.00"),
-        ("12.34567", "must be a whole number of 0.01"),
+        ("12.34567", "use at most 2 decimals"),
     ],
 )
 def test_paypal_refuses_amounts_outside_its_limits_or_below_a_cent(quiet: Bench, amount: str, message: str) -> None:

@@ -159,7 +159,7 @@ def test_perfect_money_is_asked_for_the_exact_amount(pm: Bench, amount: str, tex
     [
         ("0.009", "The minimum for this method is 0.01"),
         ("1000.01", "The maximum for this method is 1000.00"),
-        ("10.001", "must be a whole number of 0.01"),
+        ("10.001", "use at most 2 decimals"),
     ],
 )
 def test_perfect_money_refuses_what_it_cannot_be_asked(pm: Bench, amount: str, message: str) -> None:

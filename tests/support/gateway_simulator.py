@@ -38,6 +38,7 @@ def simulator_settings(**overrides: Any) -> GatewaySimulatorSettings:
         "perfectmoney_accounts": dict([PM_ACCOUNT, PM_EUR_ACCOUNT, PM_SECOND_ACCOUNT, OTHER_PM_ACCOUNT]),
         "cryptomus_merchants": dict([CRYPTOMUS_MERCHANT, OTHER_CRYPTOMUS_MERCHANT]),
         "seed": 7,
+        "callback_timeout": 120.0,
         **overrides,
     }
     return GatewaySimulatorSettings(**values)
