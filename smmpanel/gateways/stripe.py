@@ -17,9 +17,12 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import stripe
-from stripe.params import PaymentIntentCreateParams
+if TYPE_CHECKING:  # the stripe library takes over a second to import: only payments load it (``_stripe``)
+    import stripe
+    from stripe.params import PaymentIntentCreateParams
 
 from smmpanel.domain.payments import CENT, from_cents, to_cents
 from smmpanel.errors import Refused
@@ -43,6 +46,13 @@ EVENTS = (SUCCEEDED, CANCELED)
 """The events to send to the panel's webhook; any other is acknowledged and ignored."""
 
 
+def _stripe() -> ModuleType:
+    """The stripe library, imported on first use so that every CLI command does not pay for it."""
+    import stripe
+
+    return stripe
+
+
 class StripeGateway(Gateway):
     kind = "stripe"
     title = "Card (Stripe)"
@@ -57,16 +67,17 @@ class StripeGateway(Gateway):
 
     @asynccontextmanager
     async def _client(self) -> AsyncIterator[stripe.StripeClient]:
-        http = stripe.HTTPXClient(timeout=self.setup.http_timeout)
+        lib = _stripe()
+        http = lib.HTTPXClient(timeout=self.setup.http_timeout)
         try:
-            yield stripe.StripeClient(
+            yield lib.StripeClient(
                 self.option("secret_key"),
                 base_addresses={"api": self.option("api_base").rstrip("/")},
                 http_client=http,
                 max_network_retries=2,
             )
         finally:
-            await http.close_async()  # type: ignore[no-untyped-call]
+            await http.close_async()
 
     async def start(self, request: PaymentRequest) -> Started:
         params: PaymentIntentCreateParams = {
@@ -77,7 +88,7 @@ class StripeGateway(Gateway):
         try:
             async with self._client() as client:
                 intent = await client.v1.payment_intents.create_async(params=params)
-        except stripe.StripeError as error:
+        except _stripe().StripeError as error:
             raise Unavailable(f"Stripe did not create the PaymentIntent: {error.user_message or error}") from error
         client_data = {
             "client_secret": str(intent.client_secret),
@@ -102,9 +113,9 @@ class StripeGateway(Gateway):
                 card = token.card.id if token.card else ""
                 await intents.update_async(reference, params={"payment_method": card})
                 intent = await intents.confirm_async(reference)
-        except stripe.CardError as error:
+        except _stripe().CardError as error:
             raise Refused(error.user_message or "Your card was declined") from None
-        except stripe.StripeError as error:
+        except _stripe().StripeError as error:
             raise Refused("The card payment could not be made; please try again") from error
         return {"status": str(intent.status), "client_secret": str(intent.client_secret)}
 
@@ -113,8 +124,8 @@ class StripeGateway(Gateway):
             raise Ignored("Stripe payments are confirmed by their webhook only")
         signature = incoming.headers.get("stripe-signature")
         try:
-            event = stripe.Webhook.construct_event(incoming.body, signature, self.option("webhook_secret"))
-        except stripe.SignatureVerificationError as error:
+            event = _stripe().Webhook.construct_event(incoming.body, signature, self.option("webhook_secret"))
+        except _stripe().SignatureVerificationError as error:
             raise ConfirmationRefused(f"bad Stripe-Signature: {error.user_message or error}") from None
         except ValueError:
             raise ConfirmationRefused("the body is not a Stripe event") from None
@@ -136,9 +147,9 @@ class StripeGateway(Gateway):
         try:
             async with self._client() as client:
                 intent = await client.v1.payment_intents.retrieve_async(reference)
-        except stripe.InvalidRequestError:
+        except _stripe().InvalidRequestError:
             return None
-        except stripe.StripeError as error:
+        except _stripe().StripeError as error:
             raise Unavailable(f"Stripe did not answer: {error.user_message or error}") from error
         record = intent.to_dict(for_json=True)
         succeeded = intent.status == "succeeded"
