@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import os
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
@@ -20,7 +21,9 @@ from smmpanel.db.unit_of_work import Database
 from smmpanel.errors import Refused
 from smmpanel.logging_setup import configure_logging
 from smmpanel.providers.simulator import SimulatorSettings
+from smmpanel.simulators.demo_gateways import demo_gateways, demo_simulator
 from smmpanel.usecases.demo import DemoData, load_demo
+from smmpanel.usecases.demo_gateways import load_demo_gateways
 
 DEMO_SIMULATOR = SimulatorSettings(api_key="demo-simulator-key", seconds_per_step=5.0, partial_rate=0.1)
 """The demo's provider: orders finish in about 15 seconds, one in ten Partial."""
@@ -28,10 +31,12 @@ DEMO_SYNC_INTERVAL = 3.0
 """Seconds between status checks in the demo, so that a newcomer sees orders move."""
 
 
-async def _load_demo(settings: Settings, simulator_url: str) -> DemoData | None:
+async def _load_demo(settings: Settings, local: str) -> DemoData | None:
     db = Database(settings.database_url, pool_size=1)
     try:
-        return await load_demo(db, simulator_url=simulator_url, simulator_key=DEMO_SIMULATOR.api_key)
+        loaded = await load_demo(db, simulator_url=f"{local}/simulator/api/v2", simulator_key=DEMO_SIMULATOR.api_key)
+        await load_demo_gateways(db, demo_gateways(local), add=loaded is not None)
+        return loaded
     finally:
         await db.close()
 
@@ -73,10 +78,17 @@ def serve(settings: Settings, *, host: str, port: int, demo_data: bool, workers:
     configure_logging(settings.log_format, settings.log_level)
     upgrade(settings.database_url)
     base = f"http://{host}:{port}"
+    gateway_simulator = None
     print(f"smmpanel is serving at {base}/  (API v2: {base}/api/v2)", flush=True)
     if demo_data:
         local = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
-        loaded = asyncio.run(_load_demo(settings, f"{local}/simulator/api/v2"))
+        loaded = asyncio.run(_load_demo(settings, local))
+        gateway_simulator = demo_simulator(local, secrets.token_urlsafe(18))
+        print(
+            f"payment-gateway simulator (PayPal, Perfect Money, Cryptomus) at {base}/simulator/gateways;"
+            f" its /_sim/ controls take the header X-Simulator-Key: {gateway_simulator.control_key}",
+            flush=True,
+        )
         if loaded is None:
             print("demo data: the panel already has customers, nothing loaded", flush=True)
         else:
@@ -98,5 +110,5 @@ def serve(settings: Settings, *, host: str, port: int, demo_data: bool, workers:
         return
     if demo_data and "sync_interval" not in settings.model_fields_set:
         settings = settings.model_copy(update={"sync_interval": DEMO_SYNC_INTERVAL})
-    app = create_app(settings, simulator=DEMO_SIMULATOR if demo_data else None)
+    app = create_app(settings, simulator=DEMO_SIMULATOR if demo_data else None, gateway_simulator=gateway_simulator)
     uvicorn.run(app, host=host, port=port, **_uvicorn_options(settings))

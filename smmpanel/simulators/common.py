@@ -113,8 +113,10 @@ def fixed(value: Decimal, places: int) -> str:
 
 
 def base_url(request: Request) -> str:
-    """Where this simulator is reachable, mount path included, without a trailing slash."""
-    return str(request.base_url).rstrip("/")
+    """Where this simulator is reachable, mount path included (``root_path``: Starlette's
+    ``base_url`` is the outermost app's), without a trailing slash."""
+    url = request.url
+    return f"{url.scheme}://{url.netloc}{request.scope.get('root_path', '')}".rstrip("/")
 
 
 class Ids:

@@ -52,6 +52,8 @@ class GatewaySimulatorSettings:
     """Guards ``/_sim/``; chosen by whoever starts the simulator."""
     paypal_apps: Mapping[str, str] = field(default_factory=dict)
     """PayPal REST apps: client id → secret."""
+    paypal_webhooks: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    """Webhooks registered before the simulator starts: webhook id → (client id, URL), for every event."""
     perfectmoney_accounts: Mapping[str, str] = field(default_factory=dict)
     """Perfect Money payee accounts (``U…`` for USD, ``E…`` for EUR) → alternate passphrase."""
     cryptomus_merchants: Mapping[str, str] = field(default_factory=dict)
@@ -67,6 +69,9 @@ class GatewaySimulatorSettings:
             raise ValueError("the simulator's control key must have at least 8 characters")
         if self.callback_timeout <= 0:
             raise ValueError("callback_timeout must be positive")
+        for client_id, _ in self.paypal_webhooks.values():
+            if client_id not in self.paypal_apps:
+                raise ValueError(f"PayPal webhook of unknown app {client_id!r}")
         for account in self.perfectmoney_accounts:
             if account[:1] not in ACCOUNT_UNITS or not account[1:].isdigit():
                 raise ValueError(f"Perfect Money account {account!r}: a U or E and digits, like U1234567")
@@ -189,6 +194,8 @@ def create_gateway_simulator_app(settings: GatewaySimulatorSettings) -> Starlett
     app.state.control_key = settings.control_key
     app.state.outbox = outbox
     app.state.paypal = paypal.PayPal(dict(settings.paypal_apps), outbox, ids, settings.notify)
+    for webhook_id, (client_id, url) in settings.paypal_webhooks.items():
+        app.state.paypal.webhooks[webhook_id] = paypal.Webhook(webhook_id, client_id, url, ("*",))
     app.state.perfectmoney = perfectmoney.PerfectMoney(
         dict(settings.perfectmoney_accounts), outbox, ids, settings.notify
     )

@@ -28,6 +28,7 @@ from smmpanel.simulators.common import (
     Delivery,
     Ids,
     Outbox,
+    base_url,
     decimal_places,
     decimal_text,
     fixed,
@@ -132,7 +133,7 @@ async def step1(request: Request) -> Response:
         checkout = _perfectmoney(request).open(form)
     except FormRefused as refused:
         return page("Perfect Money: error", f'<p id="error">{html.escape(str(refused))}</p>', 400)
-    return RedirectResponse(f"{request.url_for('perfectmoney_checkout', checkout_id=checkout.id)}", 303)
+    return RedirectResponse(f"{base_url(request)}/perfectmoney/checkout/{checkout.id}", 303)
 
 
 def _back(url: str, method: str, fields: dict[str, str]) -> Response:
@@ -207,11 +208,6 @@ async def pay_control(request: Request) -> Response:
 
 routes = [
     Route("/perfectmoney/api/step1.asp", step1, methods=["POST"]),
-    Route(
-        "/perfectmoney/checkout/{checkout_id}",
-        checkout_page,
-        methods=["GET", "POST"],
-        name="perfectmoney_checkout",
-    ),
+    Route("/perfectmoney/checkout/{checkout_id}", checkout_page, methods=["GET", "POST"]),
 ]
 control_routes = [Route("/_sim/perfectmoney/checkouts/{checkout_id}/pay", pay_control, methods=["POST"])]

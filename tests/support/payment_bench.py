@@ -27,14 +27,15 @@ from smmpanel.usecases import payment_desk, payments
 from smmpanel.usecases.gateways import GatewayChanges, add_gateway
 from tests.support.gateway_simulator import LiveGatewaySimulator
 from tests.support.panel import Panel
-from tests.support.server import LiveServer
+from tests.support.server import ThreadedServer
 
 
 @dataclass
-class Bench:
+class Checkouts:
+    """A customer's payments on a live panel, through the use cases the panel's pages call."""
+
     panel: Panel
-    server: LiveServer
-    sim: LiveGatewaySimulator
+    server: ThreadedServer
 
     @property
     def context(self) -> payments.PaymentContext:
@@ -43,9 +44,13 @@ class Bench:
     def webhook_url(self, gateway: str) -> str:
         return self.context.url(payments.webhook_path(gateway))
 
-    def gateway(self, kind: str, name: str, options: Mapping[str, str], **changes: Any) -> None:
-        limits = {key: parse_amount(value) for key, value in changes.items()}
-        self.panel.run(lambda db: add_gateway(db, kind, name, options=options, changes=GatewayChanges(**limits)))
+    def gateway(
+        self, kind: str, name: str, options: Mapping[str, str], *, min_amount: str = "0", max_amount: str | None = None
+    ) -> None:
+        changes = GatewayChanges(
+            min_amount=parse_amount(min_amount), max_amount=None if max_amount is None else parse_amount(max_amount)
+        )
+        self.panel.run(lambda db: add_gateway(db, kind, name, options=options, changes=changes))
 
     def start(self, gateway: str, amount: str, user: str = "alice") -> payments.Checkout:
         async def begin(db: Database) -> payments.Checkout:
@@ -99,6 +104,13 @@ class Bench:
         assert self.outcomes(payment_id) == outcomes
         assert self.panel.balance(user) == balance
         assert self.panel.ledger_ok()
+
+
+@dataclass
+class Bench(Checkouts):
+    """Checkouts on a panel that pays through the gateway simulator ``sim``."""
+
+    sim: LiveGatewaySimulator
 
 
 @contextmanager
