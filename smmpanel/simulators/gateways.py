@@ -31,7 +31,7 @@ from starlette.routing import Route
 
 from smmpanel.api.params import TransportError
 from smmpanel.gateways.perfectmoney import ACCOUNT_UNITS
-from smmpanel.simulators import cryptomus, paypal, paypal_http, perfectmoney
+from smmpanel.simulators import cryptomus, paypal, paypal_http, paypal_webhooks, perfectmoney
 from smmpanel.simulators.common import (
     JSON_TYPE,
     Delivery,
@@ -193,9 +193,10 @@ def create_gateway_simulator_app(settings: GatewaySimulatorSettings) -> Starlett
     outbox = Outbox(settings.callback_timeout)
     app.state.control_key = settings.control_key
     app.state.outbox = outbox
-    app.state.paypal = paypal.PayPal(dict(settings.paypal_apps), outbox, ids, settings.notify)
+    app.state.paypal = paypal.PayPal(dict(settings.paypal_apps), ids)
+    app.state.paypal_webhooks = paypal_webhooks.PayPalWebhooks(outbox, ids, settings.notify)
     for webhook_id, (client_id, url) in settings.paypal_webhooks.items():
-        app.state.paypal.webhooks[webhook_id] = paypal.Webhook(webhook_id, client_id, url, ("*",))
+        app.state.paypal_webhooks.webhooks[webhook_id] = paypal_webhooks.Webhook(webhook_id, client_id, url, ("*",))
     app.state.perfectmoney = perfectmoney.PerfectMoney(
         dict(settings.perfectmoney_accounts), outbox, ids, settings.notify
     )

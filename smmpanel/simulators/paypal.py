@@ -1,4 +1,4 @@
-"""PayPal's REST API as a merchant sees it: OAuth, Orders v2, webhooks and their verification.
+"""PayPal's Orders v2 as a merchant sees it: orders, their approval by the buyer, and their capture.
 
 Shapes follow PayPal's reference (``/v1/oauth2/token``, ``/v2/checkout/orders``,
 ``/v1/notifications/webhooks``, ``/v1/notifications/verify-webhook-signature``). A buyer
@@ -6,35 +6,22 @@ approves an order on ``/checkoutnow?token=ID`` and is sent back to the order's
 ``return_url`` with ``token`` and ``PayerID``. A capture makes PayPal deliver
 ``PAYMENT.CAPTURE.COMPLETED`` to every webhook of the app that listens for it, with
 PayPal's transmission headers.
-
-PayPal signs a transmission with SHA256withRSA over
-``transmission_id|transmission_time|webhook_id|crc32(body)`` using the certificate at
-``PAYPAL-CERT-URL``. The simulator signs the same message with an HMAC key of its own
-instead (no RSA library needed): a merchant is meant to verify through
-``verify-webhook-signature``, and that answer is honest — SUCCESS only for a
-transmission this simulator sent, to that webhook, with exactly that event.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import secrets
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import ClassVar
 
-import orjson
 from starlette.responses import Response
 
 from smmpanel.simulators.common import (
-    JSON_TYPE,
     Ids,
-    Outbox,
     decimal_places,
     decimal_text,
     fixed,
@@ -42,27 +29,9 @@ from smmpanel.simulators.common import (
     optional_text,
 )
 
-AUTH_ALGO = "SHA256withRSA"
-CAPTURE_COMPLETED = "PAYMENT.CAPTURE.COMPLETED"
 CURRENCY_DECIMALS = {"USD": 2, "EUR": 2, "GBP": 2, "CAD": 2, "AUD": 2, "CHF": 2, "JPY": 0}
 """The currencies the simulated merchant accounts take, with the decimals PayPal allows for each."""
 TOKEN_SECONDS = 32_400
-WEBHOOK_HEADERS = (
-    "PAYPAL-TRANSMISSION-ID",
-    "PAYPAL-TRANSMISSION-TIME",
-    "PAYPAL-TRANSMISSION-SIG",
-    "PAYPAL-CERT-URL",
-    "PAYPAL-AUTH-ALGO",
-)
-VERIFY_FIELDS = (
-    "auth_algo",
-    "cert_url",
-    "transmission_id",
-    "transmission_sig",
-    "transmission_time",
-    "webhook_id",
-    "webhook_event",
-)
 
 
 class PayPalError(Exception):
@@ -135,39 +104,14 @@ class Order:
 
 
 @dataclass
-class Webhook:
-    id: str
-    app: str
-    url: str
-    events: tuple[str, ...]
-
-    def listens(self, event_type: str) -> bool:
-        return "*" in self.events or event_type in self.events
-
-
-@dataclass(frozen=True)
-class Transmission:
-    webhook_id: str
-    time: str
-    sig: str
-    cert_url: str
-    event: dict[str, object]
-
-
-@dataclass
 class PayPal:
     apps: Mapping[str, str]
     """client id → secret of every REST app the simulated PayPal knows."""
-    outbox: Outbox
     ids: Ids
-    notify: bool
     tokens: dict[str, str] = field(default_factory=dict)
     orders: dict[str, Order] = field(default_factory=dict)
-    webhooks: dict[str, Webhook] = field(default_factory=dict)
-    transmissions: dict[str, Transmission] = field(default_factory=dict)
     replies: dict[tuple[str, str, str], tuple[int, dict[str, object]]] = field(default_factory=dict)
     """(app, operation, PayPal-Request-Id) → the answer given, for PayPal's idempotent retries."""
-    _signing_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
 
     # money
 
@@ -261,7 +205,7 @@ class PayPal:
     def approve(self, order: Order) -> None:
         order.status, order.payer_id, order.updated = "APPROVED", self.ids.token(13), now_text()
 
-    def capture(self, app: str, order_id: str, base: str) -> Order:
+    def capture(self, app: str, order_id: str) -> Order:
         order = self.find(app, order_id)
         if order.status == "COMPLETED":
             raise PayPalError("UNPROCESSABLE_ENTITY", "ORDER_ALREADY_CAPTURED", "Order already captured.")
@@ -287,7 +231,6 @@ class PayPal:
             time=now_text(),
         )
         order.status, order.updated = "COMPLETED", order.capture.time
-        self._announce(order, base)
         return order
 
     def change(self, order: Order, fields: Mapping[str, object]) -> None:
@@ -369,84 +312,6 @@ class PayPal:
                 "address": {"country_code": "US"},
             }
         return document
-
-    # webhooks
-
-    def register(self, app: str, body: dict[str, object]) -> Webhook:
-        url, kinds = body.get("url"), body.get("event_types")
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise PayPalError("INVALID_REQUEST", "INVALID_PARAMETER_SYNTAX", "url must be an http(s) URL.", "/url")
-        names = [kind.get("name") for kind in kinds if isinstance(kind, dict)] if isinstance(kinds, list) else []
-        if not names or not all(isinstance(name, str) for name in names):
-            raise PayPalError(
-                "INVALID_REQUEST", "MISSING_REQUIRED_PARAMETER", "event_types is required.", "/event_types"
-            )
-        webhook = Webhook(self.ids.token(17), app, url, tuple(str(name) for name in names))
-        self.webhooks[webhook.id] = webhook
-        return webhook
-
-    def _announce(self, order: Order, base: str) -> None:
-        """Record PAYMENT.CAPTURE.COMPLETED for each webhook listening; send it unless told not to."""
-        for webhook in self.webhooks.values():
-            if webhook.app == order.app and webhook.listens(CAPTURE_COMPLETED):
-                delivery = self.outbox.record("paypal", webhook.url, *self._signed(webhook, order, base))
-                if self.notify:
-                    self.outbox.send_soon(delivery)
-
-    def _signed(self, webhook: Webhook, order: Order, base: str) -> tuple[dict[str, str], bytes]:
-        resource = self.capture_document(order, base)
-        resource["supplementary_data"] = {"related_ids": {"order_id": order.id}}
-        resource["payee"] = {"merchant_id": self.merchant_id(order.app)}
-        event_id = f"WH-{self.ids.token(17)}-{self.ids.token(17)}"
-        event: dict[str, object] = {
-            "id": event_id,
-            "event_version": "1.0",
-            "create_time": now_text(),
-            "resource_type": "capture",
-            "resource_version": "2.0",
-            "event_type": CAPTURE_COMPLETED,
-            "summary": f"Payment completed for {order.value} {order.currency}",
-            "resource": resource,
-            "links": [{"href": f"{base}/v1/notifications/webhooks-events/{event_id}", "rel": "self", "method": "GET"}],
-        }
-        body = orjson.dumps(event)
-        transmission_id = self.ids.uuid()
-        time = now_text()
-        message = f"{transmission_id}|{time}|{webhook.id}|{zlib.crc32(body)}".encode()
-        sig = base64.b64encode(hmac.new(self._signing_key, message, hashlib.sha256).digest()).decode()
-        cert_url = f"{base}/v1/notifications/certs/CERT-360caa42-fca2a594-simulated"
-        self.transmissions[transmission_id] = Transmission(webhook.id, time, sig, cert_url, orjson.loads(body))
-        headers = {
-            "Content-Type": JSON_TYPE,
-            "User-Agent": "PayPal/AUHD-214.0-58843046",
-            "PAYPAL-TRANSMISSION-ID": transmission_id,
-            "PAYPAL-TRANSMISSION-TIME": time,
-            "PAYPAL-TRANSMISSION-SIG": sig,
-            "PAYPAL-CERT-URL": cert_url,
-            "PAYPAL-AUTH-ALGO": AUTH_ALGO,
-        }
-        return headers, body
-
-    def verify(self, app: str, body: dict[str, object]) -> str:
-        missing = [name for name in VERIFY_FIELDS if name not in body]
-        if missing:
-            raise PayPalError(
-                "INVALID_REQUEST", "MISSING_REQUIRED_PARAMETER", f"{missing[0]} is required.", f"/{missing[0]}"
-            )
-        sent = self.transmissions.get(str(body["transmission_id"]))
-        webhook = self.webhooks.get(str(body["webhook_id"]))
-        honest = (
-            sent is not None
-            and webhook is not None
-            and webhook.app == app
-            and sent.webhook_id == webhook.id
-            and body["auth_algo"] == AUTH_ALGO
-            and body["transmission_time"] == sent.time
-            and body["cert_url"] == sent.cert_url
-            and hmac.compare_digest(str(body["transmission_sig"]).encode(), sent.sig.encode())
-            and body["webhook_event"] == sent.event
-        )
-        return "SUCCESS" if honest else "FAILURE"
 
 
 def _experience_context(body: dict[str, object]) -> dict[str, object]:

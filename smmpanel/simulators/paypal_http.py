@@ -21,12 +21,18 @@ from smmpanel.simulators.common import (
     read_body,
     with_query,
 )
-from smmpanel.simulators.paypal import TOKEN_SECONDS, PayPal, PayPalError, Webhook, now_text
+from smmpanel.simulators.paypal import TOKEN_SECONDS, PayPal, PayPalError, now_text
+from smmpanel.simulators.paypal_webhooks import PayPalWebhooks
 
 
 def _paypal(request: Request) -> PayPal:
     paypal: PayPal = request.app.state.paypal
     return paypal
+
+
+def _webhooks(request: Request) -> PayPalWebhooks:
+    webhooks: PayPalWebhooks = request.app.state.paypal_webhooks
+    return webhooks
 
 
 def _api_base(request: Request) -> str:
@@ -150,9 +156,10 @@ async def capture_order(request: Request) -> Response:
         return replayed
     base = _api_base(request)
     try:
-        order = paypal.capture(app, order_id, base)
+        order = paypal.capture(app, order_id)
     except PayPalError as error:
         return error.answer()
+    _webhooks(request).announce(order, paypal.capture_document(order, base), paypal.merchant_id(app), base)
     return _remember(paypal, app, f"capture {order_id}", request, paypal.order_document(order, base))
 
 
@@ -162,20 +169,16 @@ async def webhooks(request: Request) -> Response:
         app = _bearer(request)
         if app is None:
             return json_answer(UNAUTHORIZED, 401)
-        mine = [hook for hook in _paypal(request).webhooks.values() if hook.app == app]
-        return json_answer({"webhooks": [_webhook_document(hook) for hook in mine]})
+        mine = [hook.document() for hook in _webhooks(request).webhooks.values() if hook.app == app]
+        return json_answer({"webhooks": mine})
     call = await _json_call(request)
     if isinstance(call, Response):
         return call
     try:
-        webhook = _paypal(request).register(*call)
+        webhook = _webhooks(request).register(*call)
     except PayPalError as error:
         return error.answer()
-    return json_answer(_webhook_document(webhook), 201)
-
-
-def _webhook_document(webhook: Webhook) -> dict[str, object]:
-    return {"id": webhook.id, "url": webhook.url, "event_types": [{"name": name} for name in webhook.events]}
+    return json_answer(webhook.document(), 201)
 
 
 async def verify_webhook_signature(request: Request) -> Response:
@@ -184,7 +187,7 @@ async def verify_webhook_signature(request: Request) -> Response:
     if isinstance(call, Response):
         return call
     try:
-        status = _paypal(request).verify(*call)
+        status = _webhooks(request).verify(*call)
     except PayPalError as error:
         return error.answer()
     return json_answer({"verification_status": status})

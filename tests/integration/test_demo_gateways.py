@@ -83,7 +83,8 @@ def test_each_demo_gateway_takes_a_payment_through_the_panels_own_simulator(
     approved = sim.post(paypal.url, data={"action": "approve"})
     assert approved.status_code == 303, (paypal.url, approved.status_code, approved.text)
     back = approved.headers["location"]
-    assert bench.come_back("paypal", back) is Verdict.CREDITED
+    # the capture makes PayPal send its webhook at once: either may be the one that credits
+    assert bench.come_back("paypal", back) in (Verdict.CREDITED, Verdict.DUPLICATE)
 
     pm = bench.start("perfectmoney", "5.55")
     checkout = sim.post(pm.started.redirect_url or "", data=pm.started.form_fields).headers["location"]

@@ -73,7 +73,8 @@ def test_a_paypal_payment_credits_once_by_return_and_webhook(
         assert checkout.url == f"{sim.paypal_base}/checkoutnow?token={checkout.payment.reference}"
         back = approve(sim, checkout.url)
         assert back.startswith(panel.context.url(f"/funds/payments/{checkout.payment.id}?"))
-        assert panel.come_back("paypal", back) is Verdict.CREDITED
+        # the capture makes PayPal send its webhook at once: either may be the one that credits
+        assert panel.come_back("paypal", back) in (Verdict.CREDITED, Verdict.DUPLICATE)
         [webhook] = wait_for(lambda: [d for d in webhooks(sim) if d["status_code"]], "PayPal's webhook")
         assert webhook["status_code"] == 200
         assert panel.come_back("paypal", back) is Verdict.DUPLICATE  # the customer reloads the page
