@@ -25,7 +25,7 @@ class DemoGateway:
     options: Mapping[str, str]
 
 
-async def load_demo_gateways(db: Database, gateways: list[DemoGateway], *, add: bool) -> None:
+async def load_simulated_gateways(db: Database, gateways: list[DemoGateway], *, add: bool) -> None:
     """Add ``gateways`` (when ``add``: the demo data was just loaded); otherwise update the ones there."""
     async with db.read() as repos:
         present = {gateway.name: gateway.kind for gateway in await repos.gateways.listing(enabled_only=False)}

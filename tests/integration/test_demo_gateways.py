@@ -16,7 +16,7 @@ from smmpanel.domain.payments import Verdict
 from smmpanel.providers.simulator import SimulatorSettings
 from smmpanel.simulators.demo_gateways import MOUNT, demo_gateways, demo_simulator
 from smmpanel.simulators.gateways import KEY_HEADER
-from smmpanel.usecases.demo_gateways import load_demo_gateways
+from smmpanel.usecases.demo_gateways import load_simulated_gateways
 from smmpanel.usecases.gateways import list_gateways
 from tests.support.engine import wait_for
 from tests.support.panel import Panel
@@ -45,7 +45,7 @@ def demo(database_url: str) -> Iterator[tuple[Panel, ThreadedServer]]:
     server.start()
     panel = Panel(database_url, server.api_url)
     panel.customer("alice", "0")
-    panel.run(lambda db: load_demo_gateways(db, demo_gateways(server.base_url), add=True))
+    panel.run(lambda db: load_simulated_gateways(db, demo_gateways(server.base_url), add=True))
     yield panel, server
     panel.close()
     server.stop()
@@ -64,7 +64,7 @@ def test_demo_gateways_are_added_once_then_follow_the_panels_address(demo: tuple
         ("crypto", "cryptomus", f"{server.base_url}{MOUNT}/cryptomus"),
     ]
     moved = "http://127.0.0.1:9"
-    panel.run(lambda db: load_demo_gateways(db, demo_gateways(moved)[:1], add=False))
+    panel.run(lambda db: load_simulated_gateways(db, demo_gateways(moved)[:1], add=False))
     assert panel.run(bases)[0].config["api_base"] == f"{moved}{MOUNT}/paypal"
     assert len(panel.run(bases)) == 3
 
