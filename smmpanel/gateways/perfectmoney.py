@@ -21,6 +21,7 @@ from smmpanel.gateways.base import (
     Confirmation,
     ConfirmationRefused,
     Gateway,
+    Ignored,
     Incoming,
     Option,
     PaymentRequest,
@@ -86,6 +87,8 @@ class PerfectMoneyGateway(Gateway):
         """The status post (a form), or the payer's return to PAYMENT_URL, which carries the same fields."""
         fields = dict(incoming.form if incoming.source == "webhook" else incoming.query)
         given = fields.get("V2_HASH", "")
+        if not given and incoming.source == "return":
+            raise Ignored("the payer came back from Perfect Money without paying (NOPAYMENT_URL)")
         if not given:
             raise ConfirmationRefused("no V2_HASH: not a Perfect Money status post")
         if not hmac.compare_digest(v2_hash(fields, self.option("alternate_passphrase")), given.upper()):

@@ -173,3 +173,14 @@ def test_a_eur_account_takes_no_usd_payment(pm: Bench) -> None:
     pm.gateway("perfectmoney", "pm-eur", {**options, "api_base": pm.sim.perfectmoney_base})
     with pytest.raises(Refused, match="cannot take payments in USD"):
         pm.start("pm-eur", "10")
+
+
+def test_a_payer_who_cancels_comes_back_to_a_payment_still_pending(pm: Bench) -> None:
+    checkout = pm.start("pm", "8")
+    page = open_checkout(pm.sim, checkout.started.redirect_url or "", checkout.started.form_fields)
+    back = pm.sim.http.post(page, data={"action": "cancel"}).headers["location"]
+    assert back == f"{checkout.url}?PAYMENT_ID={checkout.payment.id}"
+    assert pm.come_back("pm", back) is Verdict.IGNORED
+    assert pm.stray() == [("ignored", None)]
+    assert pm.payment(checkout.payment.id).status == "pending"
+    pm.settled(checkout.payment.id, "0.00", [])
