@@ -24,6 +24,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from smmpanel.api.params import TransportError
 from smmpanel.api.params import read_body as read_limited
 from smmpanel.gateways.wire import tls_context
 
@@ -47,6 +48,15 @@ def json_object(raw: bytes) -> dict[str, object] | None:
     except ValueError:
         return None
     return document if isinstance(document, dict) else None
+
+
+async def control_options(request: Request) -> dict[str, object] | Response:
+    """The JSON object a ``/_sim/`` control was sent, or the answer refusing what it was sent."""
+    try:
+        options = json_object(await read_body(request))
+    except TransportError:
+        return json_answer({"error": "request too large"}, 413)
+    return options if options is not None else json_answer({"error": "send a JSON object"}, 400)
 
 
 def form_fields(raw: bytes) -> dict[str, str] | None:

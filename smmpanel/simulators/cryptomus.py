@@ -14,7 +14,7 @@ import hmac
 import html
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -31,6 +31,7 @@ from smmpanel.simulators.common import (
     Ids,
     Outbox,
     base_url,
+    control_options,
     decimal_places,
     decimal_text,
     fixed,
@@ -262,26 +263,30 @@ async def _signed_call(request: Request) -> tuple[str, dict[str, object]]:
     return merchant, body
 
 
-async def create_invoice(request: Request) -> Response:
-    """``POST /v1/payment``: a new invoice, or the existing one for that ``order_id``."""
-    cryptomus = _cryptomus(request)
-    try:
-        merchant, body = await _signed_call(request)
-        invoice = cryptomus.create(merchant, body, time.time())
-    except Invalid as invalid:
-        return json_answer(invalid.answer, invalid.status_code)
-    return json_answer({"state": 0, "result": cryptomus.document(invoice, _base(request))})
+def _invoice_endpoint(
+    action: Callable[[Cryptomus, str, dict[str, object], float], Invoice], doc: str
+) -> Callable[[Request], Awaitable[Response]]:
+    """A signed API call answering ``{"state": 0, "result": invoice}``, or Cryptomus's error."""
+
+    async def endpoint(request: Request) -> Response:
+        cryptomus = _cryptomus(request)
+        try:
+            merchant, body = await _signed_call(request)
+            invoice = action(cryptomus, merchant, body, time.time())
+        except Invalid as invalid:
+            return json_answer(invalid.answer, invalid.status_code)
+        return json_answer({"state": 0, "result": cryptomus.document(invoice, _base(request))})
+
+    endpoint.__doc__ = doc
+    return endpoint
 
 
-async def invoice_info(request: Request) -> Response:
-    """``POST /v1/payment/info`` with ``uuid`` or ``order_id``: Cryptomus's own record of the invoice."""
-    cryptomus = _cryptomus(request)
-    try:
-        merchant, body = await _signed_call(request)
-        invoice = cryptomus.find(merchant, body, time.time())
-    except Invalid as invalid:
-        return json_answer(invalid.answer, invalid.status_code)
-    return json_answer({"state": 0, "result": cryptomus.document(invoice, _base(request))})
+create_invoice = _invoice_endpoint(
+    Cryptomus.create, "``POST /v1/payment``: a new invoice, or the one for that ``order_id``."
+)
+invoice_info = _invoice_endpoint(
+    Cryptomus.find, "``POST /v1/payment/info`` (``uuid`` or ``order_id``): Cryptomus's record."
+)
 
 
 async def pay_page(request: Request) -> Response:
@@ -320,12 +325,9 @@ async def pay_control(request: Request) -> Response:
     invoice = cryptomus.invoices.get(request.path_params["uuid"])
     if invoice is None:
         return json_answer({"error": "no such invoice"}, 404)
-    try:
-        options = json_object(await read_body(request))
-    except TransportError:
-        return json_answer({"error": "request too large"}, 413)
-    if options is None:
-        return json_answer({"error": "send a JSON object"}, 400)
+    options = await control_options(request)
+    if isinstance(options, Response):
+        return options
     paid = decimal_text(options["payment_amount"]) if "payment_amount" in options else None
     status = options.get("status")
     if ("payment_amount" in options and paid is None) or (status is not None and status not in STATUSES):
@@ -345,12 +347,11 @@ async def change_control(request: Request) -> Response:
     invoice = cryptomus.invoices.get(request.path_params["uuid"])
     if invoice is None:
         return json_answer({"error": "no such invoice"}, 404)
+    fields = await control_options(request)
+    if isinstance(fields, Response):
+        return fields
     try:
-        fields = json_object(await read_body(request))
-    except TransportError:
-        return json_answer({"error": "request too large"}, 413)
-    try:
-        cryptomus.change(invoice, fields or {})
+        cryptomus.change(invoice, fields)
     except ValueError as error:
         return json_answer({"error": str(error)}, 400)
     return json_answer({"invoice": cryptomus.document(invoice, _base(request))})

@@ -29,7 +29,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from smmpanel.api.params import TransportError
 from smmpanel.gateways.perfectmoney import ACCOUNT_UNITS
 from smmpanel.simulators import cryptomus, paypal, paypal_http, paypal_webhooks, perfectmoney
 from smmpanel.simulators.common import (
@@ -37,9 +36,8 @@ from smmpanel.simulators.common import (
     Delivery,
     Ids,
     Outbox,
+    control_options,
     json_answer,
-    json_object,
-    read_body,
 )
 
 KEY_HEADER = "X-Simulator-Key"
@@ -112,7 +110,7 @@ async def send_delivery(request: Request) -> Response:
     delivery = _delivery(request)
     if delivery is None:
         return json_answer({"error": "no such delivery"}, 404)
-    options = await _options(request)
+    options = await control_options(request)
     if isinstance(options, Response):
         return options
     copies = options.get("copies", 1)
@@ -133,7 +131,7 @@ async def forge_delivery(request: Request) -> Response:
     delivery = _delivery(request)
     if delivery is None:
         return json_answer({"error": "no such delivery"}, 404)
-    options = await _options(request)
+    options = await control_options(request)
     if isinstance(options, Response):
         return options
     changes, headers = options.get("set", {}), options.get("headers", {})
@@ -165,14 +163,6 @@ def _altered(delivery: Delivery, changes: Mapping[str, object]) -> bytes:
     fields = dict(parse_qsl(delivery.body.decode(), keep_blank_values=True))
     fields.update({name: str(value) for name, value in changes.items()})
     return urlencode(fields).encode()
-
-
-async def _options(request: Request) -> dict[str, object] | Response:
-    try:
-        options = json_object(await read_body(request))
-    except TransportError:
-        return json_answer({"error": "request too large"}, 413)
-    return options if options is not None else json_answer({"error": "send a JSON object"}, 400)
 
 
 CONTROL_ROUTES = [

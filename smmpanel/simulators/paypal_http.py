@@ -14,6 +14,7 @@ from starlette.routing import Route
 from smmpanel.api.params import TransportError
 from smmpanel.simulators.common import (
     base_url,
+    control_options,
     form_fields,
     json_answer,
     json_object,
@@ -230,12 +231,9 @@ async def change_order(request: Request) -> Response:
     order = paypal.orders.get(request.path_params["order_id"])
     if order is None:
         return json_answer({"error": "no such order"}, 404)
-    try:
-        fields = json_object(await read_body(request))
-    except TransportError:
-        return json_answer({"error": "request too large"}, 413)
-    if fields is None:
-        return json_answer({"error": "send a JSON object"}, 400)
+    fields = await control_options(request)
+    if isinstance(fields, Response):
+        return fields
     try:
         paypal.change(order, fields)
     except PayPalError as error:

@@ -29,13 +29,13 @@ from smmpanel.simulators.common import (
     Ids,
     Outbox,
     base_url,
+    control_options,
     decimal_places,
     decimal_text,
     fixed,
     form_fields,
     hidden_fields,
     json_answer,
-    json_object,
     page,
     read_body,
     with_query,
@@ -191,12 +191,9 @@ async def pay_control(request: Request) -> Response:
     checkout = perfectmoney.checkouts.get(request.path_params["checkout_id"])
     if checkout is None:
         return json_answer({"error": "no such checkout"}, 404)
-    try:
-        options = json_object(await read_body(request))
-    except TransportError:
-        return json_answer({"error": "request too large"}, 413)
-    if options is None:
-        return json_answer({"error": "send a JSON object"}, 400)
+    options = await control_options(request)
+    if isinstance(options, Response):
+        return options
     if checkout.state != "open":
         return json_answer({"error": f"checkout is {checkout.state}"}, 409)
     fields = perfectmoney.pay(checkout, str(options.get("payer_account") or DEFAULT_PAYER))
