@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from smmpanel.clock import utcnow
 from smmpanel.db.payment_repositories import GatewayRecord, Payment, PaymentEvent, PaymentSearch, PaymentTotals
-from smmpanel.db.repositories import Customer
+from smmpanel.db.repositories import Customer, Repositories
 from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.ledger import EntryKind
 from smmpanel.domain.payments import PaymentAction, PaymentStatus
@@ -46,14 +46,19 @@ def _note(text: str, *, required: str | None = None) -> str:
     return note
 
 
+async def _with_gateway(repos: Repositories, payment_id: int) -> tuple[Payment, GatewayRecord]:
+    payment = await repos.payments.get(payment_id)
+    gateway = None if payment is None else await repos.gateways.get(payment.gateway_id)
+    if payment is None or gateway is None:
+        raise NotFound(f"no payment {payment_id}")
+    return payment, gateway
+
+
 async def approve(db: Database, payment_id: int, *, audit: Audit) -> Payment:
     """Credit a transfer awaiting review; refused unless it is still pending."""
     now = utcnow()
     async with db.write() as repos:
-        payment = await repos.payments.get(payment_id)
-        gateway = None if payment is None else await repos.gateways.get(payment.gateway_id)
-        if payment is None or gateway is None:
-            raise NotFound(f"no payment {payment_id}")
+        payment, gateway = await _with_gateway(repos, payment_id)
         if not adapter_class(gateway.kind).needs_review:
             raise Refused(f"payment {payment_id} is confirmed by its gateway, not by an operator")
         raw = {"approved_by": audit.actor}
@@ -95,10 +100,7 @@ async def refund(db: Database, payment_id: int, note: str, *, audit: Audit) -> P
     note = _note(note, required="Write a note for the refund")
     now = utcnow()
     async with db.write() as repos:
-        payment = await repos.payments.get(payment_id)
-        gateway = None if payment is None else await repos.gateways.get(payment.gateway_id)
-        if payment is None or gateway is None:
-            raise NotFound(f"no payment {payment_id}")
+        payment, gateway = await _with_gateway(repos, payment_id)
         if not await repos.payments.move(payment_id, PaymentStatus.COMPLETED, PaymentStatus.REFUNDED, note, now):
             raise Refused(f"payment {payment_id} is {payment.status.value}: only a completed payment is refunded")
         entry_note = f"refund of payment #{payment.id}: {note}"

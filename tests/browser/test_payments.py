@@ -52,6 +52,14 @@ def shop(database_url: str, start_server: Callable[..., LiveServer], fake_stripe
     panel.close()
 
 
+def fill_card(page: Page, number: str) -> None:
+    """Type a card into localstripe's card element (its inputs are named by their placeholders)."""
+    card = page.locator("#card-element")
+    fields = {"number": number, "exp_month": "12", "exp_year": "31", "cvc": "123", "postal_code": "10001"}
+    for field, value in fields.items():
+        card.locator(f'input[placeholder="{field}"]').fill(value)
+
+
 def test_a_card_top_up_through_stripe_js_is_credited_when_stripe_confirms_it(
     new_page: Callable[[], Page], shop: str
 ) -> None:
@@ -63,10 +71,7 @@ def test_a_card_top_up_through_stripe_js_is_credited_when_stripe_confirms_it(
     method.locator("input[name=amount]").fill("12.34")
     method.locator("button").click()
     expect(customer.locator("#pay-button")).to_have_text("Pay 12.34 USD")
-    card = customer.locator("#card-element")
-    for field, value in (("number", "4242424242424242"), ("exp_month", "12"), ("exp_year", "31"), ("cvc", "123")):
-        card.locator(f'input[placeholder="{field}"]').fill(value)
-    card.locator('input[placeholder="postal_code"]').fill("10001")
+    fill_card(customer, "4242424242424242")
     screenshot(customer, "funds-card")
     customer.click("#pay-button")
     outcome = customer.locator("#outcome")
@@ -92,9 +97,7 @@ def test_a_declined_card_says_so_and_credits_nothing(new_page: Callable[[], Page
     method = customer.locator('section.method[data-gateway="card"]')
     method.locator("input[name=amount]").fill("5")
     method.locator("button").click()
-    card = customer.locator("#card-element")
-    for field, value in (("number", "4000000000000341"), ("exp_month", "12"), ("exp_year", "31"), ("cvc", "123")):
-        card.locator(f'input[placeholder="{field}"]').fill(value)
+    fill_card(customer, "4000000000000341")
     customer.click("#pay-button")
     expect(customer.locator("#card-error")).not_to_be_empty()
     expect(customer.locator("#pay-button")).to_be_enabled()
