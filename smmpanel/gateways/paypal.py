@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import time
 from typing import Any
 
@@ -44,6 +45,8 @@ TRANSMISSION_HEADERS = {
     "transmission_time": "paypal-transmission-time",
 }
 FAILED_CAPTURES = frozenset({"DECLINED", "FAILED"})
+ORDER_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$", re.ASCII)
+"""What a PayPal order id looks like; anything else never reaches a URL of PayPal's API."""
 _tokens: dict[tuple[str, str], tuple[str, float]] = {}
 """(API base, client id + secret digest) → (access token, monotonic expiry): PayPal asks apps to
 reuse a token until it expires rather than fetch one per call."""
@@ -162,7 +165,7 @@ class PayPalGateway(Gateway):
 
     async def _capture(self, order_id: str) -> Confirmation:
         """The buyer came back: capture the order (once; PayPal refuses a second capture)."""
-        if not order_id or len(order_id) > 64:
+        if not ORDER_ID.match(order_id):
             raise ConfirmationRefused("the return names no PayPal order")
         answer = await self._api(
             "POST", f"/v2/checkout/orders/{order_id}/capture", {}, **{"PayPal-Request-Id": f"capture-{order_id}"}
@@ -202,7 +205,7 @@ class PayPalGateway(Gateway):
         resource = event.get("resource")
         related = resource.get("supplementary_data", {}).get("related_ids", {}) if isinstance(resource, dict) else {}
         order_id = related.get("order_id") if isinstance(related, dict) else None
-        if not isinstance(order_id, str) or not order_id:
+        if not isinstance(order_id, str) or not ORDER_ID.match(order_id):
             raise ConfirmationRefused("the capture names no order")
         confirmation = await self.fetch(order_id)
         if confirmation is None:
@@ -211,6 +214,8 @@ class PayPalGateway(Gateway):
 
     async def fetch(self, reference: str) -> Confirmation | None:
         """PayPal's own record of the order; None when this app has no such order."""
+        if not ORDER_ID.match(reference):
+            return None
         answer = await self._api("GET", f"/v2/checkout/orders/{reference}")
         if answer.status_code == 404:
             return None

@@ -176,6 +176,7 @@ def test_an_unknown_order_and_a_late_return_credit_nothing(quiet: Bench) -> None
     assert send(sim, webhooks(sim)[1]) == [200]
     assert quiet.payment(checkout.payment.id).status == "expired"
     assert quiet.come_back("paypal", "/?token=NOSUCHORDER") is Verdict.REFUSED
+    assert quiet.come_back("paypal", "/?token=../../v1/notifications/webhooks%3F") is Verdict.REFUSED
     quiet.settled(checkout.payment.id, "0.00", ["late", "late"])
 
 
