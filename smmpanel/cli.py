@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from smmpanel.cli_engine import add_engine_commands, add_engine_order_commands
 from smmpanel.cli_operations import add_operations_commands
 from smmpanel.cli_payments import add_payment_commands
+from smmpanel.cli_simulators import add_simulator_commands, simulate_gateways
 from smmpanel.cli_support import CliError, Output, Parser, Result, amount_arg, count_arg, enum_arg, positive_int, table
 from smmpanel.clock import iso_utc
 from smmpanel.config import Settings
@@ -379,6 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_engine_commands(groups, command, Parser)
     add_operations_commands(groups, command)
     add_payment_commands(groups, command, Parser)
+    add_simulator_commands(groups, command)
 
     refill = groups.add_parser("refill", help="refills").add_subparsers(dest="cmd", required=True, parser_class=Parser)
     sub = command(refill, "list", refill_list, "list refill requests, newest first")
@@ -453,6 +455,9 @@ def run(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.group == "simulate-provider":
             _simulate(args)
+            return 0
+        if args.group == "simulate-gateways":
+            simulate_gateways(args)
             return 0
         if args.group == "db":
             upgrade(settings.database_url)

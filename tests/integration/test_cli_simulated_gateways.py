@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.support.cli import Cli
+from smmpanel.simulators.gateways import KEY_HEADER
+from tests.support.cli import Background, Cli
+from tests.support.engine import free_port, wait_for
 from tests.support.gateway_simulator import (
     CRYPTOMUS_MERCHANT,
     PAYPAL_APP,
@@ -74,3 +77,32 @@ def test_cryptomus_link_is_the_invoice_page(cli: Cli, sim: LiveGatewaySimulator)
     link = cli.json("payment", "link", "alice", "7", "--gateway", "crypto")
     assert link["url"] == f"{sim.cryptomus_base}/pay/{link['reference']}"
     assert "7.005 cannot be paid this way" in cli.fails("payment", "link", "alice", "7.005", "--gateway", "crypto")
+
+
+def test_the_simulator_runs_on_its_own_with_the_credentials_given(tmp_path: Path) -> None:
+    background = Background("sqlite:///unused.db", tmp_path)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        background.start(
+            "simulate-gateways", "--port", str(port), "--control-key", "standalone-key",
+            "--paypal", "cli-client:cli-secret", "--cryptomus", f"{CRYPTOMUS_MERCHANT[0]}:{CRYPTOMUS_MERCHANT[1]}",
+        )  # fmt: skip
+
+        def token() -> httpx.Response | None:
+            try:
+                return httpx.post(
+                    f"{base}/paypal/v1/oauth2/token",
+                    data={"grant_type": "client_credentials"},
+                    auth=("cli-client", "cli-secret"),
+                )
+            except httpx.TransportError:
+                return None
+
+        assert wait_for(token, "the standalone simulator").status_code == 200
+        assert httpx.get(f"{base}/_sim/deliveries", headers={KEY_HEADER: "standalone-key"}).json() == {"deliveries": []}
+    finally:
+        background.stop_all()
+    cli = Cli("sqlite:///unused.db", tmp_path)
+    assert "at least 8 characters" in cli.fails("simulate-gateways", "--control-key", "short")
+    assert "write NAME:SECRET" in cli("simulate-gateways", "--control-key", "long-enough", "--paypal", "x").stderr
