@@ -2,11 +2,14 @@
 
 ``start`` creates the order (intent CAPTURE) and sends the customer to its ``approve`` link.
 PayPal sends them back to the panel's return page with ``token`` (the order id); ``verify``
-then captures the order, which is when money moves. PayPal also delivers
-``PAYMENT.CAPTURE.COMPLETED`` to the webhook registered for the app; ``verify`` has PayPal vouch
-for it (``/v1/notifications/verify-webhook-signature``) before reading anything in it. Either
-way the amount and currency come from PayPal's own record of the order (the capture answer,
-or ``GET /v2/checkout/orders/{id}``), never from the browser or the webhook's body.
+then captures the order, which is when money moves. PayPal also delivers its webhooks to the
+one registered for the app, and ``verify`` has PayPal vouch for each
+(``/v1/notifications/verify-webhook-signature``) before reading anything in it:
+``CHECKOUT.ORDER.APPROVED`` captures the order (for a buyer who approved and never came back),
+``PAYMENT.CAPTURE.COMPLETED`` reads the order back. Either way the amount and currency come from
+PayPal's own record of the order (the capture answer, or ``GET /v2/checkout/orders/{id}``),
+never from the browser or the webhook's body. Two captures of one order, at once or not, are
+one at PayPal: they carry the same ``PayPal-Request-Id``.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from smmpanel.gateways.wire import Answer, call, decimal_text, parse_decimal
 from smmpanel.money import AmountError
 
 CAPTURE_COMPLETED = "PAYMENT.CAPTURE.COMPLETED"
+ORDER_APPROVED = "CHECKOUT.ORDER.APPROVED"
 ZERO_DECIMAL = frozenset({"HUF", "JPY", "TWD"})
 """Currencies PayPal takes in whole units only; the others take cents."""
 TRANSMISSION_HEADERS = {
@@ -200,10 +204,14 @@ class PayPalGateway(Gateway):
         status = answer.json("PayPal").get("verification_status")
         if answer.status_code != 200 or status != "SUCCESS":
             raise ConfirmationRefused(f"PayPal did not vouch for this webhook ({status or answer.status_code})")
-        if event.get("event_type") != CAPTURE_COMPLETED:
-            raise Ignored(f"PayPal event {event.get('event_type')!r} is not about a completed capture")
         resource = event.get("resource")
-        related = resource.get("supplementary_data", {}).get("related_ids", {}) if isinstance(resource, dict) else {}
+        if not isinstance(resource, dict):
+            raise ConfirmationRefused("PayPal's event has no resource")
+        if event.get("event_type") == ORDER_APPROVED:  # the buyer may never come back: capture now
+            return await self._capture(str(resource.get("id", "")))
+        if event.get("event_type") != CAPTURE_COMPLETED:
+            raise Ignored(f"PayPal event {event.get('event_type')!r} is not about money arriving")
+        related = resource.get("supplementary_data", {}).get("related_ids", {})
         order_id = related.get("order_id") if isinstance(related, dict) else None
         if not isinstance(order_id, str) or not ORDER_ID.match(order_id):
             raise ConfirmationRefused("the capture names no order")

@@ -3,9 +3,9 @@
 Shapes follow PayPal's reference (``/v1/oauth2/token``, ``/v2/checkout/orders``,
 ``/v1/notifications/webhooks``, ``/v1/notifications/verify-webhook-signature``). A buyer
 approves an order on ``/checkoutnow?token=ID`` and is sent back to the order's
-``return_url`` with ``token`` and ``PayerID``. A capture makes PayPal deliver
-``PAYMENT.CAPTURE.COMPLETED`` to every webhook of the app that listens for it, with
-PayPal's transmission headers.
+``return_url`` with ``token`` and ``PayerID``. The approval makes PayPal deliver
+``CHECKOUT.ORDER.APPROVED``, and a capture ``PAYMENT.CAPTURE.COMPLETED``, to every webhook of
+the app that listens for it, with PayPal's transmission headers (``paypal_webhooks``).
 """
 
 from __future__ import annotations

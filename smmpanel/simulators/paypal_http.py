@@ -160,7 +160,7 @@ async def capture_order(request: Request) -> Response:
         order = paypal.capture(app, order_id)
     except PayPalError as error:
         return error.answer()
-    _webhooks(request).announce(order, paypal.capture_document(order, base), paypal.merchant_id(app), base)
+    _webhooks(request).captured(order, paypal.capture_document(order, base), paypal.merchant_id(app), base)
     return _remember(paypal, app, f"capture {order_id}", request, paypal.order_document(order, base))
 
 
@@ -216,6 +216,7 @@ async def checkout(request: Request) -> Response:
         return page("PayPal", "<p>Request too large.</p>", 413)
     if fields.get("action") == "approve":
         paypal.approve(order)
+        _webhooks(request).approved(order, paypal.order_document(order, _api_base(request)), _api_base(request))
         if order.return_url is None:
             return page("PayPal", "<p>Payment approved. You may close this window.</p>")
         assert order.payer_id is not None

@@ -1,5 +1,5 @@
-"""PayPal's webhooks: subscriptions, signed deliveries of ``PAYMENT.CAPTURE.COMPLETED``, and the
-``verify-webhook-signature`` answer that vouches for a delivery.
+"""PayPal's webhooks: subscriptions, signed deliveries of ``CHECKOUT.ORDER.APPROVED`` and
+``PAYMENT.CAPTURE.COMPLETED``, and the ``verify-webhook-signature`` answer that vouches for one.
 
 PayPal signs a transmission with SHA256withRSA over
 ``transmission_id|transmission_time|webhook_id|crc32(body)`` using the certificate at
@@ -25,6 +25,7 @@ from smmpanel.simulators.paypal import Order, PayPalError, now_text
 
 AUTH_ALGO = "SHA256withRSA"
 CAPTURE_COMPLETED = "PAYMENT.CAPTURE.COMPLETED"
+ORDER_APPROVED = "CHECKOUT.ORDER.APPROVED"
 VERIFY_FIELDS = (
     "auth_algo",
     "cert_url",
@@ -48,6 +49,14 @@ class Webhook:
 
     def document(self) -> dict[str, object]:
         return {"id": self.id, "url": self.url, "event_types": [{"name": name} for name in self.events]}
+
+
+@dataclass(frozen=True)
+class Event:
+    type: str
+    resource_type: str
+    resource_version: str
+    summary: str
 
 
 @dataclass(frozen=True)
@@ -82,32 +91,41 @@ class PayPalWebhooks:
         self.webhooks[webhook.id] = webhook
         return webhook
 
-    def announce(self, order: Order, capture: dict[str, object], merchant_id: str, base: str) -> None:
-        """Record PAYMENT.CAPTURE.COMPLETED of ``capture`` for each webhook of the order's app listening."""
+    def captured(self, order: Order, capture: dict[str, object], merchant_id: str, base: str) -> None:
+        """PAYMENT.CAPTURE.COMPLETED, its resource the capture with the order it belongs to."""
         resource = {
             **capture,
             "supplementary_data": {"related_ids": {"order_id": order.id}},
             "payee": {"merchant_id": merchant_id},
         }
+        summary = f"Payment completed for {order.value} {order.currency}"
+        self._announce(order, Event(CAPTURE_COMPLETED, "capture", "2.0", summary), resource, base)
+
+    def approved(self, order: Order, document: dict[str, object], base: str) -> None:
+        """CHECKOUT.ORDER.APPROVED, its resource the order: the buyer approved, nothing is captured yet."""
+        summary = "An order has been approved by buyer"
+        self._announce(order, Event(ORDER_APPROVED, "checkout-order", "2.0", summary), document, base)
+
+    def _announce(self, order: Order, event: Event, resource: dict[str, object], base: str) -> None:
+        """Record ``event`` for each webhook of the order's app listening; send it unless told not to."""
         for webhook in self.webhooks.values():
-            if webhook.app == order.app and webhook.listens(CAPTURE_COMPLETED):
-                summary = f"Payment completed for {order.value} {order.currency}"
-                delivery = self.outbox.record("paypal", webhook.url, *self._signed(webhook, resource, summary, base))
+            if webhook.app == order.app and webhook.listens(event.type):
+                delivery = self.outbox.record("paypal", webhook.url, *self._signed(webhook, event, resource, base))
                 if self.notify:
                     self.outbox.send_soon(delivery)
 
     def _signed(
-        self, webhook: Webhook, resource: dict[str, object], summary: str, base: str
+        self, webhook: Webhook, kind: Event, resource: dict[str, object], base: str
     ) -> tuple[dict[str, str], bytes]:
         event_id = f"WH-{self.ids.token(17)}-{self.ids.token(17)}"
         event: dict[str, object] = {
             "id": event_id,
             "event_version": "1.0",
             "create_time": now_text(),
-            "resource_type": "capture",
-            "resource_version": "2.0",
-            "event_type": CAPTURE_COMPLETED,
-            "summary": summary,
+            "resource_type": kind.resource_type,
+            "resource_version": kind.resource_version,
+            "event_type": kind.type,
+            "summary": kind.summary,
             "resource": resource,
             "links": [{"href": f"{base}/v1/notifications/webhooks-events/{event_id}", "rel": "self", "method": "GET"}],
         }

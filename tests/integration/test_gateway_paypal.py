@@ -6,6 +6,7 @@ return page hands it; the webhook reaches the panel's own URL over HTTP from the
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -190,3 +191,25 @@ def test_fifty_concurrent_deliveries_of_one_paypal_webhook_credit_once(quiet: Be
     outcomes = quiet.outcomes(checkout.payment.id)
     assert sorted(outcomes) == ["credited"] + ["duplicate"] * 49
     quiet.settled(checkout.payment.id, "3.21", outcomes)
+
+
+def test_a_buyer_who_approves_and_never_comes_back_is_credited_by_the_approval_webhook(
+    database_url: str, start_server: Callable[..., LiveServer]
+) -> None:
+    with live_gateway_simulator(notify=False) as sim, bench(database_url, start_server, sim) as panel:
+        events = {"event_types": [{"name": "CHECKOUT.ORDER.APPROVED"}, {"name": "PAYMENT.CAPTURE.COMPLETED"}]}
+        token = sim.paypal_token()
+        hook = sim.paypal("POST", "/v1/notifications/webhooks", token, {"url": panel.webhook_url("paypal"), **events})
+        options = {"client_id": PAYPAL_APP[0], "secret": PAYPAL_APP[1], "webhook_id": hook.json()["id"]}
+        panel.gateway("paypal", "paypal", {**options, "api_base": sim.paypal_base})
+        checkout = panel.start("paypal", "4.20")
+        back = approve(sim, checkout.url)  # and the browser is closed
+        [approval] = webhooks(sim)
+        assert send(sim, approval) == [200]  # the panel captures the order itself
+        captured = webhooks(sim)[1]
+        assert json.loads(captured["body"])["event_type"] == "PAYMENT.CAPTURE.COMPLETED"
+        assert send(sim, captured) == [200]
+        assert send(sim, approval) == [200]  # PayPal retries the approval: captured once all the same
+        assert panel.come_back("paypal", back) is Verdict.DUPLICATE  # the buyer comes back after all
+        assert len(webhooks(sim)) == 2
+        panel.settled(checkout.payment.id, "4.20", ["credited", "duplicate", "duplicate", "duplicate"])

@@ -208,7 +208,9 @@ def test_recorded_deliveries_are_sent_again_at_once_or_forged() -> None:
         order = sim.paypal("POST", "/v2/checkout/orders", token, order_body()).json()
         approve(sim, f"/paypal/checkoutnow?token={order['id']}")
         sim.paypal("POST", f"/v2/checkout/orders/{order['id']}/capture", token, {})
-        [delivery] = sim.deliveries("paypal")
+        approved, delivery = sim.deliveries("paypal")
+        assert json.loads(approved["body"])["event_type"] == "CHECKOUT.ORDER.APPROVED"
+        assert json.loads(approved["body"])["resource"]["status"] == "APPROVED"
         assert (delivery["attempts"], shop.received) == (0, [])
 
         sent = sim.control("POST", f"deliveries/{delivery['id']}/send", {"copies": 50})
