@@ -22,9 +22,9 @@ from smmpanel.errors import Refused
 from smmpanel.gateways.stripe import EVENTS
 from smmpanel.logging_setup import configure_logging
 from smmpanel.providers.simulator import SimulatorSettings
-from smmpanel.simulators.demo_gateways import demo_gateways, demo_simulator
+from smmpanel.simulators.demo_gateways import demo_simulator
 from smmpanel.simulators.localstripe import LocalStripe
-from smmpanel.usecases import demo_payments
+from smmpanel.usecases import demo_gateways, demo_payments
 from smmpanel.usecases.demo import DemoData, load_demo
 from smmpanel.usecases.demo_gateways import load_simulated_gateways
 from smmpanel.usecases.demo_payments import load_demo_gateways
@@ -42,7 +42,7 @@ async def _load_demo(settings: Settings, local: str, fake_stripe: LocalStripe | 
         loaded = await load_demo(db, simulator_url=f"{local}/simulator/api/v2", simulator_key=DEMO_SIMULATOR.api_key)
         api, js = (fake_stripe.base_url, fake_stripe.js_url) if fake_stripe else (None, None)
         await load_demo_gateways(db, stripe_api=api, stripe_js=js)
-        await load_simulated_gateways(db, demo_gateways(local), add=loaded is not None)
+        await load_simulated_gateways(db, demo_gateways.demo_gateways(local), add=loaded is not None)
         return loaded
     finally:
         await db.close()
@@ -103,7 +103,8 @@ def serve(settings: Settings, *, host: str, port: int, demo_data: bool, workers:
     if demo_data:
         local = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
         loaded = asyncio.run(_load_demo(settings, local, _demo_stripe(local)))
-        gateway_simulator = demo_simulator(local, secrets.token_urlsafe(18))
+        paypal_webhook = local + webhook_path(demo_gateways.PAYPAL)
+        gateway_simulator = demo_simulator(paypal_webhook, secrets.token_urlsafe(18))
         print(
             f"payment-gateway simulator (PayPal, Perfect Money, Cryptomus) at {base}/simulator/gateways;"
             f" its /_sim/ controls take the header X-Simulator-Key: {gateway_simulator.control_key}",

@@ -14,10 +14,11 @@ from smmpanel.config import Settings
 from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.payments import Verdict
 from smmpanel.providers.simulator import SimulatorSettings
-from smmpanel.simulators.demo_gateways import MOUNT, demo_gateways, demo_simulator
+from smmpanel.simulators.demo_gateways import MOUNT, demo_simulator
 from smmpanel.simulators.gateways import KEY_HEADER
-from smmpanel.usecases.demo_gateways import load_simulated_gateways
+from smmpanel.usecases.demo_gateways import PAYPAL, demo_gateways, load_simulated_gateways
 from smmpanel.usecases.gateways import list_gateways
+from smmpanel.usecases.payments import webhook_path
 from tests.support.engine import wait_for
 from tests.support.panel import Panel
 from tests.support.payment_bench import Checkouts
@@ -41,7 +42,9 @@ def demo(database_url: str) -> Iterator[tuple[Panel, ThreadedServer]]:
     server = ThreadedServer(deferred)
     settings = Settings(database_url=database_url, run_engine=False)
     provider = SimulatorSettings(api_key="demo-provider-key")
-    deferred.app = create_app(settings, simulator=provider, gateway_simulator=demo_simulator(server.base_url, KEY))
+    deferred.app = create_app(
+        settings, simulator=provider, gateway_simulator=demo_simulator(server.base_url + webhook_path(PAYPAL), KEY)
+    )
     server.start()
     panel = Panel(database_url, server.api_url)
     panel.customer("alice", "0")
