@@ -24,6 +24,7 @@ from smmpanel.db.unit_of_work import Database
 from smmpanel.engine.worker import Engine
 from smmpanel.logging_setup import configure_logging
 from smmpanel.providers.simulator import SimulatorSettings, create_simulator_app
+from smmpanel.simulators.gateways import GatewaySimulatorSettings, create_gateway_simulator_app
 from smmpanel.usecases.accounts import session_secret
 from smmpanel.web.app import create_web_app
 from smmpanel.web.context import WebContext
@@ -56,8 +57,14 @@ async def _engine_running(db: Database, settings: Settings) -> AsyncIterator[Non
         await engine.aclose()
 
 
-def create_app(settings: Settings, *, simulator: SimulatorSettings | None = None) -> Starlette:
-    """The panel; with ``simulator``, a provider simulator is served under ``/simulator`` (the demo)."""
+def create_app(
+    settings: Settings,
+    *,
+    simulator: SimulatorSettings | None = None,
+    gateway_simulator: GatewaySimulatorSettings | None = None,
+) -> Starlette:
+    """The panel; with ``simulator``, a provider simulator is served under ``/simulator`` (the demo),
+    and with ``gateway_simulator`` the payment-gateway simulator under ``/simulator/gateways``."""
 
     web = WebContext(settings)
 
@@ -91,6 +98,8 @@ def create_app(settings: Settings, *, simulator: SimulatorSettings | None = None
         *openapi.routes,
         *payment_webhooks.routes,
     ]
+    if gateway_simulator is not None:  # before the provider's mount, which would take the path
+        routes.append(Mount("/simulator/gateways", app=create_gateway_simulator_app(gateway_simulator)))
     if simulator is not None:
         routes.append(Mount("/simulator", app=create_simulator_app(simulator)))
     routes.append(Mount("", app=create_web_app(web, dashboard_routes())))

@@ -20,6 +20,7 @@ from smmpanel.cli_adminapi import add_admin_api_commands
 from smmpanel.cli_engine import add_engine_commands, add_engine_order_commands
 from smmpanel.cli_operations import add_operations_commands
 from smmpanel.cli_payments import add_payment_commands
+from smmpanel.cli_simulators import add_simulator_commands, simulate_gateways
 from smmpanel.cli_staff import add_staff_commands
 from smmpanel.cli_support import CliError, Output, Parser, Result, amount_arg, count_arg, enum_arg, positive_int, table
 from smmpanel.clock import iso_utc
@@ -393,6 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_admin_api_commands(groups, command, Parser)
     add_staff_commands(groups, command)
     add_payment_commands(groups, command, Parser)
+    add_simulator_commands(groups, command)
 
     refill = groups.add_parser("refill", help="refills").add_subparsers(dest="cmd", required=True, parser_class=Parser)
     sub = command(refill, "list", refill_list, "list refill requests, newest first")
@@ -467,6 +469,9 @@ def run(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.group == "simulate-provider":
             _simulate(args)
+            return 0
+        if args.group == "simulate-gateways":
+            simulate_gateways(args)
             return 0
         if args.group == "db":
             upgrade(settings.database_url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import os
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
@@ -21,9 +22,11 @@ from smmpanel.errors import Refused
 from smmpanel.gateways.stripe import EVENTS
 from smmpanel.logging_setup import configure_logging
 from smmpanel.providers.simulator import SimulatorSettings
+from smmpanel.simulators.demo_gateways import demo_simulator as demo_gateway_simulator
 from smmpanel.simulators.localstripe import LocalStripe
-from smmpanel.usecases import demo_payments
+from smmpanel.usecases import demo_gateways, demo_payments
 from smmpanel.usecases.demo import DemoData, demo_simulator_key, load_demo
+from smmpanel.usecases.demo_gateways import load_simulated_gateways
 from smmpanel.usecases.demo_payments import load_demo_gateways
 from smmpanel.usecases.payments import webhook_path
 
@@ -38,16 +41,15 @@ DEMO_SYNC_INTERVAL = 3.0
 """Seconds between status checks in the demo, so that a newcomer sees orders move."""
 
 
-async def _load_demo(
-    settings: Settings, simulator_url: str, fake_stripe: LocalStripe | None
-) -> tuple[DemoData | None, str]:
-    """The demo data (None when the panel had its own already) and the demo simulator's key."""
+async def _load_demo(settings: Settings, local: str, fake_stripe: LocalStripe | None) -> tuple[DemoData | None, str]:
+    """The demo data (None when the panel had its own already) and the demo provider simulator's key."""
     db = Database(settings.database_url, pool_size=1)
     try:
         key = await demo_simulator_key(db)
-        loaded = await load_demo(db, simulator_url=simulator_url, simulator_key=key)
+        loaded = await load_demo(db, simulator_url=f"{local}/simulator/api/v2", simulator_key=key)
         api, js = (fake_stripe.base_url, fake_stripe.js_url) if fake_stripe else (None, None)
         await load_demo_gateways(db, stripe_api=api, stripe_js=js)
+        await load_simulated_gateways(db, demo_gateways.demo_gateways(local), add=loaded is not None)
         return loaded, key
     finally:
         await db.close()
@@ -103,12 +105,20 @@ def serve(settings: Settings, *, host: str, port: int, demo_data: bool, workers:
     configure_logging(settings.log_format, settings.log_level)
     upgrade(settings.database_url)
     base = f"http://{host}:{port}"
+    gateway_simulator = None
     print(f"smmpanel is serving at {base}/  (API v2: {base}/api/v2)", flush=True)
     simulator: SimulatorSettings | None = None
     if demo_data:
         local = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
-        loaded, simulator_key = asyncio.run(_load_demo(settings, f"{local}/simulator/api/v2", _demo_stripe(local)))
+        loaded, simulator_key = asyncio.run(_load_demo(settings, local, _demo_stripe(local)))
         simulator = demo_simulator(simulator_key)
+        paypal_webhook = local + webhook_path(demo_gateways.PAYPAL)
+        gateway_simulator = demo_gateway_simulator(paypal_webhook, secrets.token_urlsafe(18))
+        print(
+            f"payment-gateway simulator (PayPal, Perfect Money, Cryptomus) at {base}/simulator/gateways;"
+            f" its /_sim/ controls take the header X-Simulator-Key: {gateway_simulator.control_key}",
+            flush=True,
+        )
         if loaded is None:
             print("demo data: the panel already has customers, nothing loaded", flush=True)
         else:
@@ -130,5 +140,5 @@ def serve(settings: Settings, *, host: str, port: int, demo_data: bool, workers:
         return
     if demo_data and "sync_interval" not in settings.model_fields_set:
         settings = settings.model_copy(update={"sync_interval": DEMO_SYNC_INTERVAL})
-    app = create_app(settings, simulator=simulator)
+    app = create_app(settings, simulator=simulator, gateway_simulator=gateway_simulator)
     uvicorn.run(app, host=host, port=port, **_uvicorn_options(settings))
