@@ -37,9 +37,11 @@ def _is_json_path(path: str) -> bool:
 
 
 def too_large_response(scope: Scope) -> Response:
-    if _is_json_path(scope.get("path", "")):
-        body = orjson.dumps({"error": TOO_LARGE})
-        return Response(body, status_code=413, media_type="application/json; charset=utf-8")
+    path = scope.get("path", "")
+    if _is_json_path(path):
+        admin = path == "/adminapi" or path.startswith("/adminapi/")  # the admin API's own envelope
+        shape = {"data": None, "error_code": 413, "error_message": TOO_LARGE} if admin else {"error": TOO_LARGE}
+        return Response(orjson.dumps(shape), status_code=413, media_type="application/json; charset=utf-8")
     return HTMLResponse(_PAGE, status_code=413)
 
 

@@ -94,6 +94,7 @@ class StripeGateway(Gateway):
             "client_secret": str(intent.client_secret),
             "publishable_key": self.option("publishable_key"),
             "js_url": self.option("js_url"),
+            "api_base": self.option("api_base"),
         }
         return Started(reference=intent.id, client=client_data)
 

@@ -9,6 +9,9 @@ arrived, then what was credited. Nothing here believes the browser about money.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -25,6 +28,7 @@ from smmpanel.usecases import payment_desk, payments
 from smmpanel.web.auth_routes import form_text
 from smmpanel.web.customer.common import path_id, query_id, show
 from smmpanel.web.customer.funds import funds_page
+from smmpanel.web.headers import extend_csp
 from smmpanel.web.pages import pager_urls, redirect
 from smmpanel.web.security import PageNotFound, checked_form, context_of, require_user
 
@@ -53,10 +57,14 @@ async def pay(request: Request) -> Response:
     except (Refused, NotFound) as refused:
         message = refused.message if isinstance(refused, Refused) else "This payment method is not available"
         return await funds_page(request, user, status_code=400, error=message, values=values)
-    started = checkout.started
-    if started.redirect_url and not started.form_fields:
-        return redirect(started.redirect_url)
+    # Always this panel's own payment page first: the page's policy allows forms to post only here
+    # (CSP form-action), and the page sends the customer on to a redirect gateway by itself.
     return redirect(payments.return_path(checkout.payment.id))
+
+
+STRIPE_JS_ORIGIN = "https://js.stripe.com"
+STRIPE_FRAMES = ("https://hooks.stripe.com",)
+"""Real Stripe.js also opens 3-D Secure frames from hooks.stripe.com (Stripe's CSP guidance)."""
 
 
 async def _own_payment(request: Request, user: Customer) -> Payment:
@@ -82,6 +90,9 @@ async def payment_page(request: Request) -> Response:
         await payments.receive(context.database, settings, gateway.name, incoming(request, body, "return"))
         payment = await _own_payment(request, user)
     checkout = payment.checkout or {}
+    client = checkout.get("client") or {}
+    form_url = checkout.get("redirect_url") if checkout.get("form_fields") else None
+    _allow_gateway_sources(request, client, form_url)
     return show(
         request,
         "customer/payment.html",
@@ -89,11 +100,29 @@ async def payment_page(request: Request) -> Response:
         payment=payment,
         gateway=gateway,
         needs_review=adapter.needs_review,
-        client=checkout.get("client") or {},
-        form_url=checkout.get("redirect_url") if checkout.get("form_fields") else None,
+        client=client,
+        form_url=form_url,
         form_fields=checkout.get("form_fields") or {},
         redirect_url=None if checkout.get("form_fields") else checkout.get("redirect_url"),
     )
+
+
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def _allow_gateway_sources(request: Request, client: Mapping[str, str], form_url: str | None) -> None:
+    """Widen this page's Content-Security-Policy to what its gateway needs, and nothing more: an
+    in-page gateway's script (Stripe.js: its frames and its API calls), a form gateway's form target."""
+    script = _origin(client.get("js_url", ""))
+    api = _origin(client.get("api_base", "")) or script
+    if script:
+        frames = [script, *STRIPE_FRAMES] if script == STRIPE_JS_ORIGIN else [script]
+        extend_csp(request, script_src=[script], frame_src=frames, connect_src=[s for s in (script, api) if s])
+    target = _origin(form_url or "")
+    if target:
+        extend_csp(request, form_action=[target])
 
 
 async def card(request: Request) -> Response:

@@ -202,3 +202,8 @@ for (const form of document.querySelectorAll("form[data-card-payment]")) setupCa
 for (const waiting of document.querySelectorAll("[data-reload-after]")) {
   setTimeout(() => window.location.reload(), Number(waiting.dataset.reloadAfter) * 1000);
 }
+
+// A new payment's page sends the customer on to their gateway (PayPal, Cryptomus) at once; on the way
+// back (the gateway's return carries a query) the link is only shown.
+const gatewayLink = document.querySelector("a[data-follow]");
+if (gatewayLink) window.location.assign(gatewayLink.href);
