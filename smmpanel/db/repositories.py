@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.db.audit_repository import AuditLog
 from smmpanel.db.catalog_repositories import Categories, CustomerRates
+from smmpanel.db.catalog_upkeep_repositories import CatalogUpkeep
 from smmpanel.db.dispatch_repositories import Dispatch
 from smmpanel.db.keyset import keyset
 from smmpanel.db.provider_repositories import Providers, ServiceLinks
@@ -657,3 +658,4 @@ class Repositories:
         self.categories = Categories(conn)
         self.audit = AuditLog(conn)
         self.reports = Reports(conn)
+        self.upkeep = CatalogUpkeep(conn)

@@ -9,6 +9,7 @@ import logging
 from smmpanel.clock import utcnow
 from smmpanel.config import Settings
 from smmpanel.db.unit_of_work import Database
+from smmpanel.engine.catalog_sync import sync_due_catalogs
 from smmpanel.engine.forward import expire_abandoned_sends, forward_due
 from smmpanel.engine.requests import forward_cancels, forward_refills, sync_refills
 from smmpanel.engine.sync import sync_due
@@ -36,6 +37,7 @@ class Engine:
         handled += await forward_cancels(db, pool, settings)
         handled += await forward_refills(db, pool, settings)
         handled += await sync_refills(db, pool, settings)
+        handled += await sync_due_catalogs(db, pool)
         return handled
 
     async def _place_drip_feed_runs(self) -> int:

@@ -14,6 +14,7 @@ from smmpanel.domain.pricing import adjusted_rate
 from smmpanel.errors import NotFound, Refused
 from smmpanel.money import Units, format_amount
 from smmpanel.usecases.audit import Audit, audited
+from smmpanel.usecases.catalog_sync import mark_operator_fields
 
 T = TypeVar("T")
 
@@ -110,6 +111,8 @@ async def update_service(
         _check(service)
         await repos.services.update(service_id, _row(service), utcnow())
         changed = _differences(current, service)
+        if audit is not None:  # an operator's edit (dashboard, CLI): a provider sync leaves these fields alone
+            await mark_operator_fields(repos, service_id, changed)
         if changed:
             target = f"service {service_id}"
             await audited(repos, audit, "service.update", target, _facts(current, changed), _facts(service, changed))
