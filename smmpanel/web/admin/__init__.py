@@ -2,7 +2,18 @@
 
 from starlette.routing import BaseRoute
 
-from smmpanel.web.admin import attention, audit, customers, orders, overview, providers, services, settings, tickets
+from smmpanel.web.admin import (
+    attention,
+    audit,
+    customers,
+    orders,
+    overview,
+    provider_catalog,
+    providers,
+    services,
+    settings,
+    tickets,
+)
 
 routes: list[BaseRoute] = [
     *overview.routes,
@@ -14,4 +25,5 @@ routes: list[BaseRoute] = [
     *tickets.routes,
     *audit.routes,
     *settings.routes,
+    *provider_catalog.routes,
 ]

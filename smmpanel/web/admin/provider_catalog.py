@@ -1,0 +1,90 @@
+"""A provider's catalog upkeep: its currency and exchange rate, sync interval, "sync now", and what syncs changed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from smmpanel.db.provider_repositories import Provider
+from smmpanel.db.repositories import Customer
+from smmpanel.errors import NotFound, Refused
+from smmpanel.usecases import catalog_sync, providers
+from smmpanel.web.admin.common import acting, form_text, form_values, path_id, provider_pool, show
+from smmpanel.web.pages import redirect
+from smmpanel.web.security import PageNotFound, checked_form, context_of, require_admin
+
+
+async def _provider(request: Request) -> Provider:
+    try:
+        return await providers.provider_by_id(context_of(request).database, path_id(request))
+    except NotFound:
+        raise PageNotFound from None
+
+
+async def _page(
+    request: Request, user: Customer, provider: Provider, *, status_code: int = 200, **values: Any
+) -> Response:
+    db = context_of(request).database
+    billing = await catalog_sync.billing_of(db, provider.id)
+    changes = await catalog_sync.provider_changes(db, provider.name)
+    form = values.pop("form", None) or {
+        "currency": billing.currency or "",
+        "rate": billing.exchange_rate,
+        "sync_minutes": billing.sync_minutes or "",
+    }
+    return show(
+        request,
+        "admin/provider_catalog.html",
+        user,
+        status_code=status_code,
+        provider=provider,
+        billing=billing,
+        changes=changes,
+        form=form,
+        **values,
+    )
+
+
+async def provider_catalog(request: Request) -> Response:
+    user = await require_admin(request)
+    provider = await _provider(request)
+    if request.method == "GET":
+        return await _page(request, user, provider)
+    form = await checked_form(request)
+    minutes = form_text(form, "sync_minutes").strip()
+    try:
+        if minutes and not minutes.isdigit():
+            raise Refused("sync interval must be a whole number of minutes")
+        await catalog_sync.set_billing(
+            context_of(request).database,
+            provider.name,
+            currency=form_text(form, "currency") or None,
+            exchange_rate=form_text(form, "rate") or None,
+            sync_minutes=int(minutes) if minutes.isdigit() else None,
+            no_sync=not minutes,
+            audit=acting(user),
+        )
+    except Refused as refused:
+        return await _page(request, user, provider, status_code=400, error=refused.message, form=form_values(form))
+    return redirect(f"/admin/providers/{provider.id}/catalog", f"{provider.name}: billing and sync saved.", request)
+
+
+async def sync_now(request: Request) -> Response:
+    user = await require_admin(request)
+    await checked_form(request)
+    provider = await _provider(request)
+    try:
+        async with provider_pool(request, quick=False) as pool:
+            changes = await catalog_sync.sync_catalog(context_of(request).database, pool, provider.name)
+    except Refused as refused:
+        return await _page(request, user, provider, status_code=502, error=refused.message)
+    return redirect(f"/admin/providers/{provider.id}/catalog", f"Synced: {len(changes)} changes.", request)
+
+
+routes = [
+    Route("/admin/providers/{id:int}/catalog", provider_catalog, methods=["GET", "POST"]),
+    Route("/admin/providers/{id:int}/sync", sync_now, methods=["POST"]),
+]

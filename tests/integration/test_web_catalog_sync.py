@@ -1,0 +1,59 @@
+"""The dashboard's catalog upkeep: a provider's billing and sync settings, "sync now", its change
+list, and the customers' Updates page, over HTTP against the provider simulator."""
+
+from __future__ import annotations
+
+import re
+
+from smmpanel.money import parse_amount
+from smmpanel.usecases import accounts, catalog, catalog_sync
+from tests.integration.test_web_admin import (  # noqa: F401 (fixtures)
+    PASSWORD,
+    Session,
+    banner,
+    boss,
+    followed,
+    simulator,
+    site,
+)
+from tests.support.panel import Panel
+from tests.support.server import LiveServer
+from tests.support.simulator import LiveSimulator
+
+
+def test_billing_sync_now_the_change_list_and_the_updates_page(
+    site: tuple[Panel, LiveServer],  # noqa: F811
+    boss: Session,  # noqa: F811
+    simulator: LiveSimulator,  # noqa: F811
+) -> None:
+    panel, server = site
+    followed(boss, boss.post("/admin/providers", name="sim", url=simulator.api_url, key="simulator-key"))
+    followed(boss, boss.post("/admin/services/import", provider="sim", markup="0", fixed="0", only="1"))
+    [service] = panel.run(lambda db: catalog.list_services(db, enabled_only=False))
+    assert service.rate == parse_amount("0.90")
+    provider_id = int(re.findall(r'href="/admin/providers/(\d+)"', boss.get("/admin/providers").text)[0])
+    page = f"/admin/providers/{provider_id}/catalog"
+    assert "No sync has changed anything yet." in boss.get(page).text
+
+    refused = boss.post(page, currency="EUR", rate="1,08", sync_minutes="60")
+    assert refused.status_code == 400 and "invalid exchange rate" in banner(refused, "error")
+    assert 'value="1,08"' in refused.text  # what was typed is shown again
+    followed(boss, boss.post(page, currency="EUR", rate="1.08", sync_minutes="60"))
+    billing = panel.run(lambda db: catalog_sync.billing_of(db, provider_id))
+    assert (billing.currency, billing.exchange_rate, billing.sync_minutes) == ("EUR", "1.08", 60)
+
+    synced = followed(boss, boss.post(f"/admin/providers/{provider_id}/sync"))
+    # 0.90 EUR costs 0.972 now: the rate is raised to it (no markup was set), never left below it.
+    assert "Synced: 1 changes." in banner(synced, "notice")
+    assert "0.972" in synced.text
+    assert panel.run(lambda db: catalog.service_by_id(db, service.id)).rate == parse_amount("0.972")
+
+    panel.run(lambda db: accounts.set_password(db, "alice", PASSWORD))
+    alice = Session(server.base_url, "alice")
+    try:
+        assert alice.get("/updates").status_code == 404  # off until the operator turns it on
+        panel.run(lambda db: catalog_sync.set_updates_page(db, True))
+        updates = alice.get("/updates")
+        assert updates.status_code == 200 and "Rate 0.90 → 0.972" in updates.text
+    finally:
+        alice.close()
