@@ -9,8 +9,10 @@ from typing import Any
 from smmpanel.cli_support import Output, Result, enum_arg, positive_int, table
 from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.upstream_cost import LossRule
+from smmpanel.money import format_amount
 from smmpanel.providers.pool import ClientPool
 from smmpanel.usecases import catalog_sync
+from smmpanel.usecases import import_preview as import_previews
 from smmpanel.usecases.audit import Audit
 
 CLI_AUDIT = Audit("cli")
@@ -72,6 +74,42 @@ async def provider_changes(db: Database, args: argparse.Namespace) -> Result:
 async def service_loss_rule(db: Database, args: argparse.Namespace) -> Result:
     await catalog_sync.set_loss_rule(db, args.service_id, args.rule, audit=CLI_AUDIT)
     return Result({"service": args.service_id, "loss_rule": args.rule.value}, f"service {args.service_id}: {args.rule}")
+
+
+async def import_preview(db: Database, args: argparse.Namespace) -> Result:
+    """``provider import NAME --preview``: what an import would create or update, written nowhere."""
+    pool = ClientPool(args.settings)
+    try:
+        preview = await import_previews.preview_catalog(
+            db,
+            pool,
+            args.name,
+            markup=args.markup,
+            fixed=args.fixed,
+            rounding=args.rounding,
+            search=args.search,
+            category=args.in_category,
+        )
+    finally:
+        await pool.aclose()
+    rows: list[Output] = [
+        {
+            "id": row.upstream.id,
+            "name": row.upstream.name,
+            "category": row.upstream.category,
+            "type": row.upstream.type,
+            "cost": format_amount(row.cost),
+            "rate": format_amount(row.rate),
+            "min": row.upstream.min,
+            "max": row.upstream.max,
+            "refill": row.upstream.refill,
+            "cancel": row.upstream.cancel,
+            "linked_to": row.linked_to,
+        }
+        for row in preview.rows
+    ]
+    columns = ["id", "name", "category", "type", "cost", "rate", "min", "max", "refill", "cancel", "linked_to"]
+    return Result({"services": rows, "categories": preview.categories}, table(rows, columns))
 
 
 def add_catalog_provider_commands(provider: Any, command: Callable[..., argparse.ArgumentParser]) -> None:

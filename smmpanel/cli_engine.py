@@ -8,7 +8,7 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
-from smmpanel.cli_catalog import add_catalog_provider_commands, add_catalog_service_commands
+from smmpanel.cli_catalog import add_catalog_provider_commands, add_catalog_service_commands, import_preview
 from smmpanel.cli_support import Result, amount_arg, enum_arg, positive_int, table
 from smmpanel.clock import iso_utc
 from smmpanel.db.unit_of_work import Database
@@ -52,6 +52,8 @@ async def provider_remove(db: Database, args: argparse.Namespace) -> Result:
 
 
 async def provider_import(db: Database, args: argparse.Namespace) -> Result:
+    if args.preview:
+        return await import_preview(db, args)
     only = {int(part) for part in args.services.split(",") if part.strip()} if args.services else None
     pool = ClientPool(args.settings)
     try:
@@ -144,6 +146,9 @@ def add_engine_commands(groups: Any, command: Callable[..., argparse.ArgumentPar
     sub.add_argument("--category", help="put every imported service in this category")
     sub.add_argument("--services", help="only these provider service ids, comma-separated")
     sub.add_argument("--rounding", type=enum_arg(Rounding), default=Rounding.EXACT, help="round up to 2, 3, 5 or x9")
+    sub.add_argument("--preview", action="store_true", help="show the provider's catalog as it would be imported")
+    sub.add_argument("--search", default="", help="with --preview: only ids or names matching this")
+    sub.add_argument("--in-category", default="", help="with --preview: only the provider's services of this category")
     add_catalog_provider_commands(provider, command)
     sub = command(groups, "worker", worker, "run the order engine")
     sub.add_argument("--once", action="store_true", help="one pass of all due work, then exit")

@@ -6,6 +6,7 @@ from smmpanel.web.admin import (
     attention,
     audit,
     customers,
+    import_preview,
     orders,
     overview,
     provider_catalog,
@@ -26,4 +27,5 @@ routes: list[BaseRoute] = [
     *audit.routes,
     *settings.routes,
     *provider_catalog.routes,
+    *import_preview.routes,
 ]
