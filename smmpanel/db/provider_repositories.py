@@ -124,3 +124,11 @@ class ServiceLinks:
                     service_id=link.service_id, provider_id=link.provider_id, created_at=now, **values
                 )
             )
+
+    async def remove(self, service_id: int, provider_id: int) -> bool:
+        removed = await self._conn.execute(
+            service_providers.delete().where(
+                service_providers.c.service_id == service_id, service_providers.c.provider_id == provider_id
+            )
+        )
+        return bool(removed.rowcount)

@@ -243,6 +243,14 @@ async def set_loss_rule(db: Database, service_id: int, rule: LossRule, *, audit:
         await audited(repos, audit, "service.loss_rule", f"service {service_id}", before, after)
 
 
+async def unlink_service(db: Database, service_id: int, provider_id: int, *, audit: Audit | None = None) -> None:
+    """The service stops going to this provider; with no provider left it is fulfilled by hand."""
+    async with db.write() as repos:
+        if not await repos.links.remove(service_id, provider_id):
+            raise NotFound(f"service {service_id} is not linked to provider {provider_id}")
+        await audited(repos, audit, "service.unlink", f"service {service_id}", {"provider": provider_id}, None)
+
+
 async def mark_operator_fields(repos: Repositories, service_id: int, changed: list[str]) -> None:
     """The operator edited these fields by hand: from now on a sync leaves them alone."""
     owned = {name for name in changed if name in OPERATOR_FIELDS}

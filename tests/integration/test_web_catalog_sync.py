@@ -7,6 +7,7 @@ import re
 
 from smmpanel.money import parse_amount
 from smmpanel.usecases import accounts, catalog, catalog_sync
+from smmpanel.usecases.audit import Audit
 from tests.integration.test_web_admin import (  # noqa: F401 (fixtures)
     PASSWORD,
     Session,
@@ -19,6 +20,8 @@ from tests.integration.test_web_admin import (  # noqa: F401 (fixtures)
 from tests.support.panel import Panel
 from tests.support.server import LiveServer
 from tests.support.simulator import LiveSimulator
+
+OPERATOR = Audit("operator")
 
 
 def test_billing_sync_now_the_change_list_and_the_updates_page(
@@ -57,3 +60,30 @@ def test_billing_sync_now_the_change_list_and_the_updates_page(
         assert updates.status_code == 200 and "Rate 0.90 → 0.972" in updates.text
     finally:
         alice.close()
+
+
+def test_the_service_page_shows_the_operators_fields_sets_the_loss_rule_and_unlinks(
+    site: tuple[Panel, LiveServer],  # noqa: F811
+    boss: Session,  # noqa: F811
+    simulator: LiveSimulator,  # noqa: F811
+) -> None:
+    panel, _ = site
+    followed(boss, boss.post("/admin/providers", name="sim", url=simulator.api_url, key="simulator-key"))
+    followed(boss, boss.post("/admin/services/import", provider="sim", markup="0", fixed="0", only="1"))
+    assert '<strong id="operator-fields">none</strong>' in boss.get("/admin/services/1").text
+    panel.run(
+        lambda db: catalog.update_service(
+            db, 1, catalog.ServiceChanges(description="Mine", price_locked=True), audit=OPERATOR
+        )
+    )
+    page = boss.get("/admin/services/1").text
+    assert '<strong id="operator-fields">description, rate (price-locked)</strong>' in page
+
+    saved = followed(boss, boss.post("/admin/services/1/loss-rule", rule="disable"))
+    assert "Loss rule: disable." in banner(saved, "notice")
+    assert panel.run(lambda db: catalog_sync.upkeep_of(db, 1)).loss_rule.value == "disable"
+
+    provider_id = int(re.findall(r'name="provider_id" value="(\d+)"', page)[0])
+    unlinked = followed(boss, boss.post("/admin/services/1/unlink", provider_id=str(provider_id)))
+    assert "Fulfilled by hand: no provider is linked." in unlinked.text
+    assert boss.post("/admin/services/1/unlink", provider_id=str(provider_id)).status_code == 404

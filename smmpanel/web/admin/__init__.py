@@ -11,6 +11,7 @@ from smmpanel.web.admin import (
     overview,
     provider_catalog,
     providers,
+    service_upkeep,
     services,
     settings,
     tickets,
@@ -28,4 +29,5 @@ routes: list[BaseRoute] = [
     *settings.routes,
     *provider_catalog.routes,
     *import_preview.routes,
+    *service_upkeep.routes,
 ]
