@@ -132,3 +132,15 @@ class ServiceLinks:
             )
         )
         return bool(removed.rowcount)
+
+    async def all_first(self) -> dict[int, ServiceLink]:
+        """Every linked service's first provider in order of preference."""
+        rows = await self._conn.execute(
+            sa.select(service_providers).order_by(
+                service_providers.c.service_id, service_providers.c.priority, service_providers.c.id
+            )
+        )
+        first: dict[int, ServiceLink] = {}
+        for row in rows:
+            first.setdefault(row.service_id, _link(row))
+        return first

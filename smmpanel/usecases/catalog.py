@@ -164,6 +164,28 @@ async def change_rates(
     return result
 
 
+async def bulk_update(
+    db: Database, service_ids: Iterable[int], changes: ServiceChanges, *, audit: Audit | None = None
+) -> int:
+    """Switch many services on or off, or move them to a category, in one transaction; how many changed."""
+    ids = sorted(set(service_ids))
+    if not ids:
+        raise Refused("select at least one service")
+    if changes.category is not None and (not changes.category.strip() or len(changes.category) > 255):
+        raise Refused("category must be 1-255 characters")
+    async with db.write() as repos:
+        found = await repos.services.many(ids)
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise NotFound(f"no service {missing[0]}")
+        moved = [i for i in ids if replace(found[i], **changes.given()) != found[i]]
+        for service_id in moved:
+            await repos.services.update(service_id, changes.given(), utcnow())
+        if moved:
+            await audited(repos, audit, "service.bulk", f"{len(moved)} services", {"ids": moved}, changes.given())
+    return len(moved)
+
+
 def _grouped(listing: list[Service]) -> list[tuple[str, list[Service]]]:
     groups: dict[str, list[Service]] = {}
     for service in listing:

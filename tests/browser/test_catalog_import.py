@@ -61,4 +61,20 @@ def test_an_operator_previews_imports_a_selection_with_a_markup_then_reprices_in
     repriced = {s.id: s.rate for s in panel.run(lambda db: catalog.list_services(db, enabled_only=False))}
     assert repriced[first] == parse_amount("9.999")  # 9.09 × 1.1, half-up
     assert sorted(repriced.values()) == [parse_amount("7.39"), parse_amount("9.999")]
+    # The list shows each service's provider, cost and margin (9.999 - 8.00).
+    expect(page.locator(f"#service-{first} td.margin")).to_have_text("1.999")
+    expect(page.locator(f"#service-{first}")).to_contain_text("sim")
+
+    # Search, then switch one off in bulk: back on the same search, at that service.
+    page.fill("#service-search input[name=q]", "Custom List")
+    page.click("#service-search button")
+    expect(page.locator("tr[id^=service-]")).to_have_count(1)
+    page.check(f"input[name=ids][value='{first}']")
+    page.select_option("#bulk select[name=action]", "disable")
+    page.click("#bulk-action")
+    expect(page.locator(".banner.notice")).to_contain_text("1 services switched off.")
+    expect(page).to_have_url(f"{base}/admin/services?q=Custom+List#service-{first}")
+    expect(page.locator(f"#service-{first}")).to_have_class("off")
+    on_sale = {s.id: s.enabled for s in panel.run(lambda db: catalog.list_services(db, enabled_only=False))}
+    assert on_sale == {first: False, first + 1: True}
     panel.close()
