@@ -10,7 +10,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from smmpanel.db.tables import catalog_changes, orders_below_cost, provider_catalogs, service_upkeep
+from smmpanel.db.tables import (
+    catalog_changes,
+    categories,
+    orders_below_cost,
+    provider_catalogs,
+    service_upkeep,
+    services,
+)
 from smmpanel.domain.upstream_cost import PANEL_RATE, LossRule
 from smmpanel.money import Units
 
@@ -162,6 +169,20 @@ class OrdersBelowCost:
         return {row.order_id: row.cost for row in rows}
 
 
+class CategoryNames:
+    """Renaming a category: its services and its stored position follow the new name."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def rename(self, old: str, new: str, now: datetime) -> int:
+        moved = await self._conn.execute(
+            services.update().where(services.c.category == old).values(category=new, updated_at=now)
+        )
+        await self._conn.execute(categories.update().where(categories.c.name == old).values(name=new))
+        return int(moved.rowcount)
+
+
 class CatalogUpkeep:
     """The repositories of this module under one attribute of ``Repositories``."""
 
@@ -170,3 +191,4 @@ class CatalogUpkeep:
         self.services = ServiceUpkeeps(conn)
         self.changes = CatalogChanges(conn)
         self.below_cost = OrdersBelowCost(conn)
+        self.categories = CategoryNames(conn)

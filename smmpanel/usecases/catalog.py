@@ -232,6 +232,22 @@ async def move_category(db: Database, name: str, step: int) -> None:
         await repos.categories.put_positions({n: (i + 1) * 10 for i, n in enumerate(names)})
 
 
+async def rename_category(db: Database, old: str, new: str, *, audit: Audit | None = None) -> int:
+    """Give a category a new name (its services and its place follow); refused onto an existing one."""
+    new = new.strip()
+    if not new or len(new) > 255:
+        raise Refused("category must be 1-255 characters")
+    async with db.write() as repos:
+        names = {category for category, _ in _grouped(await repos.services.listing(enabled_only=False))}
+        if old not in names:
+            raise NotFound(f"no category {old!r}")
+        if new in names:
+            raise Refused(f"category {new!r} already exists: move its services instead")
+        moved = await repos.upkeep.categories.rename(old, new, utcnow())
+        await audited(repos, audit, "category.rename", f"category {old}", {"name": old}, {"name": new})
+    return moved
+
+
 async def list_services(db: Database, *, enabled_only: bool) -> list[Service]:
     """The catalog in the operator's order, from the process's cache (``smmpanel.db.cache``, topic ``catalog``)."""
 

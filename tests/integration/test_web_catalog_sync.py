@@ -87,3 +87,30 @@ def test_the_service_page_shows_the_operators_fields_sets_the_loss_rule_and_unli
     unlinked = followed(boss, boss.post("/admin/services/1/unlink", provider_id=str(provider_id)))
     assert "Fulfilled by hand: no provider is linked." in unlinked.text
     assert boss.post("/admin/services/1/unlink", provider_id=str(provider_id)).status_code == 404
+
+
+def test_categories_are_renamed_and_services_moved_in_bulk(
+    site: tuple[Panel, LiveServer],  # noqa: F811
+    boss: Session,  # noqa: F811
+) -> None:
+    panel, _ = site
+    first = panel.service(name="Followers", category="Instagram", rate="0.90")
+    twin = panel.service(name="Followers", category="Instagram", rate="1.10")
+    other = panel.service(name="Views", category="TikTok", rate="0.05")
+    listing = boss.get("/admin/services").text
+    assert f"(#{first})" in listing and f"(#{twin})" in listing and f"(#{other})" not in listing  # twins told apart
+
+    renamed = followed(boss, boss.post("/admin/categories/rename", name="Instagram", new_name="IG"))
+    assert "Category Instagram is now IG." in banner(renamed, "notice")
+    refused = boss.post("/admin/categories/rename", name="IG", new_name="TikTok")
+    assert refused.status_code == 400 and "already exists" in banner(refused, "error")
+
+    moved = boss.post("/admin/services/bulk", action="move", category="Video", ids=[str(twin), str(other)], q="")
+    assert moved.status_code == 303 and moved.headers["location"] == f"/admin/services#service-{twin}"
+    categories = {s.id: s.category for s in panel.run(lambda db: catalog.list_services(db, enabled_only=False))}
+    assert categories == {first: "IG", twin: "Video", other: "Video"}
+    nothing = boss.post("/admin/services/bulk", action="disable", q="Views")
+    assert nothing.status_code == 400 and "select at least one service" in banner(nothing, "error")
+    assert 'value="Views"' in nothing.text  # the search typed is kept
+    found = boss.get("/admin/services", q="views").text
+    assert f'id="service-{other}"' in found and f'id="service-{first}"' not in found

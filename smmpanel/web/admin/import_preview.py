@@ -16,7 +16,7 @@ from starlette.routing import Route
 from smmpanel.db.provider_repositories import Provider
 from smmpanel.db.repositories import Customer
 from smmpanel.domain.upstream_cost import Rounding
-from smmpanel.errors import NotFound, Refused
+from smmpanel.errors import Refused
 from smmpanel.providers.apiv2_client import UpstreamError
 from smmpanel.usecases import providers
 from smmpanel.usecases.import_preview import preview_catalog
@@ -26,19 +26,12 @@ from smmpanel.web.admin.common import (
     form_ids,
     form_text,
     form_values,
-    path_id,
     provider_pool,
     show,
 )
+from smmpanel.web.admin.provider_catalog import provider_of
 from smmpanel.web.pages import redirect
-from smmpanel.web.security import PageNotFound, checked_form, context_of, require_admin
-
-
-async def _provider(request: Request) -> Provider:
-    try:
-        return await providers.provider_by_id(context_of(request).database, path_id(request))
-    except NotFound:
-        raise PageNotFound from None
+from smmpanel.web.security import checked_form, context_of, require_admin
 
 
 def _rounding(form: FormData) -> Rounding:
@@ -86,7 +79,7 @@ async def _page(
 
 async def import_preview(request: Request) -> Response:
     user = await require_admin(request)
-    provider = await _provider(request)
+    provider = await provider_of(request)
     if request.method == "GET":
         return await _page(request, user, provider, FormData(request.query_params))
     form = await checked_form(request)

@@ -17,7 +17,8 @@ from smmpanel.web.pages import redirect
 from smmpanel.web.security import PageNotFound, checked_form, context_of, require_admin
 
 
-async def _provider(request: Request) -> Provider:
+async def provider_of(request: Request) -> Provider:
+    """The provider named by the address, or the page is not found."""
     try:
         return await providers.provider_by_id(context_of(request).database, path_id(request))
     except NotFound:
@@ -50,7 +51,7 @@ async def _page(
 
 async def provider_catalog(request: Request) -> Response:
     user = await require_admin(request)
-    provider = await _provider(request)
+    provider = await provider_of(request)
     if request.method == "GET":
         return await _page(request, user, provider)
     form = await checked_form(request)
@@ -75,7 +76,7 @@ async def provider_catalog(request: Request) -> Response:
 async def sync_now(request: Request) -> Response:
     user = await require_admin(request)
     await checked_form(request)
-    provider = await _provider(request)
+    provider = await provider_of(request)
     try:
         async with provider_pool(request, quick=False) as pool:
             changes = await catalog_sync.sync_catalog(context_of(request).database, pool, provider.name)

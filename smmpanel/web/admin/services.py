@@ -173,6 +173,18 @@ async def set_enabled(request: Request) -> Response:
     )
 
 
+async def rename_category(request: Request) -> Response:
+    user = await require_admin(request)
+    form = await checked_form(request)
+    old, new = form_text(form, "name"), form_text(form, "new_name")
+    try:
+        await catalog.rename_category(context_of(request).database, old, new, audit=acting(user))
+    except (Refused, NotFound) as refusal:
+        message = refusal.message if isinstance(refusal, Refused) else str(refusal)
+        return await _list(request, user, status_code=400, error=message, form=form_values(form))
+    return redirect("/admin/services", f"Category {old} is now {new.strip()}.", request)
+
+
 def _step(form: FormData) -> int:
     return -1 if form_text(form, "step") == "up" else 1
 
@@ -334,4 +346,5 @@ routes = [
     Route("/admin/services/{id:int}/move", move_service, methods=["POST"]),
     Route("/admin/services/{id:int}/links", link_provider, methods=["POST"]),
     Route("/admin/categories/move", move_category, methods=["POST"]),
+    Route("/admin/categories/rename", rename_category, methods=["POST"]),
 ]
