@@ -285,6 +285,8 @@ async def public_updates(db: Database, limit: int = 200) -> list[tuple[CatalogCh
     return [(change, names[change.service_id].name) for change in changes if change.service_id in names]
 
 
-async def set_updates_page(db: Database, on: bool) -> None:
+async def set_updates_page(db: Database, on: bool, *, audit: Audit | None = None) -> None:
     async with db.write() as repos:
+        before = await repos.settings.get(UPDATES_SETTING) or "off"
         await repos.settings.put(UPDATES_SETTING, "on" if on else "off")
+        await audited(repos, audit, "settings.updates_page", "updates page", {"on": before}, {"on": on})

@@ -55,7 +55,8 @@ def test_billing_sync_now_the_change_list_and_the_updates_page(
     alice = Session(server.base_url, "alice")
     try:
         assert alice.get("/updates").status_code == 404  # off until the operator turns it on
-        panel.run(lambda db: catalog_sync.set_updates_page(db, True))
+        switched = followed(boss, boss.post(f"/admin/providers/{provider_id}/updates-page", on="1"))
+        assert "Updates page is on" in banner(switched, "notice")
         updates = alice.get("/updates")
         assert updates.status_code == 200 and "Rate 0.90 → 0.972" in updates.text
     finally:

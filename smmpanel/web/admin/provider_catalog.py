@@ -31,6 +31,7 @@ async def _page(
     db = context_of(request).database
     billing = await catalog_sync.billing_of(db, provider.id)
     changes = await catalog_sync.provider_changes(db, provider.name)
+    values.setdefault("updates_on", await catalog_sync.public_updates(db, limit=1) is not None)
     form = values.pop("form", None) or {
         "currency": billing.currency or "",
         "rate": billing.exchange_rate,
@@ -85,7 +86,19 @@ async def sync_now(request: Request) -> Response:
     return redirect(f"/admin/providers/{provider.id}/catalog", f"Synced: {len(changes)} changes.", request)
 
 
+async def updates_page(request: Request) -> Response:
+    """Switch the customers' Updates page (/updates) on or off, for the whole panel."""
+    user = await require_admin(request)
+    form = await checked_form(request)
+    provider = await provider_of(request)
+    on = form_text(form, "on") == "1"
+    await catalog_sync.set_updates_page(context_of(request).database, on, audit=acting(user))
+    notice = "The customers' Updates page is on: /updates." if on else "The customers' Updates page is off."
+    return redirect(f"/admin/providers/{provider.id}/catalog", notice, request)
+
+
 routes = [
+    Route("/admin/providers/{id:int}/updates-page", updates_page, methods=["POST"]),
     Route("/admin/providers/{id:int}/catalog", provider_catalog, methods=["GET", "POST"]),
     Route("/admin/providers/{id:int}/sync", sync_now, methods=["POST"]),
 ]
