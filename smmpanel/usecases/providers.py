@@ -206,6 +206,9 @@ async def import_catalog(
         async with db.write() as repos:
             priority = link.priority if link else 0
             await repos.links.put(ServiceLink(service_id, provider.id, upstream.id, priority, upstream.rate), now)
+            if link is None:  # the customers' Updates page lists it as a new service
+                row = {"provider_id": provider.id, "service_id": service_id, "kind": "new", "field": "service"}
+                await repos.upkeep.changes.add([{**row, "old": None, "new": format_amount(terms.rate or 0)}], now)
     for provider_service_id, link in links.items():
         if provider_service_id not in upstream_ids and (only is None or provider_service_id in only):
             service: Service = await update_service(db, link.service_id, ServiceChanges(enabled=False))

@@ -215,5 +215,6 @@ def test_the_engine_syncs_a_provider_when_its_interval_has_passed(chain: Chain) 
     chain.a.run(lambda db: catalog_sync.set_updates_page(db, True))
     public = chain.a.run(lambda db: catalog_sync.public_updates(db))
     assert [(change.kind, change.old, change.new, name) for change, name in public] == [
-        ("rate", "1.20", "1.80", "IG Followers")
+        ("rate", "1.20", "1.80", "IG Followers"),
+        ("new", None, "1.20", "IG Followers"),
     ]

@@ -36,7 +36,7 @@ def test_billing_sync_now_the_change_list_and_the_updates_page(
     assert service.rate == parse_amount("0.90")
     provider_id = int(re.findall(r'href="/admin/providers/(\d+)"', boss.get("/admin/providers").text)[0])
     page = f"/admin/providers/{provider_id}/catalog"
-    assert "No sync has changed anything yet." in boss.get(page).text
+    assert "<td>new</td>" in boss.get(page).text  # the import is on the change list as a new service
 
     refused = boss.post(page, currency="EUR", rate="1,08", sync_minutes="60")
     assert refused.status_code == 400 and "invalid exchange rate" in banner(refused, "error")
