@@ -8,9 +8,11 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
-from smmpanel.cli_support import Result, amount_arg, positive_int, table
+from smmpanel.cli_catalog import add_catalog_provider_commands, add_catalog_service_commands, import_preview
+from smmpanel.cli_support import Result, amount_arg, enum_arg, positive_int, table
 from smmpanel.clock import iso_utc
 from smmpanel.db.unit_of_work import Database
+from smmpanel.domain.upstream_cost import Rounding
 from smmpanel.engine.worker import Engine
 from smmpanel.logging_setup import configure_logging
 from smmpanel.money import format_amount
@@ -50,11 +52,20 @@ async def provider_remove(db: Database, args: argparse.Namespace) -> Result:
 
 
 async def provider_import(db: Database, args: argparse.Namespace) -> Result:
+    if args.preview:
+        return await import_preview(db, args)
     only = {int(part) for part in args.services.split(",") if part.strip()} if args.services else None
     pool = ClientPool(args.settings)
     try:
         report = await providers.import_catalog(
-            db, pool, args.name, markup=args.markup, fixed=args.fixed, category=args.category, only=only
+            db,
+            pool,
+            args.name,
+            markup=args.markup,
+            fixed=args.fixed,
+            category=args.category,
+            only=only,
+            rounding=args.rounding,
         )
     finally:
         await pool.aclose()
@@ -134,6 +145,11 @@ def add_engine_commands(groups: Any, command: Callable[..., argparse.ArgumentPar
     sub.add_argument("--fixed", type=amount_arg, default=0, help="amount per 1000 added after the percent markup")
     sub.add_argument("--category", help="put every imported service in this category")
     sub.add_argument("--services", help="only these provider service ids, comma-separated")
+    sub.add_argument("--rounding", type=enum_arg(Rounding), default=Rounding.EXACT, help="round up to 2, 3, 5 or x9")
+    sub.add_argument("--preview", action="store_true", help="show the provider's catalog as it would be imported")
+    sub.add_argument("--search", default="", help="with --preview: only ids or names matching this")
+    sub.add_argument("--in-category", default="", help="with --preview: only the provider's services of this category")
+    add_catalog_provider_commands(provider, command)
     sub = command(groups, "worker", worker, "run the order engine")
     sub.add_argument("--once", action="store_true", help="one pass of all due work, then exit")
     sub.set_defaults(long_running=True)  # a pool of SMMPANEL_DB_POOL_SIZE connections
@@ -160,3 +176,4 @@ def add_engine_order_commands(order: Any, service: Any, command: Callable[..., a
     sub.add_argument("--provider", required=True)
     sub.add_argument("--provider-service", type=positive_int, required=True)
     sub.add_argument("--priority", type=int, default=0, help="lower is tried first")
+    add_catalog_service_commands(service, command)

@@ -128,3 +128,23 @@ class ServiceLinks:
                     service_id=link.service_id, provider_id=link.provider_id, created_at=now, **values
                 )
             )
+
+    async def remove(self, service_id: int, provider_id: int) -> bool:
+        removed = await self._conn.execute(
+            service_providers.delete().where(
+                service_providers.c.service_id == service_id, service_providers.c.provider_id == provider_id
+            )
+        )
+        return bool(removed.rowcount)
+
+    async def all_first(self) -> dict[int, ServiceLink]:
+        """Every linked service's first provider in order of preference."""
+        rows = await self._conn.execute(
+            sa.select(service_providers).order_by(
+                service_providers.c.service_id, service_providers.c.priority, service_providers.c.id
+            )
+        )
+        first: dict[int, ServiceLink] = {}
+        for row in rows:
+            first.setdefault(row.service_id, _link(row))
+        return first

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from smmpanel.db.admin_api_repositories import AdminApi
 from smmpanel.db.audit_repository import AuditLog
 from smmpanel.db.catalog_repositories import Categories, CustomerRates
+from smmpanel.db.catalog_upkeep_repositories import CatalogUpkeep
 from smmpanel.db.dispatch_repositories import Dispatch
 from smmpanel.db.keyset import keyset
 from smmpanel.db.notify_repositories import NotifyRepositories
@@ -683,3 +684,4 @@ class Repositories:
         self.gateways, self.payments, self.payment_events = Gateways(conn), Payments(conn), PaymentEvents(conn)
         self.sessions = WebSessions(conn)
         self.notify = NotifyRepositories(conn)
+        self.upkeep = CatalogUpkeep(conn)

@@ -430,3 +430,51 @@ notification_prefs = sa.Table(
     sa.Column("low_balance_alerted", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Column("telegram_chat_id", sa.String(64), nullable=True),
 )
+# --- the catalog's upkeep: provider currencies and syncs, loss rules, change lists (#13) ---
+
+provider_catalogs = sa.Table(
+    "provider_catalogs",
+    metadata,
+    sa.Column("provider_id", Id, sa.ForeignKey("providers.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("currency", sa.String(8), nullable=True),
+    # Panel units per unit of the provider's currency, as exact decimal text ("1.08"): never a float.
+    sa.Column("exchange_rate", sa.String(32), nullable=False, server_default="1"),
+    sa.Column("sync_minutes", sa.Integer(), nullable=True),
+    sa.Column("synced_at", sa.DateTime(), nullable=True),
+    sa.Column("sync_error", sa.Text(), nullable=True),
+)
+
+service_upkeep = sa.Table(
+    "service_upkeep",
+    metadata,
+    sa.Column("service_id", Id, sa.ForeignKey("services.id"), primary_key=True),
+    sa.Column("loss_rule", sa.String(8), nullable=False, server_default="raise"),
+    # The fields the operator edited by hand, comma-separated: a sync never overwrites them.
+    sa.Column("operator_fields", sa.String(255), nullable=False, server_default=""),
+    sa.Column("at_loss", sa.Boolean(), nullable=False, server_default=sa.false()),
+    # Disabled by a sync (gone upstream, or at a loss): a later sync enables it again; the operator's never.
+    sa.Column("sync_disabled", sa.Boolean(), nullable=False, server_default=sa.false()),
+)
+
+catalog_changes = sa.Table(
+    "catalog_changes",
+    metadata,
+    _id(),
+    sa.Column("provider_id", Id, sa.ForeignKey("providers.id", ondelete="CASCADE"), nullable=True),
+    sa.Column("service_id", Id, sa.ForeignKey("services.id"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("field", sa.String(32), nullable=False),
+    sa.Column("old", sa.Text(), nullable=True),
+    sa.Column("new", sa.Text(), nullable=True),
+    _created(),
+    sa.Index(None, "provider_id", "id"),
+)
+
+orders_below_cost = sa.Table(
+    "orders_below_cost",
+    metadata,
+    sa.Column("order_id", Id, sa.ForeignKey("orders.id"), primary_key=True),
+    sa.Column("provider_id", Id, nullable=False),
+    sa.Column("cost", Amount, nullable=False),
+    _created(),
+)

@@ -12,6 +12,7 @@ import httpx
 from smmpanel.clock import utcnow
 from smmpanel.config import Settings
 from smmpanel.db.unit_of_work import Database
+from smmpanel.engine.catalog_sync import sync_due_catalogs
 from smmpanel.engine.forward import expire_abandoned_sends, forward_due
 from smmpanel.engine.mail_out import send_messages_due
 from smmpanel.engine.provider_checks import check_providers
@@ -48,6 +49,7 @@ class Engine:
         handled += await forward_cancels(db, pool, settings)
         handled += await forward_refills(db, pool, settings)
         handled += await sync_refills(db, pool, settings)
+        handled += await sync_due_catalogs(db, pool)
         return handled
 
     async def _notice_pass(self) -> int:

@@ -14,6 +14,7 @@ from smmpanel.domain.pricing import adjusted_rate
 from smmpanel.errors import NotFound, Refused
 from smmpanel.money import Units, format_amount
 from smmpanel.usecases.audit import Audit, audited
+from smmpanel.usecases.catalog_sync import mark_operator_fields
 
 T = TypeVar("T")
 
@@ -110,6 +111,8 @@ async def update_service(
         _check(service)
         await repos.services.update(service_id, _row(service), utcnow())
         changed = _differences(current, service)
+        if audit is not None:  # an operator's edit (dashboard, CLI): a provider sync leaves these fields alone
+            await mark_operator_fields(repos, service_id, changed)
         if changed:
             target = f"service {service_id}"
             await audited(repos, audit, "service.update", target, _facts(current, changed), _facts(service, changed))
@@ -161,6 +164,28 @@ async def change_rates(
     return result
 
 
+async def bulk_update(
+    db: Database, service_ids: Iterable[int], changes: ServiceChanges, *, audit: Audit | None = None
+) -> int:
+    """Switch many services on or off, or move them to a category, in one transaction; how many changed."""
+    ids = sorted(set(service_ids))
+    if not ids:
+        raise Refused("select at least one service")
+    if changes.category is not None and (not changes.category.strip() or len(changes.category) > 255):
+        raise Refused("category must be 1-255 characters")
+    async with db.write() as repos:
+        found = await repos.services.many(ids)
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise NotFound(f"no service {missing[0]}")
+        moved = [i for i in ids if replace(found[i], **changes.given()) != found[i]]
+        for service_id in moved:
+            await repos.services.update(service_id, changes.given(), utcnow())
+        if moved:
+            await audited(repos, audit, "service.bulk", f"{len(moved)} services", {"ids": moved}, changes.given())
+    return len(moved)
+
+
 def _grouped(listing: list[Service]) -> list[tuple[str, list[Service]]]:
     groups: dict[str, list[Service]] = {}
     for service in listing:
@@ -205,6 +230,22 @@ async def move_category(db: Database, name: str, step: int) -> None:
             raise NotFound(f"no category {name!r}")
         _moved(names, names.index(name), step)
         await repos.categories.put_positions({n: (i + 1) * 10 for i, n in enumerate(names)})
+
+
+async def rename_category(db: Database, old: str, new: str, *, audit: Audit | None = None) -> int:
+    """Give a category a new name (its services and its place follow); refused onto an existing one."""
+    new = new.strip()
+    if not new or len(new) > 255:
+        raise Refused("category must be 1-255 characters")
+    async with db.write() as repos:
+        names = {category for category, _ in _grouped(await repos.services.listing(enabled_only=False))}
+        if old not in names:
+            raise NotFound(f"no category {old!r}")
+        if new in names:
+            raise Refused(f"category {new!r} already exists: move its services instead")
+        moved = await repos.upkeep.categories.rename(old, new, utcnow())
+        await audited(repos, audit, "category.rename", f"category {old}", {"name": old}, {"name": new})
+    return moved
 
 
 async def list_services(db: Database, *, enabled_only: bool) -> list[Service]:

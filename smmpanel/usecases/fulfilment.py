@@ -31,10 +31,11 @@ from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.orders import Order, OrderStatus
 from smmpanel.domain.upstream import clamp_remains, upstream_params
 from smmpanel.errors import NotFound, Refused
-from smmpanel.money import format_amount
+from smmpanel.money import Units, format_amount
 from smmpanel.providers.apiv2_client import UpstreamOrderStatus
 from smmpanel.usecases import notifications
 from smmpanel.usecases.audit import Audit, audited
+from smmpanel.usecases.loss_guard import choose_link
 from smmpanel.usecases.orders import finish_order, refresh_drip_feed
 
 
@@ -74,10 +75,17 @@ async def plan_send(db: Database, order_id: int) -> SendPlan | None:
             return None
         known = [link.provider_id for link in links]
         link = links[known.index(order.provider_id)] if order.provider_id in known else _next_link(links, None)
+        choice = await choose_link(repos, order, links, link) if link else None
+        link = choice.link if choice else None
         provider = (await repos.providers.many({link.provider_id}))[link.provider_id] if link else None
+    if choice is not None and choice.reason is not None:
+        await hold_at_loss(db, order_id, choice.reason)
+        return None
     if link is None or provider is None:
         await fail_send(db, order_id, "the service has no provider")
         return None
+    if choice is not None and choice.below_cost and choice.cost is not None:
+        await flag_below_cost(db, order_id, link.provider_id, choice.cost)
     params = upstream_params(service.type, link.provider_service_id, order.link, order.quantity, order.details)
     return SendPlan(order, provider, link, params)
 
@@ -143,6 +151,21 @@ async def send_refused(db: Database, plan: SendPlan, reason: str, *, retry_after
             await repos.dispatch.settle_send(order.id, values, now)
             return
         await _fail(repos, order, f"{plan.provider.name}: {reason}")
+
+
+async def hold_at_loss(db: Database, order_id: int, reason: str) -> None:
+    """Every provider would cost more than the order's charge: it waits for the operator, unsent."""
+    async with db.write() as repos:
+        order = await _locked(repos, order_id)
+        if order.dispatch == CLAIMED:
+            values = {"dispatch": ATTENTION, "attention_reason": reason, "next_attempt_at": None}
+            await repos.orders.update(order_id, values, utcnow())
+
+
+async def flag_below_cost(db: Database, order_id: int, provider_id: int, cost: Units) -> None:
+    """The operator let this service sell below cost: the order is sent, and kept on record as such."""
+    async with db.write() as repos:
+        await repos.upkeep.below_cost.flag(order_id, provider_id, cost, utcnow())
 
 
 async def fail_send(db: Database, order_id: int, reason: str) -> None:

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from smmpanel.clock import utcnow
 from smmpanel.db.provider_repositories import Provider, ServiceLink
 from smmpanel.db.unit_of_work import Database
-from smmpanel.domain.catalog import Service, ServiceType
+from smmpanel.domain.catalog import Service
 from smmpanel.domain.pricing import imported_rate
+from smmpanel.domain.upstream_cost import Rounding, in_panel_currency, rounded_rate
 from smmpanel.errors import NotFound, Refused
 from smmpanel.money import Units, format_amount
 from smmpanel.providers.apiv2_client import UpstreamError, UpstreamService
 from smmpanel.providers.pool import ClientPool
 from smmpanel.usecases.audit import Audit, audited, record
 from smmpanel.usecases.catalog import ServiceChanges, create_service, update_service
+from smmpanel.usecases.catalog_sync import upstream_terms as _upstream_terms
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
@@ -135,20 +137,14 @@ class ImportReport:
     disabled: list[int] = field(default_factory=list)
 
 
-def _terms(upstream: UpstreamService, markup: Units, fixed: Units, *, keep_rate: bool) -> ServiceChanges:
-    try:
-        kind = ServiceType(upstream.type)
-    except ValueError:
-        kind = ServiceType.DEFAULT
-    return ServiceChanges(
-        type=kind,
-        rate=None if keep_rate else imported_rate(upstream.rate, percent=markup, fixed=fixed),
-        min=max(1, upstream.min),
-        max=max(1, upstream.min, upstream.max),
-        refill=upstream.refill,
-        cancel=upstream.cancel,
-        description=upstream.description,
-    )
+def _terms(
+    upstream: UpstreamService, rate: Units | None, current: Service | None, owned: frozenset[str]
+) -> ServiceChanges:
+    """The provider's terms; a price-locked rate and the fields the operator edited stay as they are."""
+    terms = ServiceChanges(**_upstream_terms(upstream))
+    if current is not None and "description" in owned:
+        terms = replace(terms, description=None)
+    return replace(terms, rate=None if current is not None and current.price_locked else rate)
 
 
 async def import_catalog(
@@ -160,12 +156,14 @@ async def import_catalog(
     fixed: Units = 0,
     category: str | None = None,
     only: set[int] | None = None,
+    rounding: Rounding = Rounding.EXACT,
     audit: Audit | None = None,
 ) -> ImportReport:
     """Create or update local services from the provider's catalog.
 
-    The rate is the provider's plus ``markup`` percent plus ``fixed`` per 1000;
-    a price-locked service keeps its rate (its other terms follow the provider).
+    The rate is the provider's (in the panel's currency) plus ``markup`` percent plus
+    ``fixed`` per 1000, rounded up as ``rounding`` says; a price-locked service keeps its
+    rate, and a description the operator edited stays (its other terms follow the provider).
     Prices change only for future orders. A service that vanished upstream is
     disabled, never deleted: its orders keep pointing at it. Each service is its
     own transaction, so the audit entry (one per import, every rate it changed)
@@ -177,6 +175,8 @@ async def import_catalog(
     async with db.read() as repos:
         links = {link.provider_service_id: link for link in await repos.links.of_provider(provider.id)}
         existing = await repos.services.many(link.service_id for link in links.values())
+        upkeeps = await repos.upkeep.services.many(link.service_id for link in links.values())
+        exchange = (await repos.upkeep.providers.get(provider.id)).exchange_rate
     report = ImportReport()
     before: dict[str, object] = {}
     after: dict[str, object] = {}
@@ -184,7 +184,10 @@ async def import_catalog(
     for upstream in catalog:
         link = links.get(upstream.id)
         current = existing.get(link.service_id) if link else None
-        terms = _terms(upstream, markup, fixed, keep_rate=current is not None and current.price_locked)
+        cost = in_panel_currency(upstream.rate, exchange)
+        rate = rounded_rate(imported_rate(cost, percent=markup, fixed=fixed), rounding)
+        owned = upkeeps[current.id].operator_fields if current else frozenset()
+        terms = _terms(upstream, rate, current, owned)
         if terms.rate is not None and (current is None or current.rate != terms.rate):
             after[str(link.service_id if link else f"new:{upstream.id}")] = format_amount(terms.rate)
             if current is not None:
@@ -203,6 +206,9 @@ async def import_catalog(
         async with db.write() as repos:
             priority = link.priority if link else 0
             await repos.links.put(ServiceLink(service_id, provider.id, upstream.id, priority, upstream.rate), now)
+            if link is None:  # the customers' Updates page lists it as a new service
+                row = {"provider_id": provider.id, "service_id": service_id, "kind": "new", "field": "service"}
+                await repos.upkeep.changes.add([{**row, "old": None, "new": format_amount(terms.rate or 0)}], now)
     for provider_service_id, link in links.items():
         if provider_service_id not in upstream_ids and (only is None or provider_service_id in only):
             service: Service = await update_service(db, link.service_id, ServiceChanges(enabled=False))

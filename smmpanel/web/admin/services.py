@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -16,7 +18,7 @@ from smmpanel.money import format_amount
 from smmpanel.providers.apiv2_client import UpstreamError
 from smmpanel.usecases import catalog, providers
 from smmpanel.usecases.audit import record
-from smmpanel.usecases.catalog_desk import ServiceView, all_providers, service_view
+from smmpanel.usecases.catalog_desk import ServiceView, all_providers, service_costs, service_view
 from smmpanel.web.admin.access import AdminRoute, staff_user
 from smmpanel.web.admin.common import (
     acting,
@@ -80,10 +82,56 @@ def _values(service: Service | None) -> dict[str, str]:
     return values
 
 
+def _matches(service: Service, query: str) -> bool:
+    return not query or query == str(service.id) or query.lower() in service.name.lower()
+
+
 async def _list(request: Request, user: Customer, *, status_code: int = 200, **values: Any) -> Response:
+    """The catalog by category, with each service's provider, cost and margin; ``?q=`` keeps id or name matches."""
     db = context_of(request).database
-    groups = await catalog.catalog_by_category(db)
-    return show(request, "admin/services.html", user, status_code=status_code, groups=groups, **values)
+    query = values.pop("query", None) or request.query_params.get("q", "").strip()
+    groups = [
+        (category, found)
+        for category, listing in await catalog.catalog_by_category(db)
+        if (found := [service for service in listing if _matches(service, query)])
+    ]
+    names = Counter(service.name for _, listing in groups for service in listing)
+    return show(
+        request,
+        "admin/services.html",
+        user,
+        status_code=status_code,
+        groups=groups,
+        costs=await service_costs(db),
+        twins={name for name, count in names.items() if count > 1},
+        query=query,
+        **values,
+    )
+
+
+BULK = {"enable": "switched on", "disable": "switched off", "move": "moved"}
+
+
+async def bulk_action(request: Request) -> Response:
+    """On, off, or to a category, for the selected services; back to the same search, at the first of them."""
+    user = staff_user(request)
+    form = await checked_form(request)
+    action, ids, query = form_text(form, "action"), form_ids(form, "ids"), form_text(form, "q").strip()
+    try:
+        if action not in BULK:
+            raise Refused("Choose switch on, switch off or move")
+        changes = (
+            catalog.ServiceChanges(category=form_text(form, "category").strip())
+            if action == "move"
+            else catalog.ServiceChanges(enabled=action == "enable")
+        )
+        changed = await catalog.bulk_update(context_of(request).database, ids, changes, audit=acting(user))
+    except (Refused, NotFound) as refusal:
+        message = refusal.message if isinstance(refusal, Refused) else str(refusal)
+        values = form_values(form)
+        return await _list(request, user, status_code=400, error=message, form=values, chosen=set(ids), query=query)
+    back = "/admin/services" + (f"?{urlencode({'q': query})}" if query else "")
+    return redirect(f"{back}#service-{min(ids)}", f"{changed} services {BULK[action]}.", request)
 
 
 async def service_list(request: Request) -> Response:
@@ -125,6 +173,18 @@ async def set_enabled(request: Request) -> Response:
     return redirect(
         "/admin/services", f"#{service.id} {service.name} is {'on sale' if enabled else 'off sale'}.", request
     )
+
+
+async def rename_category(request: Request) -> Response:
+    user = staff_user(request)
+    form = await checked_form(request)
+    old, new = form_text(form, "name"), form_text(form, "new_name")
+    try:
+        await catalog.rename_category(context_of(request).database, old, new, audit=acting(user))
+    except (Refused, NotFound) as refusal:
+        message = refusal.message if isinstance(refusal, Refused) else str(refusal)
+        return await _list(request, user, status_code=400, error=message, form=form_values(form))
+    return redirect("/admin/services", f"Category {old} is now {new.strip()}.", request)
 
 
 def _step(form: FormData) -> int:
@@ -288,9 +348,11 @@ routes = [
     AdminRoute("/admin/services/new", new_service, Permission.CATALOG, methods=["GET", "POST"]),
     AdminRoute("/admin/services/import", import_catalog, Permission.CATALOG, methods=["GET", "POST"]),
     AdminRoute("/admin/services/rates", bulk_rate, Permission.CATALOG, methods=["POST"]),
+    AdminRoute("/admin/services/bulk", bulk_action, Permission.CATALOG, methods=["POST"]),
     AdminRoute("/admin/services/{id:int}", edit_service, Permission.CATALOG, methods=["GET", "POST"]),
     AdminRoute("/admin/services/{id:int}/enabled", set_enabled, Permission.CATALOG, methods=["POST"]),
     AdminRoute("/admin/services/{id:int}/move", move_service, Permission.CATALOG, methods=["POST"]),
     AdminRoute("/admin/services/{id:int}/links", link_provider, Permission.CATALOG, methods=["POST"]),
     AdminRoute("/admin/categories/move", move_category, Permission.CATALOG, methods=["POST"]),
+    AdminRoute("/admin/categories/rename", rename_category, Permission.CATALOG, methods=["POST"]),
 ]

@@ -12,6 +12,7 @@ from smmpanel.web.customer import (
     refills,
     subscriptions,
     tickets,
+    updates,
 )
 
 # New order and mass order come before /orders/{id}; the id routes only match digits anyway.
@@ -25,4 +26,5 @@ routes: list[BaseRoute] = [
     *tickets.routes,
     *api_page.routes,
     *deposits.routes,
+    *updates.routes,
 ]
