@@ -16,6 +16,7 @@ import orjson
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
+from smmpanel.cli_coupons import add_coupon_commands
 from smmpanel.cli_engine import add_engine_commands, add_engine_order_commands
 from smmpanel.cli_operations import add_operations_commands
 from smmpanel.cli_support import CliError, Output, Parser, Result, amount_arg, count_arg, enum_arg, positive_int, table
@@ -377,6 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_engine_order_commands(order, service, command)
     add_engine_commands(groups, command, Parser)
     add_operations_commands(groups, command)
+    add_coupon_commands(groups, command)
 
     refill = groups.add_parser("refill", help="refills").add_subparsers(dest="cmd", required=True, parser_class=Parser)
     sub = command(refill, "list", refill_list, "list refill requests, newest first")

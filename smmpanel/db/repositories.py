@@ -15,8 +15,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from smmpanel.db.affiliate_repositories import Affiliates
 from smmpanel.db.audit_repository import AuditLog
 from smmpanel.db.catalog_repositories import Categories, CustomerRates
+from smmpanel.db.coupon_repositories import Coupons
 from smmpanel.db.dispatch_repositories import Dispatch
 from smmpanel.db.keyset import keyset
 from smmpanel.db.provider_repositories import Providers, ServiceLinks
@@ -657,3 +659,5 @@ class Repositories:
         self.categories = Categories(conn)
         self.audit = AuditLog(conn)
         self.reports = Reports(conn)
+        self.coupons = Coupons(conn)
+        self.affiliates = Affiliates(conn)

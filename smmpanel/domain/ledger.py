@@ -8,3 +8,5 @@ class EntryKind(StrEnum):
     CHARGE = "charge"
     REFUND = "refund"
     ADJUSTMENT = "adjustment"
+    COUPON = "coupon"
+    AFFILIATE_PAYOUT = "affiliate_payout"

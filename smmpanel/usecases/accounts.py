@@ -15,6 +15,7 @@ from smmpanel.errors import NotFound, Refused
 from smmpanel.keys import hash_api_key, new_api_key
 from smmpanel.money import Units, format_amount
 from smmpanel.passwords import hash_password, password_matches, password_problem
+from smmpanel.usecases.affiliates import tie_referral
 from smmpanel.usecases.audit import Audit, audited
 from smmpanel.usecases.money_moves import post_entry
 
@@ -37,9 +38,18 @@ async def _existing(db: Database, username: str) -> Customer:
 
 
 async def create_customer(
-    db: Database, username: str, balance: Units = 0, *, password: str | None = None, admin: bool = False
+    db: Database,
+    username: str,
+    balance: Units = 0,
+    *,
+    password: str | None = None,
+    admin: bool = False,
+    referral_code: str = "",
 ) -> NewKey:
-    """Create a customer (or an operator) and return its API key: the only time the key is ever shown."""
+    """Create a customer (or an operator) and return its API key: the only time the key is ever shown.
+
+    ``referral_code`` (from a referral link) ties the new customer to its owner for good.
+    """
     if not _USERNAME.match(username):
         raise Refused("username must be 3-64 letters, digits, '_', '.' or '-'")
     if balance < 0:
@@ -56,6 +66,7 @@ async def create_customer(
         role = "admin" if admin else "customer"
         user_id = await repos.users.add(username, hash_api_key(key), now, role=role, password_hash=password_hash)
         await post_entry(repos, user_id=user_id, kind=EntryKind.TOPUP, amount=balance, now=now, note="opening balance")
+        await tie_referral(repos, user_id, referral_code)
     return NewKey(username, key, balance)
 
 

@@ -63,17 +63,19 @@ async def login(request: Request) -> Response:
 
 async def signup(request: Request) -> Response:
     if request.method == "GET":
-        return render(request, "signup.html", await current_user(request), username="")
+        ref = request.query_params.get("ref", "")
+        return render(request, "signup.html", await current_user(request), username="", ref=ref)
     form = await checked_form(request)
     username, password = form_text(form, "username").strip(), form_text(form, "password")
+    ref = form_text(form, "ref")  # the referral code of the link that brought them, if any
     db = context_of(request).database
     try:
         if password != form_text(form, "password_again"):
             raise Refused("The two passwords differ")
-        await accounts.create_customer(db, username, password=password)
+        await accounts.create_customer(db, username, password=password, referral_code=ref)
         customer = await accounts.log_in(db, username, password)
     except Refused as refused:
-        return render(request, "signup.html", None, status_code=400, error=refused.message, username=username)
+        return render(request, "signup.html", None, status_code=400, error=refused.message, username=username, ref=ref)
     log_in_session(request, customer)
     return redirect("/orders/new", "Welcome! Your account is ready.", request)
 
