@@ -2,7 +2,19 @@
 
 from starlette.routing import BaseRoute
 
-from smmpanel.web.admin import attention, audit, customers, orders, overview, providers, services, settings, tickets
+from smmpanel.web.admin import (
+    affiliates,
+    attention,
+    audit,
+    coupons,
+    customers,
+    orders,
+    overview,
+    providers,
+    services,
+    settings,
+    tickets,
+)
 
 routes: list[BaseRoute] = [
     *overview.routes,
@@ -14,4 +26,6 @@ routes: list[BaseRoute] = [
     *tickets.routes,
     *audit.routes,
     *settings.routes,
+    *coupons.routes,
+    *affiliates.routes,
 ]

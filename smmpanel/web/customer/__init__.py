@@ -2,7 +2,17 @@
 
 from starlette.routing import BaseRoute
 
-from smmpanel.web.customer import api_page, funds, mass_order, new_order, orders, refills, subscriptions, tickets
+from smmpanel.web.customer import (
+    affiliates,
+    api_page,
+    funds,
+    mass_order,
+    new_order,
+    orders,
+    refills,
+    subscriptions,
+    tickets,
+)
 
 # New order and mass order come before /orders/{id}; the id routes only match digits anyway.
 routes: list[BaseRoute] = [
@@ -14,4 +24,5 @@ routes: list[BaseRoute] = [
     *funds.routes,
     *tickets.routes,
     *api_page.routes,
+    *affiliates.routes,
 ]
