@@ -131,6 +131,11 @@ class Settings(BaseSettings):
     metrics_token: str | None = Field(default=None, min_length=16)
     """When set, ``/metrics`` answers only ``Authorization: Bearer <token>``."""
 
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
+    """How customers and gateways reach this panel (``https://panel.example.com``): payment links
+    and the return and webhook URLs given to gateways. Unset, the dashboard uses the address it
+    was reached at, and the CLI ``http://127.0.0.1:8080``."""
+
     @field_validator("rate_limits", "address_rate_limits")
     @classmethod
     def _valid_limits(cls, value: str) -> str:

@@ -34,6 +34,12 @@ class WaitingCoupon:
 
 
 @dataclass(frozen=True, slots=True)
+class PaidCoupon:
+    code: str
+    amount: Units
+
+
+@dataclass(frozen=True, slots=True)
 class Redemption:
     id: int
     code: str
@@ -130,6 +136,17 @@ class Coupons:
             .values(status=APPLIED, amount=amount, payment_id=payment_id, applied_at=now)
         )
         return bool(result.rowcount)
+
+    async def paid_on(self, payment_id: int) -> PaidCoupon | None:
+        """The percent coupon a deposit paid, if any."""
+        row = (
+            await self._conn.execute(
+                sa.select(coupons.c.code, coupon_redemptions.c.amount)
+                .select_from(coupon_redemptions.join(coupons))
+                .where(coupon_redemptions.c.payment_id == payment_id, coupon_redemptions.c.status == APPLIED)
+            )
+        ).first()
+        return PaidCoupon(row.code, row.amount) if row else None
 
     async def redemptions(self, limit: int) -> list[Redemption]:
         """The newest redemptions of every coupon, for the operator."""

@@ -21,6 +21,7 @@ from smmpanel.db.catalog_repositories import Categories, CustomerRates
 from smmpanel.db.coupon_repositories import Coupons
 from smmpanel.db.dispatch_repositories import Dispatch
 from smmpanel.db.keyset import keyset
+from smmpanel.db.payment_repositories import Gateways, PaymentEvents, Payments
 from smmpanel.db.provider_repositories import Providers, ServiceLinks
 from smmpanel.db.report_repositories import Reports
 from smmpanel.db.settings_repository import PanelSettings
@@ -659,5 +660,6 @@ class Repositories:
         self.categories = Categories(conn)
         self.audit = AuditLog(conn)
         self.reports = Reports(conn)
+        self.gateways, self.payments, self.payment_events = Gateways(conn), Payments(conn), PaymentEvents(conn)
         self.coupons = Coupons(conn)
         self.affiliates = Affiliates(conn)

@@ -259,6 +259,75 @@ panel_settings = sa.Table(
     sa.Column("value", sa.Text(), nullable=False),
 )
 
+# Payments (smmpanel.domain.payments): the operator's gateways, each payment a customer makes
+# through one, and every confirmation received for them, credited or refused.
+payment_gateways = sa.Table(
+    "payment_gateways",
+    metadata,
+    _id(),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("display_name", sa.String(255), nullable=False),
+    sa.Column("enabled", sa.Boolean(), nullable=False, server_default=sa.true()),
+    sa.Column("min_amount", Amount, nullable=False, server_default="0"),
+    sa.Column("max_amount", Amount, nullable=True),
+    # Percents are amounts too: 2.5 % is 250,000.
+    sa.Column("fee_percent", Amount, nullable=False, server_default="0"),
+    sa.Column("bonus_percent", Amount, nullable=False, server_default="0"),
+    sa.Column("bonus_from", Amount, nullable=False, server_default="0"),
+    sa.Column("instructions", sa.Text(), nullable=False, server_default=""),
+    # The kind's options (keys, webhook secrets, account numbers): never shown back in full.
+    sa.Column("config", sa.JSON(), nullable=False),
+    sa.Column("position", sa.Integer(), nullable=False, server_default="0"),
+    _created(),
+    sa.Column("updated_at", sa.DateTime(), nullable=False),
+    sa.CheckConstraint("min_amount >= 0 AND (max_amount IS NULL OR max_amount >= min_amount)", name="limits"),
+    sa.CheckConstraint("fee_percent >= 0 AND bonus_percent >= 0 AND bonus_from >= 0", name="percents"),
+)
+
+payments = sa.Table(
+    "payments",
+    metadata,
+    _id(),
+    sa.Column("user_id", Id, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("gateway_id", Id, sa.ForeignKey("payment_gateways.id"), nullable=False),
+    # ``amount`` is what the balance receives; the gateway is asked for amount + fee.
+    sa.Column("amount", Amount, nullable=False),
+    sa.Column("fee", Amount, nullable=False, server_default="0"),
+    sa.Column("amount_confirmed", Amount, nullable=True),
+    sa.Column("bonus", Amount, nullable=False, server_default="0"),
+    sa.Column("currency", sa.String(8), nullable=False),
+    # The gateway's own id (a PaymentIntent id, a transfer's reference); NULL until the gateway gave one.
+    sa.Column("reference", sa.String(255), nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("note", sa.Text(), nullable=False, server_default=""),
+    sa.Column("confirmation", sa.JSON(), nullable=True),
+    _created(),
+    sa.Column("updated_at", sa.DateTime(), nullable=False),
+    sa.Column("confirmed_at", sa.DateTime(), nullable=True),
+    sa.Column("expires_at", sa.DateTime(), nullable=True),
+    sa.CheckConstraint("amount > 0 AND fee >= 0 AND bonus >= 0", name="amounts"),
+    sa.UniqueConstraint("gateway_id", "reference"),
+    sa.Index(None, "user_id", "id"),
+    sa.Index(None, "status", "id"),
+)
+
+payment_events = sa.Table(
+    "payment_events",
+    metadata,
+    _id(),
+    sa.Column("gateway_id", Id, sa.ForeignKey("payment_gateways.id"), nullable=True),
+    sa.Column("payment_id", Id, sa.ForeignKey("payments.id"), nullable=True),
+    sa.Column("outcome", sa.String(32), nullable=False),
+    sa.Column("reason", sa.Text(), nullable=False, server_default=""),
+    sa.Column("reference", sa.String(255), nullable=True),
+    sa.Column("amount", Amount, nullable=True),
+    sa.Column("raw", sa.JSON(), nullable=True),
+    _created(),
+    sa.Index(None, "payment_id", "id"),
+    sa.Index(None, "gateway_id", "id"),
+)
+
 coupons = sa.Table(
     "coupons",
     metadata,
@@ -283,7 +352,7 @@ coupon_redemptions = sa.Table(
     sa.Column("user_id", Id, sa.ForeignKey("users.id"), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("amount", Amount, nullable=False, server_default="0"),
-    sa.Column("payment_id", Id, nullable=True),
+    sa.Column("payment_id", Id, sa.ForeignKey("payments.id"), nullable=True),  # the deposit a percent paid on
     _created(),
     sa.Column("applied_at", sa.DateTime(), nullable=True),
     # One use per customer, whatever arrives at once.
@@ -325,7 +394,7 @@ affiliate_commissions = sa.Table(
     _id(),
     sa.Column("referrer_id", Id, sa.ForeignKey("users.id"), nullable=False),
     sa.Column("referred_id", Id, sa.ForeignKey("users.id"), nullable=False),
-    sa.Column("payment_id", Id, nullable=False),
+    sa.Column("payment_id", Id, sa.ForeignKey("payments.id"), nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("deposit", Amount, nullable=False),

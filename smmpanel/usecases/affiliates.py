@@ -9,6 +9,7 @@ refund's transaction (``take_back_commission``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
 
@@ -23,6 +24,9 @@ from smmpanel.errors import NotFound
 from smmpanel.money import SCALE, Units, format_amount, parse_amount
 from smmpanel.usecases.audit import Audit, audited
 from smmpanel.usecases.money_moves import post_entry
+
+if TYPE_CHECKING:  # payment_steps lists this module's steps, so it is imported only for the type
+    from smmpanel.usecases.payment_steps import Settled
 
 PERCENT_SETTING = "affiliate_percent"
 MINIMUM_SETTING = "affiliate_minimum_payout"
@@ -140,57 +144,56 @@ async def tie_referral(repos: Repositories, user_id: int, code: str) -> None:
         await repos.affiliates.tie(user_id, referrer.user_id)
 
 
-async def earn_commission(repos: Repositories, *, user_id: int, payment_id: int, deposit: Units) -> Units:
-    """A referral's deposit completed: record the referrer's pending commission; what it is (0: none).
+async def earn_commission(repos: Repositories, settled: Settled) -> None:
+    """A referral's deposit completed: record the referrer's pending commission on it.
 
-    Runs inside the deposit's completion transaction; the unique (payment, kind) pair makes a
-    deposit earn at most once.
+    A step of ``payment_steps.ON_COMPLETED``, inside the completion transaction. The percent
+    is the referrer's own or else the panel's, taken now and kept on the commission; it
+    applies to the deposit (what the top-up credited), never to a bonus. The unique
+    (payment, kind) pair makes a deposit earn at most once.
     """
-    referrer_id = await repos.affiliates.referrer_of(user_id)
+    payment = settled.payment
+    referrer_id = await repos.affiliates.referrer_of(payment.user_id)
     if referrer_id is None:
-        return 0
+        return
     affiliate = await repos.affiliates.of_user(referrer_id)
     percent = (await _terms(repos)).percent if affiliate is None or affiliate.percent is None else affiliate.percent
-    amount = rules.commission_on(deposit, percent)
-    if amount <= 0:
-        return 0
-    await repos.affiliates.add_commission(
-        referrer_id=referrer_id,
-        referred_id=user_id,
-        payment_id=payment_id,
-        kind=CommissionKind.EARNED,
-        deposit=deposit,
-        percent=percent,
-        amount=amount,
-        now=utcnow(),
-    )
-    return amount
+    amount = rules.commission_on(payment.amount, percent)
+    if amount > 0:
+        await repos.affiliates.add_commission(
+            referrer_id=referrer_id,
+            referred_id=payment.user_id,
+            payment_id=payment.id,
+            kind=CommissionKind.EARNED,
+            deposit=payment.amount,
+            percent=percent,
+            amount=amount,
+            now=settled.now,
+        )
 
 
-async def take_back_commission(repos: Repositories, *, payment_id: int) -> Units:
-    """A deposit was refunded: take back what it earned; the amount taken back (0: nothing earned).
+async def take_back_commission(repos: Repositories, settled: Settled) -> None:
+    """A deposit was refunded: take back the commission it earned (a step of ``ON_REFUNDED``).
 
     Still pending: the commission is reversed. Already paid out: a negative commission of the
     same amount is recorded, which offsets the referrer's future commissions; the referrer's
-    balance is never touched, so it can never go negative. Runs in the refund's transaction.
+    balance is never touched, so it can never go negative.
     """
-    earned = await repos.affiliates.earned_on(payment_id)
+    earned = await repos.affiliates.earned_on(settled.payment.id)
     if earned is None or earned.status is CommissionStatus.REVERSED:
-        return 0
-    now = utcnow()
-    if earned.status is CommissionStatus.PENDING and await repos.affiliates.reverse(earned.id, now):
-        return earned.amount
-    await repos.affiliates.add_commission(
+        return
+    if earned.status is CommissionStatus.PENDING and await repos.affiliates.reverse(earned.id, settled.now):
+        return
+    await repos.affiliates.add_commission(  # paid out, perhaps by a payout a moment ago
         referrer_id=earned.referrer_id,
         referred_id=earned.referred_id,
-        payment_id=payment_id,
+        payment_id=earned.payment_id,
         kind=CommissionKind.CLAWBACK,
         deposit=earned.deposit,
         percent=earned.percent,
         amount=-earned.amount,
-        now=now,
+        now=settled.now,
     )
-    return earned.amount
 
 
 async def pay_out(db: Database, user_id: int) -> Units:

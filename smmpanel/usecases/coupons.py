@@ -2,13 +2,14 @@
 
 A fixed-amount coupon is credited at once, as a ledger entry of kind ``coupon``. A percent
 coupon waits for the customer's next completed deposit and is paid in that deposit's
-completion transaction (``apply_deposit_coupon``), also as a ``coupon`` entry.
+completion transaction (``pay_deposit_coupon``), also as a ``coupon`` entry.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
 
@@ -23,6 +24,9 @@ from smmpanel.errors import NotFound, Refused
 from smmpanel.money import Units, format_amount
 from smmpanel.usecases.audit import Audit, audited
 from smmpanel.usecases.money_moves import post_entry
+
+if TYPE_CHECKING:  # payment_steps lists this module's steps, so it is imported only for the type
+    from smmpanel.usecases.payment_steps import Settled
 
 LIST_LIMIT = 200
 
@@ -144,19 +148,36 @@ async def waiting_coupon(db: Database, user_id: int) -> WaitingCoupon | None:
         return await repos.coupons.waiting_of(user_id)
 
 
-async def apply_deposit_coupon(repos: Repositories, *, user_id: int, payment_id: int, deposit: Units) -> Units:
-    """Pay a waiting percent coupon on a deposit that just completed; what it credited (0: none).
+async def pay_deposit_coupon(repos: Repositories, settled: Settled) -> None:
+    """A deposit completed: pay the customer's waiting percent coupon on it, as its own entry.
 
-    Runs inside the deposit's completion transaction, so the coupon is paid exactly when the
-    deposit is, and at most once: the waiting redemption is claimed by a conditional update.
+    A step of ``payment_steps.ON_COMPLETED``: it runs inside the deposit's completion
+    transaction, so the coupon is paid exactly when the deposit is, and at most once (the
+    waiting redemption is claimed by a conditional update). The percent is of the deposit
+    itself (what the top-up credited), never of a bonus.
     """
-    waiting = await repos.coupons.waiting_of(user_id)
+    payment = settled.payment
+    waiting = await repos.coupons.waiting_of(payment.user_id)
     if waiting is None:
-        return 0
-    amount = rules.percent_of(deposit, waiting.percent)
-    now = utcnow()
-    if not await repos.coupons.apply(waiting.redemption_id, amount, payment_id, now):
-        return 0
-    note = f"coupon {waiting.code}: {format_amount(waiting.percent)}% of deposit #{payment_id}"
-    await post_entry(repos, user_id=user_id, kind=EntryKind.COUPON, amount=amount, now=now, note=note)
-    return amount
+        return
+    amount = rules.percent_of(payment.amount, waiting.percent)
+    if await repos.coupons.apply(waiting.redemption_id, amount, payment.id, settled.now):
+        note = f"coupon {waiting.code}: {format_amount(waiting.percent)}% of payment #{payment.id}"
+        await post_entry(
+            repos, user_id=payment.user_id, kind=EntryKind.COUPON, amount=amount, now=settled.now, note=note
+        )
+
+
+async def take_back_deposit_coupon(repos: Repositories, settled: Settled) -> None:
+    """A refunded deposit takes back what a percent coupon paid on it (a step of ``ON_REFUNDED``).
+
+    Like the deposit's bonus, it is refused with the refund if the balance is short. The
+    coupon stays used: a refund does not hand out the code again.
+    """
+    payment = settled.payment
+    paid = await repos.coupons.paid_on(payment.id)
+    if paid is not None and paid.amount:
+        note = f"coupon {paid.code} taken back: payment #{payment.id} refunded"
+        await post_entry(
+            repos, user_id=payment.user_id, kind=EntryKind.COUPON, amount=-paid.amount, now=settled.now, note=note
+        )

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -67,6 +67,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("applied_at", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(["coupon_id"], ["coupons.id"], name=op.f("fk_coupon_redemptions_coupon_id_coupons")),
+        sa.ForeignKeyConstraint(
+            ["payment_id"], ["payments.id"], name=op.f("fk_coupon_redemptions_payment_id_payments")
+        ),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_coupon_redemptions_user_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_coupon_redemptions")),
         sa.UniqueConstraint("coupon_id", "user_id", name=op.f("uq_coupon_redemptions_coupon_id_user_id")),
@@ -96,6 +99,9 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["payout_id"], ["affiliate_payouts.id"], name=op.f("fk_affiliate_commissions_payout_id_affiliate_payouts")
+        ),
+        sa.ForeignKeyConstraint(
+            ["payment_id"], ["payments.id"], name=op.f("fk_affiliate_commissions_payment_id_payments")
         ),
         sa.ForeignKeyConstraint(["referred_id"], ["users.id"], name=op.f("fk_affiliate_commissions_referred_id_users")),
         sa.ForeignKeyConstraint(["referrer_id"], ["users.id"], name=op.f("fk_affiliate_commissions_referrer_id_users")),

@@ -1,0 +1,1 @@
+"""Payment gateway adapters, one module per kind, behind ``smmpanel.gateways.base.Gateway``."""
