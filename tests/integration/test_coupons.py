@@ -23,6 +23,7 @@ from smmpanel.errors import Refused
 from smmpanel.money import parse_amount
 from smmpanel.usecases import accounts, coupons
 from tests.support.cli import Cli
+from tests.support.deposits import bank, deposit, refund, refund_refused
 from tests.support.panel import Panel
 
 
@@ -119,6 +120,47 @@ def test_a_percent_coupon_waits_for_the_next_deposit_one_at_a_time(ops: Panel) -
     waiting = ops.run(lambda db: coupons.waiting_coupon(db, uid))
     assert waiting is not None and (waiting.code, waiting.percent) == ("TENPC", parse_amount("10"))
     assert refusal(ops, "alice", "fivepc") == rules.PERCENT_WAITING
+
+
+def test_a_percent_coupon_pays_on_the_next_deposit_only_and_a_refund_takes_it_back(ops: Panel) -> None:
+    ops.customer("alice", balance="0")
+    bank(ops, bonus_percent="10")
+    make(ops, "TENPC", CouponKind.PERCENT, "10")
+    make(ops, "FIVEPC", CouponKind.PERCENT, "5")
+    redeem(ops, "alice", "tenpc")
+
+    first = deposit(ops, "alice", "25.55555")
+    # deposit, its 10 % gateway bonus, and 10 % of the deposit (2.555555 → 2.55555): never of the bonus
+    assert [(e.kind, e.amount) for e in reversed(entries(ops, "alice"))] == [
+        ("topup", 2555555),
+        ("deposit_bonus", 255555),
+        ("coupon", 255555),
+    ]
+    assert entries(ops, "alice")[0].note == f"coupon TENPC: 10.00% of payment #{first.id}"
+    (redemption,) = ops.run(coupons.recent_redemptions)
+    assert (redemption.status, redemption.amount, redemption.payment_id) == ("applied", 255555, first.id)
+    uid = user_id(ops, "alice")
+    assert ops.run(lambda db: coupons.waiting_coupon(db, uid)) is None
+
+    deposit(ops, "alice", "10")  # the next deposit gets its bonus and no coupon
+    assert [e.kind for e in entries(ops, "alice")[:2]] == ["deposit_bonus", "topup"]
+    assert ops.balance("alice") == "41.66665"
+    assert refusal(ops, "alice", "TENPC") == rules.ALREADY_USED
+
+    redeem(ops, "alice", "fivepc")  # the first one paid: another percent coupon may wait now
+    # the refund takes back 30.66665 (deposit, bonus, coupon): one unit short, all of it is refused
+    ops.run(lambda db: accounts.fund(db, "alice", parse_amount("-11.00001"), "spent"))
+    assert refund_refused(ops, first.id) == "refund refused: it would take alice's balance below zero"
+    ops.run(lambda db: accounts.fund(db, "alice", parse_amount("0.00001"), "back"))
+    refund(ops, first.id)
+    assert [(e.kind, e.amount) for e in entries(ops, "alice")[:3]] == [
+        ("coupon", -255555),
+        ("deposit_bonus", -255555),
+        ("payment_refund", -2555555),
+    ]
+    assert ops.balance("alice") == "0.00"
+    assert refusal(ops, "alice", "TENPC") == rules.ALREADY_USED  # a refund does not hand the code out again
+    assert ops.ledger_ok()
 
 
 def _race(database_url: str, work: list[tuple[int, str]]) -> list[coupons.Redeemed | str]:
