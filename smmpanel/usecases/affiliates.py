@@ -108,27 +108,29 @@ async def _affiliate(repos: Repositories, user_id: int) -> Affiliate:
 
 
 async def affiliate_view(db: Database, user_id: int) -> AffiliateView:
-    try:
-        async with db.write() as repos:
-            return await _view(repos, user_id)
-    except IntegrityError:  # the same customer's other page load made the code a moment ago
-        async with db.write() as repos:
-            return await _view(repos, user_id)
-
-
-async def _view(repos: Repositories, user_id: int) -> AffiliateView:
-    affiliate = await _affiliate(repos, user_id)
-    panel = await _terms(repos)
-    totals = await repos.affiliates.totals(user_id)
-    return AffiliateView(
-        code=affiliate.code,
-        percent=panel.percent if affiliate.percent is None else affiliate.percent,
-        minimum=panel.minimum,
-        referrals=await repos.affiliates.referral_count(user_id),
-        pending=totals.pending,
-        paid=totals.paid,
-        commissions=await repos.affiliates.commissions(referrer_id=user_id, limit=LIST_LIMIT),
-    )
+    """The customer's link and earnings; the first visit makes their referral code."""
+    async with db.read() as repos:
+        affiliate = await repos.affiliates.of_user(user_id)
+    if affiliate is None:
+        try:
+            async with db.write() as repos:
+                await _affiliate(repos, user_id)
+        except IntegrityError:  # the same customer's other page load made it a moment ago
+            pass
+    async with db.read() as repos:
+        affiliate = await repos.affiliates.of_user(user_id)
+        assert affiliate is not None
+        panel = await _terms(repos)
+        totals = await repos.affiliates.totals(user_id)
+        return AffiliateView(
+            code=affiliate.code,
+            percent=panel.percent if affiliate.percent is None else affiliate.percent,
+            minimum=panel.minimum,
+            referrals=await repos.affiliates.referral_count(user_id),
+            pending=totals.pending,
+            paid=totals.paid,
+            commissions=await repos.affiliates.commissions(referrer_id=user_id, limit=LIST_LIMIT),
+        )
 
 
 async def tie_referral(repos: Repositories, user_id: int, code: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,7 @@ from smmpanel.domain.affiliates import NOTHING_PENDING, CommissionKind, Commissi
 from smmpanel.errors import Refused
 from smmpanel.money import parse_amount
 from smmpanel.usecases import accounts, affiliates
+from tests.support.cli import Cli
 from tests.support.deposits import bank, deposit, refund
 from tests.support.panel import Panel
 
@@ -179,3 +181,17 @@ def test_a_refund_after_the_payout_is_offset_against_future_commissions(ops: Pan
     assert ops.balance("ref") == "1.50"
     assert view(ops, "ref").pending == 0
     assert ops.ledger_ok()
+
+
+def test_affiliate_commands(ops: Panel, tmp_path: Path) -> None:
+    cli = Cli(ops.database_url, tmp_path)
+    assert cli.json("affiliate", "terms") == {"percent": "7.50", "minimum_payout": "1.00"}
+    assert cli.json("affiliate", "terms", "--percent", "5.25") == {"percent": "5.25", "minimum_payout": "1.00"}
+    assert cli.json("affiliate", "terms", "--minimum", "20") == {"percent": "5.25", "minimum_payout": "20.00"}
+    assert "between 0 and 100" in cli.fails("affiliate", "terms", "--percent", "101")
+    assert "above zero" in cli.fails("affiliate", "terms", "--minimum", "0")
+    assert cli.json("affiliate", "percent", "ref", "9") == {"username": "ref", "percent": "9.00"}
+    assert view(ops, "ref").percent == parse_amount("9")
+    assert cli.json("affiliate", "percent", "ref") == {"username": "ref", "percent": None}
+    assert view(ops, "ref").percent == parse_amount("5.25")
+    assert "no user named 'ghost'" in cli.fails("affiliate", "percent", "ghost", "3")
