@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
+from smmpanel.domain.coupons import CouponKind
 from smmpanel.money import parse_amount
 from smmpanel.usecases import accounts, affiliates, coupons
 from tests.integration.test_web_admin import PASSWORD, Session, banner, followed
@@ -125,3 +126,28 @@ def test_a_payout_with_nothing_pending_is_refused_on_the_page(alice: Session) ->
     assert refused.status_code == 400
     assert banner(refused, "error") == "There is no commission to pay out"
     assert re.search(r'id="pending">0.00 USD<', refused.text)
+
+
+def test_a_customer_redeems_coupons_on_the_funds_page(site: tuple[Panel, LiveServer], alice: Session) -> None:
+    panel, _ = site
+    panel.run(lambda db: coupons.create_coupon(db, "GIFT", CouponKind.AMOUNT, parse_amount("2.5")))
+    panel.run(lambda db: coupons.create_coupon(db, "TENPC", CouponKind.PERCENT, parse_amount("10")))
+
+    unknown = alice.post("/funds/coupon", coupon="  <b>nope</b> ")
+    assert unknown.status_code == 400 and banner(unknown, "error") == "This coupon code is not valid"
+    assert field(unknown, "coupon") == "  <b>nope</b> "  # what was typed, escaped
+    assert "<b>nope" not in unknown.text
+
+    credited = followed(alice, alice.post("/funds/coupon", coupon="gift"))
+    assert banner(credited, "notice") == "Coupon GIFT: 2.50 added to your balance."
+    assert re.search(r'id="balance">2.50 USD<', credited.text)
+    assert "<td>Coupon</td>" in credited.text and "coupon GIFT" in credited.text
+
+    again = alice.post("/funds/coupon", coupon="GIFT")
+    assert banner(again, "error") == "You have already used this coupon" and field(again, "coupon") == "GIFT"
+
+    waiting = followed(alice, alice.post("/funds/coupon", coupon="TenPc"))
+    assert banner(waiting, "notice") == "Coupon TENPC accepted: 10.00 % of your next deposit will be added."
+    assert "Coupon TENPC: 10.00 % of your next deposit will be added to your balance." in waiting.text
+    assert alice.post("/funds/coupon", csrf=False, coupon="GIFT").status_code == 403
+    assert panel.ledger_ok()

@@ -5,6 +5,7 @@ from starlette.routing import BaseRoute
 from smmpanel.web.customer import (
     affiliates,
     api_page,
+    coupons,
     funds,
     mass_order,
     new_order,
@@ -25,4 +26,5 @@ routes: list[BaseRoute] = [
     *tickets.routes,
     *api_page.routes,
     *affiliates.routes,
+    *coupons.routes,
 ]
