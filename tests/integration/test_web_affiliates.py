@@ -13,32 +13,34 @@ from smmpanel.domain.coupons import CouponKind
 from smmpanel.money import parse_amount
 from smmpanel.usecases import accounts, affiliates, coupons
 from tests.integration.test_web_admin import PASSWORD, Session, banner, followed
+from tests.support.deposits import bank, deposit
 from tests.support.panel import Panel
 from tests.support.server import LiveServer
 
 
 @pytest.fixture
 def site(database_url: str, start_server: Callable[..., LiveServer]) -> Iterator[tuple[Panel, LiveServer]]:
+    """A live panel with its operator ``boss`` and a customer ``alice``."""
     server = start_server()
     panel = Panel(database_url, server.api_url)
-    panel.run(lambda db: accounts.create_customer(db, "boss", password=PASSWORD, admin=True))
-    panel.run(lambda db: accounts.create_customer(db, "alice", password=PASSWORD))
+    for name, admin in (("boss", True), ("alice", False)):
+        panel.run(lambda db, name=name, admin=admin: accounts.create_customer(db, name, password=PASSWORD, admin=admin))
     yield panel, server
     panel.close()
 
 
 @pytest.fixture
-def boss(site: tuple[Panel, LiveServer]) -> Iterator[Session]:
-    session = Session(site[1].base_url, "boss")
-    yield session
-    session.close()
+def log_in(site: tuple[Panel, LiveServer]) -> Iterator[Callable[[str], Session]]:
+    """Logged-in sessions by username, all closed at the end."""
+    sessions: list[Session] = []
 
+    def open_session(username: str) -> Session:
+        sessions.append(Session(site[1].base_url, username))
+        return sessions[-1]
 
-@pytest.fixture
-def alice(site: tuple[Panel, LiveServer]) -> Iterator[Session]:
-    session = Session(site[1].base_url, "alice")
-    yield session
-    session.close()
+    yield open_session
+    for session in sessions:
+        session.close()
 
 
 def field(page: httpx.Response, name: str) -> str:
@@ -47,7 +49,10 @@ def field(page: httpx.Response, name: str) -> str:
     return html.unescape(found.group(1))
 
 
-def test_the_operator_makes_and_disables_coupons(site: tuple[Panel, LiveServer], boss: Session) -> None:
+def test_the_operator_makes_and_disables_coupons(
+    site: tuple[Panel, LiveServer], log_in: Callable[[str], Session]
+) -> None:
+    boss = log_in("boss")
     panel, _ = site
     typed = {"code": "Half Off", "kind": "percent", "value": "50", "max_uses": "", "expires": ""}
     refused = boss.post("/admin/coupons", **typed)
@@ -72,7 +77,10 @@ def test_the_operator_makes_and_disables_coupons(site: tuple[Panel, LiveServer],
     assert coupon.disabled and coupon.max_uses == 3 and coupon.value == parse_amount("50")
 
 
-def test_the_operator_sets_the_affiliate_terms(site: tuple[Panel, LiveServer], boss: Session) -> None:
+def test_the_operator_sets_the_affiliate_terms(
+    site: tuple[Panel, LiveServer], log_in: Callable[[str], Session]
+) -> None:
+    boss = log_in("boss")
     panel, _ = site
     page = boss.get("/admin/affiliates")
     assert field(page, "percent") == "0.00" and field(page, "minimum") == "10.00"  # off until set
@@ -93,7 +101,10 @@ def test_the_operator_sets_the_affiliate_terms(site: tuple[Panel, LiveServer], b
     )
 
 
-def test_a_referral_link_ties_the_new_customer_to_the_referrer(site: tuple[Panel, LiveServer], alice: Session) -> None:
+def test_a_referral_link_ties_the_new_customer_to_the_referrer(
+    site: tuple[Panel, LiveServer], log_in: Callable[[str], Session]
+) -> None:
+    alice = log_in("alice")
     panel, server = site
     link = re.search(r'id="referral-link" value="([^"]+)"', alice.get("/affiliates").text)
     assert link is not None
@@ -121,14 +132,18 @@ def test_a_referral_link_ties_the_new_customer_to_the_referrer(site: tuple[Panel
     assert (referral.username, referral.referrer) == ("newbie", "alice")
 
 
-def test_a_payout_with_nothing_pending_is_refused_on_the_page(alice: Session) -> None:
+def test_a_payout_with_nothing_pending_is_refused_on_the_page(log_in: Callable[[str], Session]) -> None:
+    alice = log_in("alice")
     refused = alice.post("/affiliates/payout")
     assert refused.status_code == 400
     assert banner(refused, "error") == "There is no commission to pay out"
     assert re.search(r'id="pending">0.00 USD<', refused.text)
 
 
-def test_a_customer_redeems_coupons_on_the_funds_page(site: tuple[Panel, LiveServer], alice: Session) -> None:
+def test_a_customer_redeems_coupons_on_the_funds_page(
+    site: tuple[Panel, LiveServer], log_in: Callable[[str], Session]
+) -> None:
+    alice = log_in("alice")
     panel, _ = site
     panel.run(lambda db: coupons.create_coupon(db, "GIFT", CouponKind.AMOUNT, parse_amount("2.5")))
     panel.run(lambda db: coupons.create_coupon(db, "TENPC", CouponKind.PERCENT, parse_amount("10")))
@@ -150,4 +165,30 @@ def test_a_customer_redeems_coupons_on_the_funds_page(site: tuple[Panel, LiveSer
     assert banner(waiting, "notice") == "Coupon TENPC accepted: 10.00 % of your next deposit will be added."
     assert "Coupon TENPC: 10.00 % of your next deposit will be added to your balance." in waiting.text
     assert alice.post("/funds/coupon", csrf=False, coupon="GIFT").status_code == 403
+    assert panel.ledger_ok()
+
+
+def test_a_referrer_sees_the_commission_and_pays_it_out(
+    site: tuple[Panel, LiveServer], log_in: Callable[[str], Session]
+) -> None:
+    panel, _ = site
+    alice = log_in("alice")
+    panel.run(lambda db: affiliates.set_terms(db, parse_amount("10"), parse_amount("2")))
+    code = re.search(r"signup\?ref=([a-z0-9]+)", alice.get("/affiliates").text)
+    assert code is not None
+    panel.run(lambda db: accounts.create_customer(db, "kid", referral_code=code.group(1)))
+    bank(panel)
+    deposit(panel, "kid", "19.99999")  # 10 % → 1.999999 → 1.99999: below the minimum
+    page = alice.get("/affiliates")
+    assert re.search(r'id="pending">1.99999 USD<', page.text) and "Minimum payout: 2.00 USD" in page.text
+    assert re.search(r"<button[^>]*disabled>Move 1.99999 USD to my balance", page.text)
+    refused = alice.post("/affiliates/payout")
+    assert banner(refused, "error") == "The minimum payout is 2.00: 1.99999 is pending"
+
+    deposit(panel, "kid", "0.0001")  # → 0.00001
+    paid = followed(alice, alice.post("/affiliates/payout"))
+    assert banner(paid, "notice") == "2.00 moved to your balance."
+    assert re.search(r'id="pending">0.00 USD<', paid.text) and re.search(r'id="paid">2.00 USD<', paid.text)
+    assert panel.balance("alice") == "2.00"
+    assert "<td>Affiliate payout</td>" in alice.get("/funds").text
     assert panel.ledger_ok()
