@@ -13,7 +13,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from smmpanel.api import operations, v2
+from smmpanel.api import operations, payment_webhooks, v2
 from smmpanel.api.limits import RateLimiter
 from smmpanel.api.observability import UNHANDLED_STATUS, Observability
 from smmpanel.api.styles import STYLES
@@ -82,6 +82,7 @@ def create_app(settings: Settings, *, simulator: SimulatorSettings | None = None
         Route("/api/v2", v2.endpoint, methods=["GET", "POST"]),
         Route("/api/v2/", v2.endpoint, methods=["GET", "POST"]),
         *operations.routes,
+        *payment_webhooks.routes,
     ]
     if simulator is not None:
         routes.append(Mount("/simulator", app=create_simulator_app(simulator)))

@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from smmpanel.cli_coupons import add_coupon_commands
 from smmpanel.cli_engine import add_engine_commands, add_engine_order_commands
 from smmpanel.cli_operations import add_operations_commands
+from smmpanel.cli_payments import add_payment_commands
 from smmpanel.cli_support import CliError, Output, Parser, Result, amount_arg, count_arg, enum_arg, positive_int, table
 from smmpanel.clock import iso_utc
 from smmpanel.config import Settings
@@ -378,6 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_engine_order_commands(order, service, command)
     add_engine_commands(groups, command, Parser)
     add_operations_commands(groups, command)
+    add_payment_commands(groups, command, Parser)
     add_coupon_commands(groups, command)
 
     refill = groups.add_parser("refill", help="refills").add_subparsers(dest="cmd", required=True, parser_class=Parser)

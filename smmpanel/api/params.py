@@ -123,6 +123,11 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return bytes(chunks)
 
 
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refused (413) past ``limit`` bytes before more is read: for signed callbacks."""
+    return await _read_body(request, limit)
+
+
 async def read_params(request: Request, max_body_bytes: int) -> Params:
     params = _urlencoded(request.scope.get("query_string", b""))
     raw = await _read_body(request, max_body_bytes)

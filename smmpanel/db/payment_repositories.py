@@ -66,6 +66,8 @@ class Payment:
     updated_at: datetime
     confirmed_at: datetime | None
     expires_at: datetime | None
+    checkout: JsonObject | None = None
+    """``redirect_url``, ``form_fields`` and ``client`` of the gateway's ``Started``."""
 
     @property
     def amount_due(self) -> Units:
@@ -129,6 +131,7 @@ _PAYMENT_COLUMNS = [
     payments.c.updated_at,
     payments.c.confirmed_at,
     payments.c.expires_at,
+    payments.c.checkout,
 ]
 
 
@@ -211,10 +214,11 @@ class Payments:
         row = (await self._conn.execute(query)).first()
         return None if row is None else _payment(row)
 
-    async def set_reference(self, payment_id: int, reference: str, now: datetime) -> None:
-        await self._conn.execute(
-            payments.update().where(payments.c.id == payment_id).values(reference=reference, updated_at=now)
-        )
+    async def set_reference(
+        self, payment_id: int, reference: str, now: datetime, checkout: JsonObject | None = None
+    ) -> None:
+        values = {"reference": reference, "updated_at": now, "checkout": checkout}
+        await self._conn.execute(payments.update().where(payments.c.id == payment_id).values(**values))
 
     async def complete(self, payment_id: int, amount_confirmed: Units, confirmation: JsonObject, now: datetime) -> bool:
         """``pending → completed``, only if still pending: True for the one caller that moved it."""

@@ -306,6 +306,8 @@ payments = sa.Table(
     sa.Column("updated_at", sa.DateTime(), nullable=False),
     sa.Column("confirmed_at", sa.DateTime(), nullable=True),
     sa.Column("expires_at", sa.DateTime(), nullable=True),
+    # What the customer's browser needs to pay, as the gateway's start gave it (``gateways.base.Started``).
+    sa.Column("checkout", sa.JSON(), nullable=True),
     sa.CheckConstraint("amount > 0 AND fee >= 0 AND bonus >= 0", name="amounts"),
     sa.UniqueConstraint("gateway_id", "reference"),
     sa.Index(None, "user_id", "id"),

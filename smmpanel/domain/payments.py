@@ -152,6 +152,16 @@ def check_deposit_amount(amount: Units, minimum: Units, maximum: Units | None) -
         raise Refused(f"The maximum for this method is {format_amount(maximum)}")
 
 
+def check_minor_unit(amount: Units, minor_unit: Units) -> None:
+    """Refuse an amount the gateway cannot charge exactly (finer than its cents): never rounded."""
+    if amount % minor_unit:
+        raise Refused(f"{format_amount(amount)} cannot be paid this way: use at most {_decimals(minor_unit)} decimals")
+
+
+def _decimals(minor_unit: Units) -> int:
+    return len(str(SCALE // minor_unit)) - 1
+
+
 def to_cents(amount: Units) -> int:
     """An amount as a count of cents, for gateways that take integers (Stripe).
 

@@ -187,6 +187,13 @@ class Gateway(ABC):
     """True for gateways whose payments an operator approves by hand (manual transfer): their
     ``start`` makes no call, and their reference is the customer's ``payer_reference``."""
 
+    minor_unit: ClassVar[Units] = 1
+    """The smallest step the gateway charges in (``domain.payments.CENT`` for card gateways): an
+    amount due that is not a whole number of these is refused before any payment is created."""
+    verifies_returns: ClassVar[bool] = False
+    """True when the customer's return itself is a confirmation to verify (PayPal captures the
+    order on return): the return page then hands its request to ``verify`` with source "return"."""
+
     def __init__(self, setup: GatewaySetup) -> None:
         self.setup = setup
 
@@ -217,6 +224,12 @@ class Gateway(ABC):
         amount from the gateway's own record (``fetch``), not from the callback. Replays of a
         genuine confirmation may be returned as they are: the use case credits a payment once.
         """
+
+    async def submit(self, reference: str, fields: Mapping[str, str]) -> Mapping[str, str]:
+        """For in-page gateways: what the page's script produced (Stripe.js's card token) goes to
+        the gateway; returns what the script needs next. Never a confirmation: money is only
+        believed from ``verify``. Raise ``smmpanel.errors.Refused`` with the customer's words."""
+        raise NotImplementedError(f"{self.kind} payments are not completed in the page")
 
     async def fetch(self, reference: str) -> Confirmation | None:
         """The gateway's own current record of a payment, where the gateway offers one (else None)."""

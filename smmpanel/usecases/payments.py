@@ -29,6 +29,7 @@ from smmpanel.domain.payments import (
     PaymentStatus,
     Verdict,
     check_deposit_amount,
+    check_minor_unit,
     deposit_fee,
     judge,
 )
@@ -46,6 +47,7 @@ from smmpanel.gateways.base import (
 )
 from smmpanel.gateways.registry import build
 from smmpanel.money import format_amount
+from smmpanel.usecases.audit import Audit, audited
 from smmpanel.usecases.money_moves import post_entry
 from smmpanel.usecases.payment_steps import ON_COMPLETED, Settled
 
@@ -117,6 +119,7 @@ async def start_payment(
     gateway_name: str,
     amount: int,
     payer_reference: str = "",
+    audit: Audit | None = None,
 ) -> Checkout:
     """A pending payment of ``amount`` (what the balance will receive) through an enabled gateway.
 
@@ -132,6 +135,7 @@ async def start_payment(
     check_deposit_amount(amount, gateway.min_amount, gateway.max_amount)
     adapter = adapter_for(gateway, context)
     fee = deposit_fee(amount, gateway.fee_percent)
+    check_minor_unit(amount + fee, adapter.minor_unit)
     values: dict[str, Any] = {
         "user_id": user_id,
         "gateway_id": gateway.id,
@@ -154,12 +158,14 @@ async def start_payment(
             payer_reference=payer_reference,
         )
 
+    facts = {"customer": customer.username, "gateway": gateway.name, "amount": format_amount(amount)}
     if adapter.needs_review:
         started = await adapter.start(request(0))
         payment_id = await _add_reviewed(db, gateway, values, started.reference, now)
     else:
         async with db.write() as repos:
             payment_id = await repos.payments.add(values, now)
+            await audited(repos, audit, "payment.create", f"payment {payment_id}", None, facts)
         started = await _start_at_gateway(db, adapter, request(payment_id), payment_id)
     async with db.read() as repos:
         payment = await repos.payments.get(payment_id)
@@ -196,8 +202,35 @@ async def _start_at_gateway(db: Database, adapter: Gateway, request: PaymentRequ
             raise
         raise Refused("The payment method is not answering; please try again later") from error
     async with db.write() as repos:
-        await repos.payments.set_reference(payment_id, started.reference, utcnow())
+        await repos.payments.set_reference(payment_id, started.reference, utcnow(), checkout_of(started))
     return started
+
+
+async def submit_in_page(
+    db: Database, context: PaymentContext, *, user_id: int, payment_id: int, fields: Mapping[str, str]
+) -> Mapping[str, str]:
+    """Hand what the payment page's script produced (a card token) to the payment's gateway.
+
+    Only the customer's own pending payment; nothing is credited here, whatever the gateway
+    answers: the money is believed only from its verified confirmation.
+    """
+    async with db.read() as repos:
+        payment = await repos.payments.get(payment_id)
+        gateway = None if payment is None else await repos.gateways.get(payment.gateway_id)
+    if payment is None or gateway is None or payment.user_id != user_id:
+        raise NotFound(f"no payment {payment_id}")
+    if payment.status is not PaymentStatus.PENDING or payment.reference is None:
+        raise Refused(f"This payment is {payment.status.value}")
+    return await adapter_for(gateway, context).submit(payment.reference, fields)
+
+
+def checkout_of(started: Started) -> dict[str, Any]:
+    """What the payment page needs to send the customer on, kept with the payment."""
+    return {
+        "redirect_url": started.redirect_url,
+        "form_fields": dict(started.form_fields),
+        "client": dict(started.client),
+    }
 
 
 def _raw_of(incoming: Incoming) -> dict[str, Any]:

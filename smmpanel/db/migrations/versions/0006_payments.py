@@ -64,6 +64,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.Column("confirmed_at", sa.DateTime(), nullable=True),
         sa.Column("expires_at", sa.DateTime(), nullable=True),
+        sa.Column("checkout", sa.JSON(), nullable=True),
         sa.CheckConstraint("amount > 0 AND fee >= 0 AND bonus >= 0", name=op.f("ck_payments_amounts")),
         sa.ForeignKeyConstraint(
             ["gateway_id"], ["payment_gateways.id"], name=op.f("fk_payments_gateway_id_payment_gateways")
