@@ -5,15 +5,12 @@ Every amount is checked to the last of its five digits, and every test ends with
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from smmpanel.db.affiliate_repositories import Commission
-from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.affiliates import NOTHING_PENDING, CommissionKind, CommissionStatus
 from smmpanel.errors import Refused
 from smmpanel.money import parse_amount
@@ -21,6 +18,7 @@ from smmpanel.usecases import accounts, affiliates
 from tests.support.cli import Cli
 from tests.support.deposits import bank, deposit, refund
 from tests.support.panel import Panel
+from tests.support.race import at_once
 
 
 @pytest.fixture
@@ -113,30 +111,7 @@ def test_a_payout_below_the_minimum_is_refused_and_above_it_credits_once(ops: Pa
 def test_twenty_payout_clicks_at_once_pay_once(ops: Panel) -> None:
     deposit(ops, "kid", "100")  # 7.5 → 7.50
     referrer = uid(ops, "ref")
-    barrier = threading.Barrier(20)
-    results: list[object] = [None] * 20
-
-    def click(index: int) -> None:
-        async def attempt() -> object:
-            db = Database(ops.database_url, pool_size=2, cache_seconds=0)
-            try:
-                async with db.read():  # connected before the barrier: only the payouts race
-                    pass
-                await asyncio.to_thread(barrier.wait, 60)
-                try:
-                    return await affiliates.pay_out(db, referrer)
-                except Refused as refused:
-                    return refused.message
-            finally:
-                await db.close()
-
-        results[index] = asyncio.run(attempt())
-
-    threads = [threading.Thread(target=click, args=(index,)) for index in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=180)
+    results = at_once(ops.database_url, [lambda db: affiliates.pay_out(db, referrer)] * 20)
 
     assert sorted(results, key=str) == sorted([parse_amount("7.5")] + [NOTHING_PENDING] * 19, key=str)
     assert ops.balance("ref") == "7.50"

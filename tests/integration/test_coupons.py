@@ -6,8 +6,6 @@ together by a barrier once connected, so only the redemptions themselves overlap
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -16,15 +14,15 @@ import pytest
 
 from smmpanel.clock import utcnow
 from smmpanel.db.repositories import LedgerEntry
-from smmpanel.db.unit_of_work import Database
 from smmpanel.domain import coupons as rules
 from smmpanel.domain.coupons import CouponKind
 from smmpanel.errors import Refused
 from smmpanel.money import parse_amount
 from smmpanel.usecases import accounts, coupons
 from tests.support.cli import Cli
-from tests.support.deposits import bank, deposit, refund, refund_refused
+from tests.support.deposits import approve, bank, deposit, refund, refund_refused, submitted
 from tests.support.panel import Panel
+from tests.support.race import at_once
 
 
 @pytest.fixture
@@ -164,37 +162,10 @@ def test_a_percent_coupon_pays_on_the_next_deposit_only_and_a_refund_takes_it_ba
 
 
 def _race(database_url: str, work: list[tuple[int, str]]) -> list[coupons.Redeemed | str]:
-    """Redeem each (customer id, code) at the same moment, each from its own connection pool."""
-    barrier = threading.Barrier(len(work))
-    results: list[coupons.Redeemed | str | BaseException | None] = [None] * len(work)
-
-    def worker(index: int) -> None:
-        async def attempt() -> coupons.Redeemed | str:
-            db = Database(database_url, pool_size=2, cache_seconds=0)
-            try:
-                async with db.read():  # connect first, so that only the redemptions race
-                    pass
-                await asyncio.to_thread(barrier.wait, 60)
-                try:
-                    return await coupons.redeem_coupon(db, *work[index])
-                except Refused as refused:
-                    return refused.message
-            finally:
-                await db.close()
-
-        try:
-            results[index] = asyncio.run(attempt())
-        except BaseException as error:  # reported below, with the others
-            results[index] = error
-
-    threads = [threading.Thread(target=worker, args=(index,)) for index in range(len(work))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=180)
-    unexpected = [result for result in results if not isinstance(result, coupons.Redeemed | str)]
-    assert not unexpected, unexpected
-    return [result for result in results if isinstance(result, coupons.Redeemed | str)]
+    """Redeem each (customer id, code) at the same moment."""
+    return at_once(
+        database_url, [lambda db, uid=uid, code=code: coupons.redeem_coupon(db, uid, code) for uid, code in work]
+    )
 
 
 def test_twenty_customers_race_for_a_one_use_coupon_and_one_wins(ops: Panel) -> None:
@@ -252,3 +223,35 @@ def test_coupon_commands(database_url: str, tmp_path: Path) -> None:
     listed = cli.json("coupon", "list")["coupons"]
     assert [(row["code"], row["disabled"]) for row in listed] == [("GIFT", True), ("SUMMER10", False)]
     assert date.fromisoformat(listed[1]["expires"]) == date(2030, 6, 30)
+
+
+def test_one_customer_redeeming_ten_percent_coupons_at_once_keeps_one_waiting(ops: Panel) -> None:
+    ops.customer("alice", balance="0")
+    codes = [f"PCT{index}" for index in range(10)]
+    for code in codes:
+        make(ops, code, CouponKind.PERCENT, "5")
+    uid = user_id(ops, "alice")
+
+    results = _race(ops.database_url, [(uid, code) for code in codes])
+
+    assert len([result for result in results if isinstance(result, coupons.Redeemed)]) == 1
+    assert [result for result in results if isinstance(result, str)] == [rules.PERCENT_WAITING] * 9
+    assert sorted(coupon.uses for coupon in ops.run(coupons.list_coupons)) == [0] * 9 + [1]
+
+
+def test_ten_deposits_completing_at_once_pay_a_percent_coupon_once(ops: Panel) -> None:
+    ops.customer("alice", balance="0")
+    bank(ops)
+    make(ops, "TENPC", CouponKind.PERCENT, "10")
+    redeem(ops, "alice", "TENPC")
+    waiting = [submitted(ops, "alice", "10.00001").id for _ in range(10)]
+
+    results = at_once(
+        ops.database_url, [lambda db, payment_id=payment_id: approve(db, payment_id) for payment_id in waiting]
+    )
+
+    assert all(not isinstance(result, str) and result.status == "completed" for result in results)
+    coupon_entries = [entry for entry in entries(ops, "alice") if entry.kind == "coupon"]
+    assert [entry.amount for entry in coupon_entries] == [100000]  # 10 % of 10.00001, rounded down, once
+    assert ops.balance("alice") == "101.0001"
+    assert ops.ledger_ok()

@@ -6,6 +6,7 @@ The manual gateway runs the very completion transaction every gateway does
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from itertools import count
 
 from smmpanel.db.payment_repositories import Payment
@@ -28,8 +29,8 @@ def bank(panel: Panel, *, bonus_percent: str = "0", name: str = "bank") -> None:
     panel.run(lambda db: add_gateway(db, "manual", name, options={}, changes=changes))
 
 
-def deposit(panel: Panel, username: str, amount: str, *, gateway: str = "bank") -> Payment:
-    """``username`` transfers ``amount`` and the operator approves it: the completed payment."""
+def submitted(panel: Panel, username: str, amount: str, *, gateway: str = "bank") -> Payment:
+    """``username`` says they transferred ``amount``: the payment, pending the operator's review."""
 
     async def work(db: Database) -> Payment:
         async with db.read() as repos:
@@ -43,9 +44,19 @@ def deposit(panel: Panel, username: str, amount: str, *, gateway: str = "bank") 
             amount=parse_amount(amount),
             payer_reference=f"transfer {next(_references)}",
         )
-        return await payment_desk.approve(db, checkout.payment.id, audit=OPERATOR)
+        return checkout.payment
 
     return panel.run(work)
+
+
+def approve(db: Database, payment_id: int) -> Awaitable[Payment]:
+    return payment_desk.approve(db, payment_id, audit=OPERATOR)
+
+
+def deposit(panel: Panel, username: str, amount: str, *, gateway: str = "bank") -> Payment:
+    """``username`` transfers ``amount`` and the operator approves it: the completed payment."""
+    payment_id = submitted(panel, username, amount, gateway=gateway).id
+    return panel.run(lambda db: approve(db, payment_id))
 
 
 def refund(panel: Panel, payment_id: int) -> Payment:
