@@ -21,7 +21,14 @@ from smmpanel.gateways.registry import kinds
 from smmpanel.money import format_amount
 from smmpanel.usecases import payment_desk, payments
 from smmpanel.usecases.audit import Audit
-from smmpanel.usecases.gateways import GatewayChanges, add_gateway, list_gateways, shown_options, update_gateway
+from smmpanel.usecases.gateways import (
+    GatewayChanges,
+    add_gateway,
+    gateway_facts,
+    gateway_named,
+    list_gateways,
+    update_gateway,
+)
 
 CLI = Audit("cli")
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8080"
@@ -32,19 +39,7 @@ def _money(units: int | None) -> str | None:
 
 
 def gateway_view(gateway: GatewayRecord) -> Output:
-    return {
-        "name": gateway.name,
-        "kind": gateway.kind,
-        "display_name": gateway.display_name,
-        "enabled": gateway.enabled,
-        "min": _money(gateway.min_amount),
-        "max": _money(gateway.max_amount),
-        "fee_percent": _money(gateway.fee_percent),
-        "bonus_percent": _money(gateway.bonus_percent),
-        "bonus_from": _money(gateway.bonus_from),
-        "webhook_path": payments.webhook_path(gateway.name),
-        "options": shown_options(gateway),
-    }
+    return {"name": gateway.name, **gateway_facts(gateway), "webhook_path": payments.webhook_path(gateway.name)}
 
 
 def payment_view(payment: Payment) -> Output:
@@ -118,8 +113,7 @@ def _switch(enabled: bool) -> Callable[[Database, argparse.Namespace], Any]:
 
 
 async def _user_id(db: Database, username: str) -> int:
-    async with db.read() as repos:
-        customer = await repos.users.by_username(username)
+    customer = await payment_desk.customer_named(db, username)
     if customer is None:
         raise NotFound(f"no customer {username!r}")
     return customer.id
@@ -142,20 +136,12 @@ async def payment_list(db: Database, args: argparse.Namespace) -> Result:
     search = PaymentSearch(
         status=args.status,
         user_id=None if args.user is None else await _user_id(db, args.user),
-        gateway_id=None if args.gateway is None else (await _gateway_id(db, args.gateway)),
+        gateway_id=None if args.gateway is None else (await gateway_named(db, args.gateway)).id,
     )
     page = await payment_desk.payments_page(db, search, limit=args.limit)
     rows = [payment_view(payment) for payment in page.items]
     columns = ["id", "user", "gateway", "amount", "status", "reference", "created"]
     return Result({"payments": rows}, table(rows, columns))
-
-
-async def _gateway_id(db: Database, name: str) -> int:
-    async with db.read() as repos:
-        gateway = await repos.gateways.by_name(name)
-    if gateway is None:
-        raise NotFound(f"no payment gateway {name!r}")
-    return gateway.id
 
 
 async def payment_show(db: Database, args: argparse.Namespace) -> Result:

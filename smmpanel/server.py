@@ -18,9 +18,14 @@ from smmpanel.db.engine import async_url, is_sqlite
 from smmpanel.db.migrate import upgrade
 from smmpanel.db.unit_of_work import Database
 from smmpanel.errors import Refused
+from smmpanel.gateways.stripe import EVENTS
 from smmpanel.logging_setup import configure_logging
 from smmpanel.providers.simulator import SimulatorSettings
+from smmpanel.simulators.localstripe import LocalStripe
+from smmpanel.usecases import demo_payments
 from smmpanel.usecases.demo import DemoData, load_demo
+from smmpanel.usecases.demo_payments import load_demo_gateways
+from smmpanel.usecases.payments import webhook_path
 
 DEMO_SIMULATOR = SimulatorSettings(api_key="demo-simulator-key", seconds_per_step=5.0, partial_rate=0.1)
 """The demo's provider: orders finish in about 15 seconds, one in ten Partial."""
@@ -28,12 +33,28 @@ DEMO_SYNC_INTERVAL = 3.0
 """Seconds between status checks in the demo, so that a newcomer sees orders move."""
 
 
-async def _load_demo(settings: Settings, simulator_url: str) -> DemoData | None:
+async def _load_demo(settings: Settings, simulator_url: str, fake_stripe: LocalStripe | None) -> DemoData | None:
     db = Database(settings.database_url, pool_size=1)
     try:
-        return await load_demo(db, simulator_url=simulator_url, simulator_key=DEMO_SIMULATOR.api_key)
+        loaded = await load_demo(db, simulator_url=simulator_url, simulator_key=DEMO_SIMULATOR.api_key)
+        api, js = (fake_stripe.base_url, fake_stripe.js_url) if fake_stripe else (None, None)
+        await load_demo_gateways(db, stripe_api=api, stripe_js=js)
+        return loaded
     finally:
         await db.close()
+
+
+def _demo_stripe(panel_url: str) -> LocalStripe | None:
+    """localstripe beside the demo panel, its signed webhooks sent to the demo's card gateway."""
+    try:
+        fake = LocalStripe().start()
+    except RuntimeError as error:
+        print(f"demo card payments are off: {error}", flush=True)
+        return None
+    atexit.register(fake.stop)
+    fake.register_webhook(panel_url + webhook_path(demo_payments.CARD), demo_payments.WEBHOOK_SECRET, EVENTS)
+    print(f"demo card payments: localstripe at {fake.base_url} (card 4242 4242 4242 4242)", flush=True)
+    return fake
 
 
 def _uvicorn_options(settings: Settings) -> dict[str, Any]:
@@ -76,7 +97,7 @@ def serve(settings: Settings, *, host: str, port: int, demo_data: bool, workers:
     print(f"smmpanel is serving at {base}/  (API v2: {base}/api/v2)", flush=True)
     if demo_data:
         local = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
-        loaded = asyncio.run(_load_demo(settings, f"{local}/simulator/api/v2"))
+        loaded = asyncio.run(_load_demo(settings, f"{local}/simulator/api/v2", _demo_stripe(local)))
         if loaded is None:
             print("demo data: the panel already has customers, nothing loaded", flush=True)
         else:

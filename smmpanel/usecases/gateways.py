@@ -84,7 +84,8 @@ def _check_limits(values: Mapping[str, Any]) -> None:
             raise Refused(f"{name.replace('_', ' ')} must not be negative")
 
 
-def _facts(gateway: GatewayRecord) -> Facts:
+def gateway_facts(gateway: GatewayRecord) -> Facts:
+    """The gateway as the audit log and the CLI show it: amounts as text, secrets masked."""
     return {
         "kind": gateway.kind,
         "display_name": gateway.display_name,
@@ -122,7 +123,7 @@ async def add_gateway(
             gateway_id = await repos.gateways.add({"name": name, "kind": kind, "config": config, **values}, now)
             gateway = await repos.gateways.get(gateway_id)
             assert gateway is not None
-            await audited(repos, audit, "gateway.add", f"gateway {name}", None, _facts(gateway))
+            await audited(repos, audit, "gateway.add", f"gateway {name}", None, gateway_facts(gateway))
             return gateway
     except sa.exc.IntegrityError:
         raise Refused(f"a gateway named {name!r} already exists") from None
@@ -167,7 +168,7 @@ async def update_gateway(
         await repos.gateways.update(gateway.id, values, utcnow())
         updated = await repos.gateways.get(gateway.id)
         assert updated is not None
-        await audited(repos, audit, "gateway.update", f"gateway {name}", _facts(gateway), _facts(updated))
+        await audited(repos, audit, "gateway.update", f"gateway {name}", gateway_facts(gateway), gateway_facts(updated))
         return updated
 
 

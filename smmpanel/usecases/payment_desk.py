@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from smmpanel.clock import utcnow
-from smmpanel.db.payment_repositories import Payment, PaymentEvent, PaymentSearch, PaymentTotals
+from smmpanel.db.payment_repositories import GatewayRecord, Payment, PaymentEvent, PaymentSearch, PaymentTotals
+from smmpanel.db.repositories import Customer, Repositories
 from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.ledger import EntryKind
 from smmpanel.domain.payments import PaymentAction, PaymentStatus
@@ -45,14 +46,19 @@ def _note(text: str, *, required: str | None = None) -> str:
     return note
 
 
+async def _with_gateway(repos: Repositories, payment_id: int) -> tuple[Payment, GatewayRecord]:
+    payment = await repos.payments.get(payment_id)
+    gateway = None if payment is None else await repos.gateways.get(payment.gateway_id)
+    if payment is None or gateway is None:
+        raise NotFound(f"no payment {payment_id}")
+    return payment, gateway
+
+
 async def approve(db: Database, payment_id: int, *, audit: Audit) -> Payment:
     """Credit a transfer awaiting review; refused unless it is still pending."""
     now = utcnow()
     async with db.write() as repos:
-        payment = await repos.payments.get(payment_id)
-        gateway = None if payment is None else await repos.gateways.get(payment.gateway_id)
-        if payment is None or gateway is None:
-            raise NotFound(f"no payment {payment_id}")
+        payment, gateway = await _with_gateway(repos, payment_id)
         if not adapter_class(gateway.kind).needs_review:
             raise Refused(f"payment {payment_id} is confirmed by its gateway, not by an operator")
         raw = {"approved_by": audit.actor}
@@ -94,10 +100,7 @@ async def refund(db: Database, payment_id: int, note: str, *, audit: Audit) -> P
     note = _note(note, required="Write a note for the refund")
     now = utcnow()
     async with db.write() as repos:
-        payment = await repos.payments.get(payment_id)
-        gateway = None if payment is None else await repos.gateways.get(payment.gateway_id)
-        if payment is None or gateway is None:
-            raise NotFound(f"no payment {payment_id}")
+        payment, gateway = await _with_gateway(repos, payment_id)
         if not await repos.payments.move(payment_id, PaymentStatus.COMPLETED, PaymentStatus.REFUNDED, note, now):
             raise Refused(f"payment {payment_id} is {payment.status.value}: only a completed payment is refunded")
         entry_note = f"refund of payment #{payment.id}: {note}"
@@ -155,8 +158,27 @@ async def payment_detail(db: Database, payment_id: int) -> PaymentDetail:
         return PaymentDetail(payment, await repos.payment_events.of_payment(payment_id))
 
 
+async def gateway_of(db: Database, payment: Payment) -> GatewayRecord:
+    async with db.read() as repos:
+        gateway = await repos.gateways.get(payment.gateway_id)
+    assert gateway is not None  # a payment's gateway is never deleted (foreign key)
+    return gateway
+
+
+async def customer_named(db: Database, username: str) -> Customer | None:
+    async with db.read() as repos:
+        return await repos.users.by_username(username)
+
+
 async def customer_payment(db: Database, user_id: int, payment_id: int) -> Payment | None:
     """One of the customer's own payments (None for anyone else's)."""
     async with db.read() as repos:
         payment = await repos.payments.get(payment_id)
     return payment if payment is not None and payment.user_id == user_id else None
+
+
+async def customer_payments_page(
+    db: Database, user_id: int, *, before: int | None = None, after: int | None = None, limit: int = DEFAULT_SIZE
+) -> Page[Payment]:
+    """The customer's own payments, newest first, with their statuses."""
+    return await payments_page(db, PaymentSearch(user_id=user_id), before=before, after=after, limit=limit)

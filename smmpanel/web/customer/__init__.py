@@ -6,6 +6,7 @@ from smmpanel.web.customer import (
     affiliates,
     api_page,
     coupons,
+    deposits,
     funds,
     mass_order,
     new_order,
@@ -25,6 +26,7 @@ routes: list[BaseRoute] = [
     *funds.routes,
     *tickets.routes,
     *api_page.routes,
+    *deposits.routes,
     *affiliates.routes,
     *coupons.routes,
 ]

@@ -23,7 +23,7 @@ async def redeem(request: Request) -> Response:
     try:
         done = await coupons.redeem_coupon(context_of(request).database, user.id, code)
     except Refused as refused:
-        return await funds_page(request, user, status_code=400, error=refused.message, coupon_code=code)
+        return await funds_page(request, user, status_code=400, error=refused.message, values={"coupon": code})
     if done.kind is CouponKind.PERCENT:
         notice = f"Coupon {done.code} accepted: {format_amount(done.percent)} % of your next deposit will be added."
     else:

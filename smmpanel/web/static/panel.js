@@ -165,3 +165,40 @@ document.addEventListener("change", (event) => {
   if (!all) return;
   for (const box of all.closest("table").querySelectorAll("tbody input[type=checkbox]")) box.checked = all.checked;
 });
+
+// --- Paying by card on /funds/payments/<id>: Stripe.js reads the card, the panel charges it. ---
+// Nothing here is believed about money: the balance moves only when Stripe's signed webhook arrives.
+function setupCardPayment(form) {
+  const stripe = Stripe(form.dataset.publishableKey);
+  const card = stripe.elements().create("card");
+  card.mount(form.querySelector("#card-element"));
+  const button = form.querySelector("#pay-button");
+  const message = form.querySelector("#card-error");
+  const fail = (text) => { message.textContent = text; button.disabled = false; };
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    button.disabled = true;
+    message.textContent = "";
+    try {
+      const { token, error } = await stripe.createToken(card);
+      if (error || !token) return fail((error && error.message) || "The card was not read: please check it.");
+      const body = new URLSearchParams({ csrf_token: form.elements.csrf_token.value, token: token.id });
+      const response = await fetch(form.action, { method: "POST", body, headers: { accept: "application/json" } });
+      const answer = await response.json();
+      if (answer.error) return fail(answer.error);
+      if (answer.status === "requires_action") {
+        const result = await stripe.confirmCardPayment(answer.client_secret);
+        if (result.error) return fail(result.error.message || "The card was not authenticated.");
+      }
+      window.location.assign(form.dataset.next);
+    } catch (error) {
+      fail("The payment could not be sent; please try again.");
+    }
+  });
+}
+for (const form of document.querySelectorAll("form[data-card-payment]")) setupCardPayment(form);
+
+// A page that waits for something the server will learn soon (a payment's confirmation) reloads itself.
+for (const waiting of document.querySelectorAll("[data-reload-after]")) {
+  setTimeout(() => window.location.reload(), Number(waiting.dataset.reloadAfter) * 1000);
+}
