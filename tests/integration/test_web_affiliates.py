@@ -192,3 +192,17 @@ def test_a_referrer_sees_the_commission_and_pays_it_out(
     assert panel.balance("alice") == "2.00"
     assert "<td>Affiliate payout</td>" in alice.get("/funds").text
     assert panel.ledger_ok()
+
+
+def test_customers_get_404_on_the_operators_coupon_and_affiliate_pages(
+    site: tuple[Panel, LiveServer], log_in: Callable[[str], Session]
+) -> None:
+    panel, _ = site
+    alice = log_in("alice")
+    for path in ("/admin/coupons", "/admin/affiliates"):
+        assert alice.get(path).status_code == 404
+    assert alice.post("/admin/coupons", code="FREE", kind="amount", value="100").status_code == 404
+    assert alice.post("/admin/affiliates", percent="100", minimum="0.00001").status_code == 404
+    assert alice.post("/admin/affiliates/referrer", username="alice", referrer_percent="100").status_code == 404
+    assert panel.run(coupons.list_coupons) == []
+    assert panel.run(affiliates.terms) == affiliates.Terms(affiliates.DEFAULT_PERCENT, affiliates.DEFAULT_MINIMUM)
