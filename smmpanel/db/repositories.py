@@ -16,9 +16,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.db.admin_api_repositories import AdminApi
+from smmpanel.db.affiliate_repositories import Affiliates
 from smmpanel.db.audit_repository import AuditLog
 from smmpanel.db.catalog_repositories import Categories, CustomerRates
 from smmpanel.db.catalog_upkeep_repositories import CatalogUpkeep
+from smmpanel.db.coupon_repositories import Coupons
 from smmpanel.db.dispatch_repositories import Dispatch
 from smmpanel.db.keyset import keyset
 from smmpanel.db.notify_repositories import NotifyRepositories
@@ -685,3 +687,5 @@ class Repositories:
         self.sessions = WebSessions(conn)
         self.notify = NotifyRepositories(conn)
         self.upkeep = CatalogUpkeep(conn)
+        self.coupons = Coupons(conn)
+        self.affiliates = Affiliates(conn)

@@ -51,6 +51,10 @@ users = sa.Table(
     sa.Column("email_verified_at", sa.DateTime(), nullable=True),
     sa.CheckConstraint("balance >= 0", name="balance_not_negative"),
     sa.Index(None, "email", unique=True),
+    # Affiliates: who referred this customer, for good (no foreign key: SQLite cannot add one to a table).
+    sa.Column("referrer_id", Id, nullable=True),
+    sa.CheckConstraint("balance >= 0", name="balance_not_negative"),
+    sa.Index(None, "referrer_id"),
 )
 
 services = sa.Table(
@@ -477,4 +481,85 @@ orders_below_cost = sa.Table(
     sa.Column("provider_id", Id, nullable=False),
     sa.Column("cost", Amount, nullable=False),
     _created(),
+)
+
+coupons = sa.Table(
+    "coupons",
+    metadata,
+    _id(),
+    sa.Column("code", sa.String(32), nullable=False, unique=True),  # upper-cased: codes ignore case
+    sa.Column("kind", sa.String(8), nullable=False),
+    sa.Column("value", Amount, nullable=False),
+    sa.Column("max_uses", sa.Integer(), nullable=True),
+    sa.Column("uses", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("expires_on", sa.Date(), nullable=True),
+    sa.Column("disabled", sa.Boolean(), nullable=False, server_default=sa.false()),
+    _created(),
+    sa.CheckConstraint("value > 0", name="value_positive"),
+    sa.CheckConstraint("max_uses IS NULL OR uses <= max_uses", name="uses_within_limit"),
+)
+
+coupon_redemptions = sa.Table(
+    "coupon_redemptions",
+    metadata,
+    _id(),
+    sa.Column("coupon_id", Id, sa.ForeignKey("coupons.id"), nullable=False),
+    sa.Column("user_id", Id, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("amount", Amount, nullable=False, server_default="0"),
+    sa.Column("payment_id", Id, sa.ForeignKey("payments.id"), nullable=True),  # the deposit a percent paid on
+    _created(),
+    sa.Column("applied_at", sa.DateTime(), nullable=True),
+    # One use per customer, whatever arrives at once.
+    sa.UniqueConstraint("coupon_id", "user_id"),
+    sa.Index(None, "user_id", "id"),
+    # At most one percent coupon waits for a customer's next deposit.
+    sa.Index(
+        "ix_coupon_redemptions_user_id_waiting",
+        "user_id",
+        unique=True,
+        postgresql_where=sa.text("status = 'waiting'"),
+        sqlite_where=sa.text("status = 'waiting'"),
+    ),
+)
+
+affiliates = sa.Table(
+    "affiliates",
+    metadata,
+    sa.Column("user_id", Id, sa.ForeignKey("users.id"), primary_key=True, autoincrement=False),
+    sa.Column("code", sa.String(32), nullable=False, unique=True),
+    sa.Column("percent", Amount, nullable=True),  # the operator's override of the panel's percent
+    _created(),
+)
+
+affiliate_payouts = sa.Table(
+    "affiliate_payouts",
+    metadata,
+    _id(),
+    sa.Column("user_id", Id, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("amount", Amount, nullable=False),
+    _created(),
+    sa.CheckConstraint("amount > 0", name="amount_positive"),
+    sa.Index(None, "user_id", "id"),
+)
+
+affiliate_commissions = sa.Table(
+    "affiliate_commissions",
+    metadata,
+    _id(),
+    sa.Column("referrer_id", Id, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("referred_id", Id, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("payment_id", Id, sa.ForeignKey("payments.id"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("deposit", Amount, nullable=False),
+    sa.Column("percent", Amount, nullable=False),
+    sa.Column("amount", Amount, nullable=False),
+    sa.Column("payout_id", Id, sa.ForeignKey("affiliate_payouts.id"), nullable=True),
+    _created(),
+    sa.Column("updated_at", sa.DateTime(), nullable=False),
+    # A deposit earns one commission and is taken back at most once.
+    sa.UniqueConstraint("payment_id", "kind"),
+    sa.Index(None, "referrer_id", "status"),
+    sa.Index(None, "referrer_id", "id"),
 )

@@ -12,3 +12,7 @@ class EntryKind(StrEnum):
     """A gateway's bonus on a completed deposit; negative when its deposit is refunded."""
     PAYMENT_REFUND = "payment_refund"
     """A completed deposit handed back by the operator (negative)."""
+    COUPON = "coupon"
+    """A coupon: its fixed amount when redeemed, or its percent of a deposit (negative if that is refunded)."""
+    AFFILIATE_PAYOUT = "affiliate_payout"
+    """A referrer's pending commissions moved to their balance."""

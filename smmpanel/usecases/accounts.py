@@ -17,6 +17,7 @@ from smmpanel.keys import hash_api_key, new_api_key
 from smmpanel.money import Units, format_amount
 from smmpanel.passwords import hash_password, password_matches, password_problem
 from smmpanel.usecases import email_accounts
+from smmpanel.usecases.affiliates import tie_referral
 from smmpanel.usecases.audit import Audit, audited
 from smmpanel.usecases.money_moves import post_entry
 from smmpanel.usecases.sessions import end_user_sessions
@@ -52,11 +53,13 @@ async def create_customer(
     audit: Audit | None = None,
     email: str | None = None,
     site: str = "",
+    referral_code: str = "",
 ) -> NewKey:
     """Create a customer (or an operator) and return its API key: the only time the key is ever shown.
 
     With ``email``, the address is mailed its verification link (to the panel at ``site`` unless
-    the operator has set the panel's address).
+    the operator has set the panel's address). ``referral_code`` (from a referral link) ties the
+    new customer to its owner for good.
     """
     if not _USERNAME.fullmatch(username):  # ASCII only: no look-alike letters, no bidirectional controls
         raise Refused("username must be 3-64 letters, digits, '_', '.' or '-'")
@@ -79,6 +82,7 @@ async def create_customer(
         await audited(repos, audit, f"{'staff' if staff_role else 'customer'}.create", f"user {username}", None, facts)
         if address is not None:
             await email_accounts.attach_email(repos, user_id, username, address, site, now)
+        await tie_referral(repos, user_id, referral_code)
     return NewKey(username, key, balance)
 
 

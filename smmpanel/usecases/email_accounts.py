@@ -124,10 +124,14 @@ async def change_email(db: Database, user_id: int, password: str, new_email: str
     """A new address, unverified until its link is followed; the old address is told of the change."""
     email = checked_email(new_email)
     now = utcnow()
-    async with db.write() as repos:
+    async with db.read() as repos:
         customer = await repos.users.by_id(user_id)
+    # checked before the write transaction: argon2 takes a while and must not hold the write lock
+    if customer is None or not await password_matches(password, customer.password_hash):
+        raise Refused("Current password is wrong")
+    async with db.write() as repos:
         contact = await repos.notify.emails.contact(user_id)
-        if customer is None or contact is None or not password_matches(password, customer.password_hash):
+        if contact is None:
             raise Refused("Current password is wrong")
         if email == contact.email:
             raise Refused("This is already your email address")

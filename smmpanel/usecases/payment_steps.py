@@ -19,6 +19,8 @@ from smmpanel.db.repositories import Repositories
 from smmpanel.domain.ledger import EntryKind
 from smmpanel.domain.payments import deposit_bonus
 from smmpanel.usecases import notifications
+from smmpanel.usecases.affiliates import earn_commission, take_back_commission
+from smmpanel.usecases.coupons import pay_deposit_coupon, take_back_deposit_coupon
 from smmpanel.usecases.money_moves import post_entry
 
 
@@ -74,8 +76,8 @@ async def tell_customer(repos: Repositories, settled: Settled) -> None:
     await notifications.payment_credited(repos, payment.user_id, payment.amount, balance, reference, settled.now)
 
 
-ON_COMPLETED: list[Step] = [pay_deposit_bonus, tell_customer]
+ON_COMPLETED: list[Step] = [pay_deposit_bonus, pay_deposit_coupon, earn_commission, tell_customer]
 """Run after a payment's top-up entry, in the completing transaction."""
 
-ON_REFUNDED: list[Step] = [take_back_bonus]
+ON_REFUNDED: list[Step] = [take_back_bonus, take_back_deposit_coupon, take_back_commission]
 """Run after a payment's refund entry, in the refunding transaction."""

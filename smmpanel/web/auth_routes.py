@@ -76,26 +76,39 @@ async def login(request: Request) -> Response:
 
 async def signup(request: Request) -> Response:
     if request.method == "GET":
-        return render(request, "signup.html", await current_user(request), username="", email="")
+        ref = request.query_params.get("ref", "")
+        return render(request, "signup.html", await current_user(request), username="", email="", ref=ref)
     form = await checked_form(request)
     username, password = form_text(form, "username").strip(), form_text(form, "password")
     username = username[: accounts.USERNAME_MAX_LENGTH + 1]  # enough to be refused; never echoed whole
     email = form_text(form, "email").strip()
+    ref = form_text(form, "ref")  # the referral code of the link that brought them, if any
     signups, address = context_of(request).signups, client_address(request)
     wait = signups.wait_seconds(address)
     if wait > 0:
         error = f"Too many sign-ups from your address. Try again in {_duration(wait)}."
-        return render(request, "signup.html", None, status_code=429, error=error, username=username, email=email)
+        return render(
+            request, "signup.html", None, status_code=429, error=error, username=username, email=email, ref=ref
+        )
     signups.attempted(address)
     db = context_of(request).database
     try:
         if password != form_text(form, "password_again"):
             raise Refused("The two passwords differ")
-        await accounts.create_customer(db, username, password=password, email=email or None, site=site_of(request))
+        await accounts.create_customer(
+            db, username, password=password, email=email or None, site=site_of(request), referral_code=ref
+        )
         customer = await accounts.log_in(db, username, password)
     except Refused as refused:
         return render(
-            request, "signup.html", None, status_code=400, error=refused.message, username=username, email=email
+            request,
+            "signup.html",
+            None,
+            status_code=400,
+            error=refused.message,
+            username=username,
+            email=email,
+            ref=ref,
         )
     await log_in_session(request, customer)
     return redirect("/orders/new", "Welcome! Your account is ready.", request)

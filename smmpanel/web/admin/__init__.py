@@ -3,9 +3,11 @@
 from starlette.routing import BaseRoute
 
 from smmpanel.web.admin import (
+    affiliates,
     api_keys,
     attention,
     audit,
+    coupons,
     customers,
     gateways,
     import_preview,
@@ -42,4 +44,6 @@ routes: list[BaseRoute] = [
     *provider_catalog.routes,
     *import_preview.routes,
     *service_upkeep.routes,
+    *coupons.routes,
+    *affiliates.routes,
 ]

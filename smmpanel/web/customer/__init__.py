@@ -3,7 +3,9 @@
 from starlette.routing import BaseRoute
 
 from smmpanel.web.customer import (
+    affiliates,
     api_page,
+    coupons,
     deposits,
     funds,
     mass_order,
@@ -27,4 +29,6 @@ routes: list[BaseRoute] = [
     *api_page.routes,
     *deposits.routes,
     *updates.routes,
+    *affiliates.routes,
+    *coupons.routes,
 ]

@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from smmpanel.db.repositories import Customer
 from smmpanel.gateways.registry import adapter_class
+from smmpanel.usecases.coupons import waiting_coupon
 from smmpanel.usecases.funds import ledger_page
 from smmpanel.usecases.gateways import list_gateways
 from smmpanel.usecases.payment_desk import customer_payments_page
@@ -45,6 +46,7 @@ async def funds_page(
         values=values or {},
         instructions=await get_funds_instructions(db),
         links=pager_urls("/funds", page, {}),
+        waiting_coupon=await waiting_coupon(db, user.id),
     )
 
 
