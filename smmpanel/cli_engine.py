@@ -11,11 +11,12 @@ from typing import Any
 from smmpanel.cli_support import Result, amount_arg, positive_int, table
 from smmpanel.clock import iso_utc
 from smmpanel.db.unit_of_work import Database
+from smmpanel.domain.durations import format_duration, parse_duration
 from smmpanel.engine.worker import Engine
 from smmpanel.logging_setup import configure_logging
 from smmpanel.money import format_amount
 from smmpanel.providers.pool import ClientPool
-from smmpanel.usecases import fulfilment, orders, providers
+from smmpanel.usecases import fulfilment, orders, outages, providers
 
 
 async def provider_add(db: Database, args: argparse.Namespace) -> Result:
@@ -38,6 +39,8 @@ async def provider_list(db: Database, args: argparse.Namespace) -> Result:
             "currency": view.currency,
             "health": "ok" if view.error is None else view.error,
             "last_error": view.provider.last_error,
+            "down_since": iso_utc(view.provider.down_since) if view.provider.down_since else None,
+            "outage_limit": view.provider.outage_limit,
         }
         for view in views
     ]
@@ -82,7 +85,18 @@ async def order_attention(db: Database, args: argparse.Namespace) -> Result:
         }
         for order in await fulfilment.attention_list(db, args.limit)
     ]
-    return Result({"orders": rows}, table(rows, ["id", "provider_id", "provider_order", "reason"]))
+    down = [
+        {
+            "provider": outage.provider.name,
+            "down_since": iso_utc(outage.since) if outage.since else None,
+            "waiting": outage.waiting,
+            "error": outage.provider.last_error,
+        }
+        for outage in await outages.outages(db)
+    ]
+    lines = [f"{row['provider']}: provider unreachable: {row['waiting']} orders waiting" for row in down]
+    text = "\n".join([*lines, table(rows, ["id", "provider_id", "provider_order", "reason"])])
+    return Result({"orders": rows, "outages": down}, text)
 
 
 def _attention_action(action: Callable[..., Any], verb: str) -> Callable[[Database, argparse.Namespace], Any]:
@@ -117,6 +131,26 @@ async def worker(db: Database, args: argparse.Namespace) -> Result:
         await engine.aclose()
 
 
+def _duration_or_default(text: str) -> int | None:
+    if text.strip().lower() == "default":
+        return None
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+async def provider_update(db: Database, args: argparse.Namespace) -> Result:
+    await outages.set_outage_limit(db, args.name, args.outage_limit)
+    limit = "default" if args.outage_limit is None else format_duration(args.outage_limit)
+    return Result({"provider": args.name, "outage_limit": args.outage_limit}, f"{args.name}: outage limit {limit}")
+
+
+async def provider_cancel_waiting(db: Database, args: argparse.Namespace) -> Result:
+    canceled = await outages.cancel_waiting(db, args.name)
+    return Result({"provider": args.name, "canceled": canceled}, f"{canceled} waiting orders canceled and refunded")
+
+
 def add_engine_commands(groups: Any, command: Callable[..., argparse.ArgumentParser], parser_class: type) -> None:
     """Add ``provider``, ``worker`` and the engine's ``order`` and ``service`` subcommands."""
     provider = groups.add_parser("provider", help="upstream providers").add_subparsers(
@@ -134,6 +168,13 @@ def add_engine_commands(groups: Any, command: Callable[..., argparse.ArgumentPar
     sub.add_argument("--fixed", type=amount_arg, default=0, help="amount per 1000 added after the percent markup")
     sub.add_argument("--category", help="put every imported service in this category")
     sub.add_argument("--services", help="only these provider service ids, comma-separated")
+    sub = command(provider, "update", provider_update, "change how long orders wait out the provider's outage")
+    sub.add_argument("name")
+    sub.add_argument(
+        "--outage-limit", type=_duration_or_default, required=True, help="6h, 90m, 1d, seconds, or 'default'"
+    )
+    sub = command(provider, "cancel-waiting", provider_cancel_waiting, "cancel and refund every order waiting for it")
+    sub.add_argument("name")
     sub = command(groups, "worker", worker, "run the order engine")
     sub.add_argument("--once", action="store_true", help="one pass of all due work, then exit")
     sub.set_defaults(long_running=True)  # a pool of SMMPANEL_DB_POOL_SIZE connections

@@ -107,6 +107,7 @@ orders = sa.Table(
     _created(),
     sa.Column("updated_at", sa.DateTime(), nullable=False),
     sa.Column("finished_at", sa.DateTime(), nullable=True),
+    sa.Column("claimed_by", Id, nullable=True),  # the engine worker holding it ``claimed`` (engine_workers)
     sa.CheckConstraint("charge >= 0", name="charge_not_negative"),
     sa.CheckConstraint("refunded >= 0 AND refunded <= charge", name="refund_within_charge"),
     sa.Index(None, "user_id", "id"),
@@ -173,6 +174,8 @@ providers = sa.Table(
     sa.Column("last_error", sa.Text(), nullable=True),
     sa.Column("last_error_at", sa.DateTime(), nullable=True),
     _created(),
+    sa.Column("down_since", sa.DateTime(), nullable=True),  # unreachable since; None while it answers
+    sa.Column("outage_limit", sa.Integer(), nullable=True),  # seconds orders wait out an outage; None: the default
 )
 
 service_providers = sa.Table(
@@ -254,4 +257,15 @@ panel_settings = sa.Table(
     metadata,
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("value", sa.Text(), nullable=False),
+)
+
+# One row per running engine worker; a worker whose heartbeat stopped is dead, and its claims are free.
+engine_workers = sa.Table(
+    "engine_workers",
+    metadata,
+    _id(),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer(), nullable=False),
+    sa.Column("started_at", sa.DateTime(), nullable=False),
+    sa.Column("beat_at", sa.DateTime(), nullable=False),
 )

@@ -355,6 +355,52 @@ async def test_connect_timeout_is_unreachable() -> None:
     assert "could not connect in time" in caught.value.reason
 
 
+async def test_an_answer_trickling_a_byte_a_second_ends_at_the_overall_deadline_as_ambiguous(
+    provider: MisbehavingProvider,
+) -> None:
+    """httpx's timeout is per read: bytes every 0.1 s never trip its 1 s; the deadline does.
+    The stream never ends by itself: without the deadline, the guard below fails the test."""
+    provider.trickle(every=0.1)
+    async with ApiV2Client(provider.api_url, KEY, timeout=1.0, connect_timeout=0.5) as client, asyncio.timeout(60):
+        with pytest.raises(UpstreamAmbiguous) as caught:
+            await client.add({"service": "1", "link": "https://x.test/a", "quantity": "100"})
+    assert_clean(caught.value, UpstreamAmbiguous)
+    assert caught.value.reason == "add: no answer in time after the request was sent"
+
+
+async def test_an_answer_past_its_size_limit_is_refused_unread(provider: MisbehavingProvider) -> None:
+    provider.flood(2 * 1024 * 1024)  # valid JSON, if it were read whole
+    async with ApiV2Client(provider.api_url, KEY, answer_limit=65_536, catalog_limit=4 * 1024 * 1024) as client:
+        with pytest.raises(UpstreamAmbiguous) as caught:
+            await client.statuses([1])
+        assert caught.value.reason == "status: an answer larger than 65,536 bytes, refused"
+        with pytest.raises(UpstreamAmbiguous) as caught:  # read whole (the catalog's limit), not a service list
+            await client.services()
+        assert "expected a list for the service list" in caught.value.reason
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="relies on Linux dropping SYNs to a full accept queue")
+async def test_the_deadline_ending_a_connect_is_unreachable() -> None:
+    """Nothing was written before the deadline ended the exchange: certainly unsent."""
+    with socket.socket() as full:
+        full.bind(("127.0.0.1", 0))
+        full.listen(0)
+        address = full.getsockname()
+        fillers = [socket.socket() for _ in range(3)]
+        for filler in fillers:
+            filler.setblocking(False)
+            filler.connect_ex(address)
+        try:
+            url = f"http://127.0.0.1:{address[1]}/api/v2"
+            async with ApiV2Client(url, KEY, timeout=0.3, connect_timeout=30) as client:
+                with pytest.raises(UpstreamUnreachable) as caught:
+                    await client.add({"service": "1", "link": "https://x.test/a", "quantity": "100"})
+        finally:
+            for filler in fillers:
+                filler.close()
+    assert caught.value.reason == "add: could not connect in time"
+
+
 # --- what real panels send, read tolerantly -----------------------------------------------
 
 

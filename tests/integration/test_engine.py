@@ -537,7 +537,7 @@ def test_a_worker_killed_while_sending_leaves_the_order_to_the_operator_never_se
         assert (states[order_id].provider_id, states[order_id].provider_order_id) == (simulator_id, None)
         leases = [next_attempt_of(a_panel, n) for n in placed]
 
-        assert run_passes(a_panel) == [0]  # the leases (10.5 s) still hold: hands off
+        run_passes(a_panel)  # the send's lease (10.5 s) still holds: hands off it
         assert order_of(a_panel, order_id).dispatch == SENDING
         wait_for(lambda: utcnow() > max(lease for lease in leases if lease), "the dead worker's leases to run out")
         once.json("worker", "--once")
@@ -563,6 +563,40 @@ def test_a_worker_killed_while_sending_leaves_the_order_to_the_operator_never_se
             "currency": "USD",
         }
         assert simulator.stats()["add_calls"] == 3
+    assert a_panel.ledger_ok()
+
+
+def test_a_killed_workers_claimed_orders_are_taken_over_within_seconds_and_none_is_sent_twice(
+    a_panel: Panel, alice: str, tmp_path: Path
+) -> None:
+    """Claims name their worker, whose heartbeat stops with it: a second worker takes over the
+    claimed-but-unsent orders long before their lease (65 s) ends; the one on the wire waits."""
+    workers = Background(a_panel.database_url, tmp_path)
+    settings: dict[str, Any] = {"http_timeout": 30, "provider_concurrency": 1, "worker_heartbeat_timeout": 2}
+    with live_simulator(seconds_per_step=SLOW, latency=3.0) as simulator:
+        add_provider(a_panel, "sim", simulator.api_url)
+        link(a_panel, 1, "sim", 1)
+        placed = [place(a_panel, alice, 1) for _ in range(4)]
+        try:
+            worker = workers.start("worker", **settings)
+            wait_for(lambda: simulator.stats()["add_calls"] == 1, "the provider to receive the first order")
+            workers.kill(worker)
+            states = {order_id: order_of(a_panel, order_id) for order_id in placed}
+            (on_the_wire,) = [n for n, order in states.items() if order.dispatch == SENDING]
+            claimed = [n for n in placed if n != on_the_wire]
+            assert [states[n].dispatch for n in claimed] == [CLAIMED] * 3
+            leases = [next_attempt_of(a_panel, n) for n in claimed]
+            assert all(lease is not None and (lease - utcnow()).total_seconds() > 50 for lease in leases)
+
+            workers.start("worker", **settings)
+            wait_for(lambda: all(order_of(a_panel, n).dispatch == SENT for n in claimed), "the takeover", 40)
+            assert utcnow() < min(lease for lease in leases if lease)  # well before the old lease
+            assert order_of(a_panel, on_the_wire).dispatch == SENDING  # may be upstream: never resent blindly
+        finally:
+            workers.stop_all()
+        stats = simulator.stats()
+    assert stats["add_calls"] == 4  # each order reached the provider once
+    assert sorted(order_of(a_panel, n).provider_order_id or "" for n in claimed) == ["2", "3", "4"]
     assert a_panel.ledger_ok()
 
 
