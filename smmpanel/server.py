@@ -7,6 +7,7 @@ import atexit
 import os
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,15 @@ DEMO_SIMULATOR = SimulatorSettings(api_key="demo-simulator-key", seconds_per_ste
 """The demo's provider: orders finish in about 15 seconds, one in ten Partial."""
 DEMO_SYNC_INTERVAL = 3.0
 """Seconds between status checks in the demo, so that a newcomer sees orders move."""
+
+
+def _demo_simulator_state(settings: Settings) -> str:
+    """Beside the SQLite file (or in the working directory): the demo's provider keeps counting
+    its order ids where it stopped, so the panel's earlier orders are never given twice."""
+    url = async_url(settings.database_url)
+    if is_sqlite(url) and url.database and url.database != ":memory:":
+        return f"{url.database}.simulator.json"
+    return "smmpanel-demo-simulator.json"
 
 
 async def _load_demo(settings: Settings, simulator_url: str) -> DemoData | None:
@@ -98,5 +108,6 @@ def serve(settings: Settings, *, host: str, port: int, demo_data: bool, workers:
         return
     if demo_data and "sync_interval" not in settings.model_fields_set:
         settings = settings.model_copy(update={"sync_interval": DEMO_SYNC_INTERVAL})
-    app = create_app(settings, simulator=DEMO_SIMULATOR if demo_data else None)
+    simulator = replace(DEMO_SIMULATOR, state_file=_demo_simulator_state(settings)) if demo_data else None
+    app = create_app(settings, simulator=simulator)
     uvicorn.run(app, host=host, port=port, **_uvicorn_options(settings))

@@ -47,6 +47,7 @@ from smmpanel.domain.orders import (
 from smmpanel.domain.refills import RefillStatus, check_refill_allowed
 from smmpanel.errors import Refused
 from smmpanel.money import Units, format_amount, parse_amount, per_thousand_charge
+from smmpanel.providers.simulator_ids import SimulatorIds
 
 CURRENCY = "USD"
 MAX_BODY_BYTES = 1_048_576
@@ -81,6 +82,8 @@ class SimulatorSettings:
     balance: str = "100000.00"
     seed: int | None = None
     """Reproducible randomness: the same seed and the same calls give the same answers."""
+    state_file: str | None = None
+    """Where the next order and refill ids are kept, so that they survive a restart (``SimulatorIds``)."""
 
     def __post_init__(self) -> None:
         if self.style not in STYLES:
@@ -283,6 +286,7 @@ class Simulator:
         self._rng = random.Random(self.settings.seed)
         self._due: list[tuple[int, int]] = []
         """(finish time, order id) of timeline orders whose end pays a refund."""
+        self.ids = SimulatorIds(self.settings.state_file)
 
     def chance(self, rate: float) -> bool:
         """Draw only when the rate is between 0 and 1, so that 0 and 1 never disturb the sequence."""
@@ -391,7 +395,7 @@ class Simulator:
         if ordered and self.chance(self.settings.partial_rate):
             final_remains = self._rng.randint(1, max(1, ordered - 1))
         order = _SimOrder(
-            id=len(self.orders) + 1,
+            id=self.ids.take("order"),
             service=service,
             request=request,
             placed_ns=now,
@@ -429,7 +433,7 @@ class Simulator:
         for refill in self.refills.values():
             if refill.order_id == order.id and not self.refill_status(refill, now).is_final:
                 return refill.id  # a retrying client never queues the same refill twice
-        refill = _SimRefill(len(self.refills) + 1, order.id, now)
+        refill = _SimRefill(self.ids.take("refill"), order.id, now)
         self.refills[refill.id] = refill
         return refill.id
 
@@ -526,7 +530,7 @@ class Simulator:
         request = build_order_request(service, {"link": link, "quantity": str(quantity)}, utcnow().date())
         pinned = _Progress(status, start_count, request.ordered if remains is None else remains)
         now, created_at = self.clock(), utcnow()
-        first = len(self.orders) + 1
+        first = self.ids.take("order", count)
         for order_id in range(first, first + count):
             self.orders[order_id] = _SimOrder(
                 order_id, service, request, now, created_at, start_count, 0, pinned=pinned, settled=True
