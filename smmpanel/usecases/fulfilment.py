@@ -29,6 +29,7 @@ from smmpanel.db.dispatch_repositories import (
 from smmpanel.db.provider_repositories import Provider, ServiceLink
 from smmpanel.db.repositories import Repositories
 from smmpanel.db.unit_of_work import Database
+from smmpanel.domain.catalog import ServiceType
 from smmpanel.domain.durations import format_duration
 from smmpanel.domain.orders import Order, OrderStatus
 from smmpanel.domain.upstream import clamp_remains, upstream_params
@@ -37,6 +38,7 @@ from smmpanel.money import format_amount
 from smmpanel.providers.apiv2_client import UpstreamError, UpstreamOrderStatus, UpstreamUnreachable
 from smmpanel.usecases.audit import Audit, audited
 from smmpanel.usecases.orders import finish_order, refresh_drip_feed
+from smmpanel.usecases.upstream_subscriptions import follow_subscription
 
 log = logging.getLogger("smmpanel.engine")
 
@@ -244,6 +246,7 @@ async def apply_upstream_statuses(
     """
     async with db.read() as repos:
         current = await repos.orders.many([claim.order_id for claim, _ in answers])
+        kinds = {s.id: s.type for s in (await repos.services.many({o.service_id for o in current.values()})).values()}
     reasons: dict[int, str] = {}
     moves: dict[int, tuple[UpstreamOrderStatus, int, int]] = {}
     for claim, answer in answers:
@@ -277,7 +280,9 @@ async def apply_upstream_statuses(
             order = locked.get(order_id)
             if order is None or order.status.is_final or order.dispatch != SENT:
                 continue
-            if answer.status.is_final or order.parent_id is not None:
+            if kinds.get(order.service_id) is ServiceType.SUBSCRIPTIONS:
+                await follow_subscription(repos, order, provider.id, answer, now)
+            elif answer.status.is_final or order.parent_id is not None:
                 await _finish(repos, order, answer, remains, start_count, now)
             else:  # the common case, and the whole cost of a sync: one statement for every such order
                 moved = {"order_id": order_id, "status": answer.status.value, "remains": remains}

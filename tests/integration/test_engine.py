@@ -26,7 +26,7 @@ from smmpanel.db.unit_of_work import Database
 from smmpanel.engine.forward import ABANDONED
 from smmpanel.engine.worker import Engine
 from smmpanel.errors import Refused
-from smmpanel.money import format_amount, parse_amount
+from smmpanel.money import format_amount, parse_amount, per_thousand_charge
 from smmpanel.providers.pool import ClientPool
 from smmpanel.usecases import accounts, fulfilment, providers
 from tests.support.cli import Background, Cli
@@ -922,3 +922,50 @@ def test_two_api_processes_and_three_workers_forward_every_order_exactly_once(
     assert final["charged"] == "180.00"  # 2000 × 0.09, each paid upstream once
     assert [ops.balance(f"reseller{n}") for n in range(SCALE_CUSTOMERS)] == ["10.00"] * SCALE_CUSTOMERS  # 100 × 0.10
     assert ops.ledger_ok()
+
+
+# --- 6. a forwarded Subscriptions order -------------------------------------------------------
+
+
+def test_a_forwarded_subscription_follows_the_providers_posts_each_charged_as_it_is_delivered(
+    a_panel: Panel,
+) -> None:
+    """The provider delivers a post a second and charges for each; the panel charges its customer
+    for what each status answer shows delivered since the last, at its own rate, and ends with it."""
+    key = a_panel.customer("alice", balance="10")
+    with live_simulator(seconds_per_step=1.0, seed=5) as simulator:
+        add_provider(a_panel, "sim", simulator.api_url)
+        report = import_catalog(a_panel, "sim", markup="50")  # 0.40 upstream, 0.60 here
+        (service,) = [s for s in report.created if a_panel.run(lambda db, s=s: _service_type(db, s)) == "Subscriptions"]
+        answer = a_panel.call(key, "add", service=service, username="nasa", min=100, max=500, delay=0, posts=3)
+        order_id = int(answer["order"])
+        seen: list[tuple[str, str]] = []
+
+        def followed() -> bool:
+            run_passes(a_panel)
+            now = order_of(a_panel, order_id)
+            seen.append((now.status.value, format_amount(now.charge)))
+            return now.status.is_final
+
+        wait_for(followed, "the subscription to deliver its three posts", timeout=60, every=0.2)
+        upstream = simulator.call("status", order=1)
+    ended = order_of(a_panel, order_id)
+    delivered = ended.quantity
+    assert upstream["status"] == "Completed" and ended.status.value == "Completed"
+    assert 300 <= delivered <= 1500 and delivered % 3 == 0  # three posts of one size, each within min..max
+    assert upstream["charge"] == format_amount(per_thousand_charge(parse_amount("0.40"), delivered))
+    assert format_amount(ended.charge) == format_amount(per_thousand_charge(parse_amount("0.60"), delivered))
+    assert ended.upstream_charge == parse_amount(upstream["charge"])
+    assert 1 <= ended.runs_done <= 3  # a charge per answer that showed new posts
+    charges = [parse_amount(charge) for _, charge in seen]
+    assert charges == sorted(charges) and charges[-1] == ended.charge  # charged as posts came, never taken back
+    assert a_panel.balance("alice") == format_amount(parse_amount("10") - ended.charge)
+    assert refunds_of(a_panel, "alice") == []
+    assert a_panel.ledger_ok()
+
+
+async def _service_type(db: Database, service_id: int) -> str:
+    async with db.read() as repos:
+        service = await repos.services.get(service_id)
+    assert service is not None
+    return service.type.value
