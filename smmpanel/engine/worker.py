@@ -126,5 +126,7 @@ class Engine:
     async def aclose(self) -> None:
         try:
             await self._leave()
+        except Exception:  # the database is away: the heartbeat's silence frees the claims instead
+            log.warning("could not give back this engine's claims; other workers take them over", exc_info=True)
         finally:
             await self.pool.aclose()

@@ -13,14 +13,12 @@ from datetime import datetime
 
 from smmpanel.db.dispatch_repositories import ATTENTION
 from smmpanel.db.repositories import Repositories
-from smmpanel.domain.ledger import EntryKind
 from smmpanel.domain.orders import Order, OrderStatus
 from smmpanel.domain.upstream import delivered_for_charge
 from smmpanel.errors import Refused
 from smmpanel.money import per_thousand_charge
 from smmpanel.providers.apiv2_client import UpstreamOrderStatus
-from smmpanel.usecases.money_moves import post_entry
-from smmpanel.usecases.orders import finish_order
+from smmpanel.usecases.orders import charge_post, finish_order
 from smmpanel.usecases.pricing import priced_service
 
 
@@ -40,20 +38,11 @@ async def follow_subscription(
     if new > 0:
         charge = per_thousand_charge((await priced_service(repos, order.user_id, service)).rate, new)
         try:
-            await post_entry(
-                repos,
-                user_id=order.user_id,
-                kind=EntryKind.CHARGE,
-                amount=-charge,
-                now=now,
-                order_id=order.id,
-                note=f"order {order.id} post of {new} (upstream)",
-            )
+            values.update(await charge_post(repos, order, charge, new, now, " (upstream)"))
         except Refused:
             reason = f"the customer's balance does not cover a delivered post of {new}: cancel it at the provider"
             await repos.orders.update(order.id, {"dispatch": ATTENTION, "attention_reason": reason}, now)
             return
-        values.update(charge=order.charge + charge, quantity=order.quantity + new, runs_done=order.runs_done + 1)
     if answer.status.is_final:
         await finish_order(repos, order, answer.status, 0, " upstream", values)  # paid per post: no refund
         return

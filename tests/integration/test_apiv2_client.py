@@ -11,6 +11,7 @@ import socket
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -335,7 +336,9 @@ async def test_unusable_address_is_unreachable(url: str) -> None:
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="relies on Linux dropping SYNs to a full accept queue")
-async def test_connect_timeout_is_unreachable() -> None:
+@contextmanager
+def never_accepting() -> Iterator[str]:
+    """An API URL whose listener's accept queue is full: Linux drops further SYNs, so connecting hangs."""
     with socket.socket() as full:
         full.bind(("127.0.0.1", 0))
         full.listen(0)
@@ -345,12 +348,17 @@ async def test_connect_timeout_is_unreachable() -> None:
             filler.setblocking(False)
             filler.connect_ex(address)
         try:
-            async with ApiV2Client(f"http://127.0.0.1:{address[1]}/api/v2", KEY, connect_timeout=0.3) as client:
-                with pytest.raises(UpstreamUnreachable) as caught:
-                    await client.balance()
+            yield f"http://127.0.0.1:{address[1]}/api/v2"
         finally:
             for filler in fillers:
                 filler.close()
+
+
+async def test_connect_timeout_is_unreachable() -> None:
+    with never_accepting() as url:
+        async with ApiV2Client(url, KEY, connect_timeout=0.3) as client:
+            with pytest.raises(UpstreamUnreachable) as caught:
+                await client.balance()
     assert_clean(caught.value, UpstreamUnreachable)
     assert "could not connect in time" in caught.value.reason
 
@@ -382,22 +390,10 @@ async def test_an_answer_past_its_size_limit_is_refused_unread(provider: Misbeha
 @pytest.mark.skipif(sys.platform != "linux", reason="relies on Linux dropping SYNs to a full accept queue")
 async def test_the_deadline_ending_a_connect_is_unreachable() -> None:
     """Nothing was written before the deadline ended the exchange: certainly unsent."""
-    with socket.socket() as full:
-        full.bind(("127.0.0.1", 0))
-        full.listen(0)
-        address = full.getsockname()
-        fillers = [socket.socket() for _ in range(3)]
-        for filler in fillers:
-            filler.setblocking(False)
-            filler.connect_ex(address)
-        try:
-            url = f"http://127.0.0.1:{address[1]}/api/v2"
-            async with ApiV2Client(url, KEY, timeout=0.3, connect_timeout=30) as client:
-                with pytest.raises(UpstreamUnreachable) as caught:
-                    await client.add({"service": "1", "link": "https://x.test/a", "quantity": "100"})
-        finally:
-            for filler in fillers:
-                filler.close()
+    with never_accepting() as url:
+        async with ApiV2Client(url, KEY, timeout=0.3, connect_timeout=30) as client:
+            with pytest.raises(UpstreamUnreachable) as caught:
+                await client.add({"service": "1", "link": "https://x.test/a", "quantity": "100"})
     assert caught.value.reason == "add: could not connect in time"
 
 

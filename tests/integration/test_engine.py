@@ -44,7 +44,7 @@ from tests.support.engine import (
     wait_for,
 )
 from tests.support.misbehaving import MisbehavingProvider
-from tests.support.panel import Panel
+from tests.support.panel import Panel, served_panel
 from tests.support.server import LiveServer
 from tests.support.simulator import LiveSimulator, live_simulator
 
@@ -104,9 +104,8 @@ def adds(provider: MisbehavingProvider) -> int:
 @pytest.fixture
 def a_panel(start_server: Callable[..., LiveServer], database_url: str) -> Iterator[Panel]:
     """A panel whose customers' orders the engine forwards; its engine runs only when a test says."""
-    driver = Panel(database_url, start_server().api_url)
-    yield driver
-    driver.close()
+    with served_panel(start_server, database_url) as driver:
+        yield driver
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from smmpanel.usecases import outages, providers
 from tests.integration.test_engine import SLOW, add_provider, link, place, refunds_of, status
 from tests.support.cli import Cli
 from tests.support.engine import ENGINE_SETTINGS, order_of, refusing_address, run_passes
-from tests.support.panel import Panel
+from tests.support.panel import Panel, served_panel
 from tests.support.server import LiveServer
 from tests.support.simulator import LiveSimulator, live_simulator
 
@@ -32,9 +32,8 @@ OUTAGE = {"send_retries": 3, "retry_backoff": 10}
 
 @pytest.fixture
 def a_panel(start_server: Callable[..., LiveServer], database_url: str) -> Iterator[Panel]:
-    driver = Panel(database_url, start_server().api_url)
-    yield driver
-    driver.close()
+    with served_panel(start_server, database_url) as driver:
+        yield driver
     travel_back()
 
 
@@ -49,6 +48,15 @@ def pass_time(panel: Panel, minutes: int, step: int = 30) -> None:
     for _ in range(minutes * 60 // step):
         run_passes(panel, **OUTAGE)
         travel(timedelta(seconds=step))
+
+
+def alice_and_a_dead_provider(panel: Panel, dead_url: str) -> tuple[str, int, int]:
+    """Alice's key (10.00), and a service whose only provider, "sim", refuses every connection."""
+    key = panel.customer("alice", balance="10")
+    service = panel.service(rate="0.90")
+    provider_id = add_provider(panel, "sim", dead_url)
+    link(panel, service, "sim", 1)
+    return key, service, provider_id
 
 
 def the_provider_returns(panel: Panel, simulator: LiveSimulator) -> Units:
@@ -69,11 +77,8 @@ def the_provider_returns(panel: Panel, simulator: LiveSimulator) -> Units:
 def test_a_ten_minute_outage_cancels_nothing_and_each_waiting_order_is_sent_once_when_the_provider_returns(
     a_panel: Panel, simulator: LiveSimulator, tmp_path: Path
 ) -> None:
-    key = a_panel.customer("alice", balance="10")
-    service = a_panel.service(rate="0.90")
     with refusing_address() as dead_url:
-        provider_id = add_provider(a_panel, "sim", dead_url)
-        link(a_panel, service, "sim", 1)
+        key, service, provider_id = alice_and_a_dead_provider(a_panel, dead_url)
         placed = [place(a_panel, key, service) for _ in range(3)]
         pass_time(a_panel, minutes=10)
 
@@ -103,12 +108,9 @@ def test_a_ten_minute_outage_cancels_nothing_and_each_waiting_order_is_sent_once
 
 
 def test_orders_are_canceled_for_an_outage_only_past_the_limit_the_operator_set(a_panel: Panel, tmp_path: Path) -> None:
-    key = a_panel.customer("alice", balance="10")
-    service = a_panel.service(rate="0.90")
     cli = Cli(a_panel.database_url, tmp_path)
     with refusing_address() as dead_url:
-        add_provider(a_panel, "sim", dead_url)
-        link(a_panel, service, "sim", 1)
+        key, service, _ = alice_and_a_dead_provider(a_panel, dead_url)
         limit = cli.json("provider", "update", "sim", "--outage-limit", "1h")
         assert limit == {"provider": "sim", "outage_limit": 3600}
         assert "expected a duration" in cli.fails("provider", "update", "sim", "--outage-limit", "soon")
@@ -126,12 +128,9 @@ def test_orders_are_canceled_for_an_outage_only_past_the_limit_the_operator_set(
 def test_the_operator_cancels_every_waiting_order_of_a_provider_at_once_refunded_exactly_once(
     a_panel: Panel, simulator: LiveSimulator, tmp_path: Path
 ) -> None:
-    key = a_panel.customer("alice", balance="10")
-    service = a_panel.service(rate="0.90")
     cli = Cli(a_panel.database_url, tmp_path)
     with refusing_address() as dead_url:
-        add_provider(a_panel, "sim", dead_url)
-        link(a_panel, service, "sim", 1)
+        key, service, _ = alice_and_a_dead_provider(a_panel, dead_url)
         placed = [place(a_panel, key, service) for _ in range(3)]
         pass_time(a_panel, minutes=2)
         assert cli.json("provider", "cancel-waiting", "sim") == {"provider": "sim", "canceled": 3}

@@ -19,7 +19,7 @@ from tests.integration.test_engine import add_provider, adds, attention_ids, lin
 from tests.support.cli import Background
 from tests.support.engine import order_of, wait_for
 from tests.support.misbehaving import MisbehavingProvider
-from tests.support.panel import Panel
+from tests.support.panel import Panel, served_panel
 from tests.support.server import LiveServer
 from tests.support.simulator import live_simulator
 
@@ -38,9 +38,8 @@ def memory_of(pid: int, field: str) -> int:
 
 @pytest.fixture
 def a_panel(start_server: Callable[..., LiveServer], database_url: str) -> Iterator[Panel]:
-    driver = Panel(database_url, start_server().api_url)
-    yield driver
-    driver.close()
+    with served_panel(start_server, database_url) as driver:
+        yield driver
 
 
 @pytest.fixture
