@@ -174,7 +174,8 @@ def provider() -> Iterator[MisbehavingProvider]:
 
 @pytest.fixture
 async def client(provider: MisbehavingProvider) -> AsyncIterator[ApiV2Client]:
-    async with ApiV2Client(provider.api_url, KEY, timeout=0.5, connect_timeout=0.5) as client:
+    # 1 s for the whole exchange (under a loaded machine's scheduling), well below a 2 s delay.
+    async with ApiV2Client(provider.api_url, KEY, timeout=1.0, connect_timeout=0.5) as client:
         yield client
 
 

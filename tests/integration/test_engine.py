@@ -391,7 +391,7 @@ def test_an_ambiguous_answer_puts_the_order_in_attention_and_it_is_never_resent(
     link(a_panel, 1, "sim", 1, priority=1)  # a provider to fail over to must not tempt the engine
     order_id = place(a_panel, alice, 1)
 
-    run_passes(a_panel, 4, http_timeout=0.5)
+    run_passes(a_panel, 4, http_timeout=1.0)
     held = order_of(a_panel, order_id)
     assert (held.dispatch, held.provider_id, held.provider_order_id) == (ATTENTION, provider_id, None)
     assert held.attention_reason is not None
