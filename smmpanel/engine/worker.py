@@ -35,6 +35,8 @@ class Engine:
         """Set while ``run_until`` runs: a pass in progress stops starting new sends once it is set."""
         self._worker_id: int | None = None
         """This engine's row in ``engine_workers``, which its claims name; its heartbeat keeps them."""
+        self._registering = asyncio.Lock()
+        """The heartbeat and the first pass both want the row: exactly one of them makes it."""
 
     async def run_pass(self) -> int:
         """Do all the work that is due now, once, and wait for it; return how many items were handled."""
@@ -88,13 +90,14 @@ class Engine:
             await self._leave()
 
     async def _registered(self) -> int:
-        if self._worker_id is None:
-            now = utcnow()
-            async with self.db.write() as repos:
-                self._worker_id = await repos.dispatch.register_worker(
-                    socket.gethostname(), os.getpid(), now, now - FORGET_WORKERS_AFTER
-                )
-        return self._worker_id
+        async with self._registering:
+            if self._worker_id is None:
+                now = utcnow()
+                async with self.db.write() as repos:
+                    self._worker_id = await repos.dispatch.register_worker(
+                        socket.gethostname(), os.getpid(), now, now - FORGET_WORKERS_AFTER
+                    )
+            return self._worker_id
 
     async def _beat(self) -> None:
         worker_id = await self._registered()
