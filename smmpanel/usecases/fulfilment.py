@@ -280,9 +280,11 @@ async def apply_upstream_statuses(
             order = locked.get(order_id)
             if order is None or order.status.is_final or order.dispatch != SENT:
                 continue
-            if kinds.get(order.service_id) is ServiceType.SUBSCRIPTIONS:
-                await follow_subscription(repos, order, provider.id, answer, now)
-            elif answer.status.is_final or order.parent_id is not None:
+            if kinds.get(order.service_id) is ServiceType.SUBSCRIPTIONS and await follow_subscription(
+                repos, order, provider.id, answer, now
+            ):
+                continue
+            if answer.status.is_final or order.parent_id is not None:
                 await _finish(repos, order, answer, remains, start_count, now)
             else:  # the common case, and the whole cost of a sync: one statement for every such order
                 moved = {"order_id": order_id, "status": answer.status.value, "remains": remains}

@@ -24,15 +24,17 @@ from smmpanel.usecases.pricing import priced_service
 
 async def follow_subscription(
     repos: Repositories, order: Order, provider_id: int, answer: UpstreamOrderStatus, now: datetime
-) -> None:
-    """Charge the posts delivered since the last check and take the provider's status; ``order`` is locked."""
+) -> bool:
+    """Charge the posts delivered since the last check and take the provider's status; ``order`` is locked.
+
+    False when the provider's rate is not known (a link made by hand, not by import): then the
+    order only takes the provider's status, like any other, and posts are recorded by hand.
+    """
     service = await repos.services.get(order.service_id)
     links = {link.provider_id: link for link in await repos.links.of_service(order.service_id)}
     link = links.get(provider_id)
     if service is None or link is None or link.provider_rate is None or link.provider_rate <= 0:
-        reason = "a forwarded subscription needs the provider's rate on its link: import the provider's catalog"
-        await repos.orders.update(order.id, {"dispatch": ATTENTION, "attention_reason": reason}, now)
-        return
+        return False
     values: dict[str, object] = {"upstream_status": answer.status.value, "upstream_charge": answer.charge}
     new = delivered_for_charge(answer.charge or 0, link.provider_rate) - order.quantity
     if new > 0:
@@ -42,9 +44,10 @@ async def follow_subscription(
         except Refused:
             reason = f"the customer's balance does not cover a delivered post of {new}: cancel it at the provider"
             await repos.orders.update(order.id, {"dispatch": ATTENTION, "attention_reason": reason}, now)
-            return
+            return True
     if answer.status.is_final:
         await finish_order(repos, order, answer.status, 0, " upstream", values)  # paid per post: no refund
-        return
+        return True
     status = OrderStatus.IN_PROGRESS if order.quantity + max(new, 0) > 0 else answer.status
     await repos.orders.update(order.id, {**values, "status": status.value, "synced_at": now}, now)
+    return True
