@@ -341,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--key", default="simulator-key")
     simulate.add_argument("--balance", default="100000.00")
     simulate.add_argument("--seed", type=int)
+    simulate.add_argument("--state", help="keep the next order ids in this file, so a restart never repeats one")
     db = groups.add_parser("db", help="the database").add_subparsers(dest="cmd", required=True, parser_class=Parser)
     command(db, "upgrade", None, "apply migrations")
     command(groups, "demo", demo_load, "load demo data into an empty panel")
@@ -455,6 +456,7 @@ def _simulate(args: argparse.Namespace) -> None:
             latency=args.latency,
             balance=args.balance,
             seed=args.seed,
+            state_file=args.state,
         )
     except ValueError as error:
         raise CliError(str(error)) from None

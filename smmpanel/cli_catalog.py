@@ -8,36 +8,48 @@ from typing import Any
 
 from smmpanel.cli_support import Output, Result, enum_arg, positive_int, table
 from smmpanel.db.unit_of_work import Database
+from smmpanel.domain.durations import format_duration, parse_duration
 from smmpanel.domain.upstream_cost import LossRule
 from smmpanel.money import format_amount
 from smmpanel.providers.pool import ClientPool
-from smmpanel.usecases import catalog_sync
+from smmpanel.usecases import catalog_sync, outages
 from smmpanel.usecases import import_preview as import_previews
 from smmpanel.usecases.audit import Audit
 
 CLI_AUDIT = Audit("cli")
 
 
+def _duration_or_default(text: str) -> int | None:
+    if text.strip().lower() == "default":
+        return None
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 async def provider_update(db: Database, args: argparse.Namespace) -> Result:
-    billing = await catalog_sync.set_billing(
-        db,
-        args.name,
-        currency=args.currency,
-        exchange_rate=args.rate,
-        sync_minutes=args.sync_every,
-        no_sync=args.no_sync,
-        audit=CLI_AUDIT,
-    )
-    data = {
-        "provider": args.name,
-        "currency": billing.currency,
-        "rate": billing.exchange_rate,
-        "sync_minutes": billing.sync_minutes,
-    }
-    every = f"every {billing.sync_minutes} min" if billing.sync_minutes else "by hand only"
-    return Result(
-        data, f"{args.name}: {billing.currency or 'panel currency'} at {billing.exchange_rate}, synced {every}"
-    )
+    """Whatever was asked of: the outage limit, and/or billing and sync (shown when nothing else was asked)."""
+    data: dict[str, object] = {"provider": args.name}
+    said = []
+    if hasattr(args, "outage_limit"):
+        await outages.set_outage_limit(db, args.name, args.outage_limit)
+        data["outage_limit"] = args.outage_limit
+        said.append(f"outage limit {'default' if args.outage_limit is None else format_duration(args.outage_limit)}")
+    if args.no_sync or any(value is not None for value in (args.currency, args.rate, args.sync_every)) or not said:
+        billing = await catalog_sync.set_billing(
+            db,
+            args.name,
+            currency=args.currency,
+            exchange_rate=args.rate,
+            sync_minutes=args.sync_every,
+            no_sync=args.no_sync,
+            audit=CLI_AUDIT,
+        )
+        data.update(currency=billing.currency, rate=billing.exchange_rate, sync_minutes=billing.sync_minutes)
+        every = f"every {billing.sync_minutes} min" if billing.sync_minutes else "by hand only"
+        said.append(f"{billing.currency or 'panel currency'} at {billing.exchange_rate}, synced {every}")
+    return Result(data, f"{args.name}: " + "; ".join(said))
 
 
 def _change_rows(changes: list[dict[str, object]]) -> list[Output]:
@@ -114,12 +126,18 @@ async def import_preview(db: Database, args: argparse.Namespace) -> Result:
 
 def add_catalog_provider_commands(provider: Any, command: Callable[..., argparse.ArgumentParser]) -> None:
     """Add ``provider update|sync|changes``."""
-    sub = command(provider, "update", provider_update, "a provider's currency, exchange rate and sync interval")
+    sub = command(provider, "update", provider_update, "a provider's currency, rate, sync interval, outage limit")
     sub.add_argument("name")
     sub.add_argument("--currency", help="the currency the provider bills in, e.g. EUR")
     sub.add_argument("--rate", help="panel currency per unit of theirs, exact (e.g. 1.08)")
     sub.add_argument("--sync-every", type=positive_int, help="minutes between scheduled catalog syncs")
     sub.add_argument("--no-sync", action="store_true", help="no scheduled syncs (sync by hand)")
+    sub.add_argument(
+        "--outage-limit",
+        type=_duration_or_default,
+        default=argparse.SUPPRESS,
+        help="how long orders wait out its outage: 6h, 90m, 1d, seconds, or 'default'",
+    )
     command(provider, "sync", provider_sync, "sync the provider's catalog now").add_argument("name")
     sub = command(provider, "changes", provider_changes, "what the provider's syncs changed, newest first")
     sub.add_argument("name")

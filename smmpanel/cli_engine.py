@@ -17,7 +17,7 @@ from smmpanel.engine.worker import Engine
 from smmpanel.logging_setup import configure_logging
 from smmpanel.money import format_amount
 from smmpanel.providers.pool import ClientPool
-from smmpanel.usecases import fulfilment, orders, providers
+from smmpanel.usecases import fulfilment, orders, outages, providers
 
 
 async def provider_add(db: Database, args: argparse.Namespace) -> Result:
@@ -40,6 +40,8 @@ async def provider_list(db: Database, args: argparse.Namespace) -> Result:
             "currency": view.currency,
             "health": "ok" if view.error is None else view.error,
             "last_error": view.provider.last_error,
+            "down_since": iso_utc(view.provider.down_since) if view.provider.down_since else None,
+            "outage_limit": view.provider.outage_limit,
         }
         for view in views
     ]
@@ -93,7 +95,18 @@ async def order_attention(db: Database, args: argparse.Namespace) -> Result:
         }
         for order in await fulfilment.attention_list(db, args.limit)
     ]
-    return Result({"orders": rows}, table(rows, ["id", "provider_id", "provider_order", "reason"]))
+    down = [
+        {
+            "provider": outage.provider.name,
+            "down_since": iso_utc(outage.since) if outage.since else None,
+            "waiting": outage.waiting,
+            "error": outage.provider.last_error,
+        }
+        for outage in await outages.outages(db)
+    ]
+    lines = [f"{row['provider']}: provider unreachable: {row['waiting']} orders waiting" for row in down]
+    text = "\n".join([*lines, table(rows, ["id", "provider_id", "provider_order", "reason"])])
+    return Result({"orders": rows, "outages": down}, text)
 
 
 def _attention_action(action: Callable[..., Any], verb: str) -> Callable[[Database, argparse.Namespace], Any]:
@@ -128,6 +141,11 @@ async def worker(db: Database, args: argparse.Namespace) -> Result:
         await engine.aclose()
 
 
+async def provider_cancel_waiting(db: Database, args: argparse.Namespace) -> Result:
+    canceled = await outages.cancel_waiting(db, args.name)
+    return Result({"provider": args.name, "canceled": canceled}, f"{canceled} waiting orders canceled and refunded")
+
+
 def add_engine_commands(groups: Any, command: Callable[..., argparse.ArgumentParser], parser_class: type) -> None:
     """Add ``provider``, ``worker`` and the engine's ``order`` and ``service`` subcommands."""
     provider = groups.add_parser("provider", help="upstream providers").add_subparsers(
@@ -150,6 +168,8 @@ def add_engine_commands(groups: Any, command: Callable[..., argparse.ArgumentPar
     sub.add_argument("--search", default="", help="with --preview: only ids or names matching this")
     sub.add_argument("--in-category", default="", help="with --preview: only the provider's services of this category")
     add_catalog_provider_commands(provider, command)
+    sub = command(provider, "cancel-waiting", provider_cancel_waiting, "cancel and refund every order waiting for it")
+    sub.add_argument("name")
     sub = command(groups, "worker", worker, "run the order engine")
     sub.add_argument("--once", action="store_true", help="one pass of all due work, then exit")
     sub.set_defaults(long_running=True)  # a pool of SMMPANEL_DB_POOL_SIZE connections

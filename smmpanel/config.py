@@ -149,6 +149,23 @@ class Settings(BaseSettings):
     was reached at, and the CLI ``http://127.0.0.1:8080``."""
     signup_limit: str = "10/hour"
     """Dashboard sign-ups per client address (``COUNT/UNIT``); ``off`` turns the limit off."""
+    provider_answer_limit: int = Field(default=262_144, ge=4096)
+    """Bytes of a provider's answer read before it is refused (the status of 100 orders takes a few KB)."""
+
+    provider_catalog_limit: int = Field(default=16_777_216, ge=65_536)
+    """Bytes of a provider's ``services`` answer read before it is refused (a large catalog takes a few MB)."""
+
+    worker_heartbeat_timeout: float = Field(default=5.0, gt=0)
+    """Seconds without a heartbeat after which an engine worker counts as dead: its claimed,
+    unsent orders are queued again for the others (a worker beats every fifth of it)."""
+
+    outage_limit: float = Field(default=21_600.0, gt=0)
+    """Seconds orders wait for a provider that cannot be reached (and no other provider of
+    their service can take them) before they are canceled and refunded; per provider with
+    ``provider update NAME --outage-limit``. 6 hours."""
+
+    outage_retry_max: float = Field(default=300.0, gt=0)
+    """The longest wait between two tries of an order waiting out an outage (the backoff doubles up to it)."""
 
     @field_validator("rate_limits", "address_rate_limits")
     @classmethod

@@ -8,6 +8,7 @@ import os
 import secrets
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,15 @@ def demo_simulator(api_key: str) -> SimulatorSettings:
 
 DEMO_SYNC_INTERVAL = 3.0
 """Seconds between status checks in the demo, so that a newcomer sees orders move."""
+
+
+def _demo_simulator_state(settings: Settings) -> str:
+    """Beside the SQLite file (or in the working directory): the demo's provider keeps counting
+    its order ids where it stopped, so the panel's earlier orders are never given twice."""
+    url = async_url(settings.database_url)
+    if is_sqlite(url) and url.database and url.database != ":memory:":
+        return f"{url.database}.simulator.json"
+    return "smmpanel-demo-simulator.json"
 
 
 async def _load_demo(settings: Settings, local: str, fake_stripe: LocalStripe | None) -> tuple[DemoData | None, str]:
@@ -111,7 +121,7 @@ def serve(settings: Settings, *, host: str, port: int, demo_data: bool, workers:
     if demo_data:
         local = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
         loaded, simulator_key = asyncio.run(_load_demo(settings, local, _demo_stripe(local)))
-        simulator = demo_simulator(simulator_key)
+        simulator = replace(demo_simulator(simulator_key), state_file=_demo_simulator_state(settings))
         paypal_webhook = local + webhook_path(demo_gateways.PAYPAL)
         gateway_simulator = demo_gateway_simulator(paypal_webhook, secrets.token_urlsafe(18))
         print(

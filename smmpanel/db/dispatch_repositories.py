@@ -7,8 +7,9 @@ worker processes can share it without a broker. On SQLite the write lock of
 
 ``orders.dispatch`` is the forwarding state:
 ``queued`` → ``claimed`` → ``sending`` → ``sent`` → ``done``, or ``attention`` / ``failed``;
-``claimed`` is held by a worker that has not sent it yet (a lapsed claim is simply queued
-again), ``sending`` is on the wire (a lapsed send goes to the operator: the provider may
+``claimed`` is held by a worker that has not sent it yet (``claimed_by`` names it in
+``engine_workers``; once that worker stops beating, the claim is simply queued again),
+``sending`` is on the wire (a lapsed send goes to the operator: the provider may
 have it);
 ``dripfeed`` for a parent that places one child per run, ``placed`` once it has
 placed them all (it ends with them). ``next_attempt_at``
@@ -25,7 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from smmpanel.db.tables import orders, refills
+from smmpanel.db.tables import engine_workers, orders, providers, refills, service_providers
 
 QUEUED = "queued"
 CLAIMED = "claimed"
@@ -74,20 +75,37 @@ class Dispatch:
         ids = (await self._conn.execute(query.with_for_update(skip_locked=True))).scalars().all()
         return [int(i) for i in ids]
 
-    async def claim_to_send(self, now: datetime, lease_until: datetime, limit: int) -> list[SendClaim]:
-        """Queued orders that are due, ``claimed`` until ``lease_until``, which also names the claim."""
-        ids = await self._claim(
-            orders,
-            sa.and_(orders.c.dispatch == QUEUED, orders.c.next_attempt_at <= now),
-            (orders.c.next_attempt_at, orders.c.id),
-            limit,
-        )
+    async def claim_to_send(
+        self,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        skip_providers: set[int] | None = None,
+        worker_id: int | None = None,
+    ) -> list[SendClaim]:
+        """Queued orders that are due, ``claimed`` by ``worker_id`` until ``lease_until``, which also
+        names the claim.
+
+        Orders bound for ``skip_providers`` (named on the order, or the service's first provider
+        for an order not yet tried anywhere) are left queued.
+        """
+        where = sa.and_(orders.c.dispatch == QUEUED, orders.c.next_attempt_at <= now)
+        if skip_providers:
+            first = (
+                sa.select(service_providers.c.provider_id)
+                .where(service_providers.c.service_id == orders.c.service_id)
+                .order_by(service_providers.c.priority, service_providers.c.id)
+                .limit(1)
+                .scalar_subquery()
+            )
+            where = sa.and_(where, sa.func.coalesce(orders.c.provider_id, first, 0).not_in(skip_providers))
+        ids = await self._claim(orders, where, (orders.c.next_attempt_at, orders.c.id), limit)
         if not ids:
             return []
         await self._conn.execute(
             orders.update()
             .where(orders.c.id.in_(ids))
-            .values(dispatch=CLAIMED, next_attempt_at=lease_until, updated_at=now)
+            .values(dispatch=CLAIMED, next_attempt_at=lease_until, claimed_by=worker_id, updated_at=now)
         )
         rows = await self._conn.execute(
             sa.select(orders.c.id, orders.c.service_id, orders.c.provider_id, orders.c.attempts)
@@ -119,18 +137,53 @@ class Dispatch:
         result = await self._conn.execute(
             orders.update()
             .where(orders.c.id.in_(order_ids), orders.c.dispatch == CLAIMED)
-            .values(dispatch=QUEUED, next_attempt_at=now, updated_at=now)
+            .values(dispatch=QUEUED, next_attempt_at=now, claimed_by=None, updated_at=now)
         )
         return int(result.rowcount)
 
-    async def expire_claims(self, now: datetime) -> int:
-        """Claims whose worker died or lagged before sending: certainly unsent, so queued again."""
+    async def expire_claims(self, now: datetime, alive_since: datetime) -> int:
+        """Claims of a worker that died before sending them: certainly unsent, so queued again.
+
+        A worker is alive while it beat at or after ``alive_since``; a claim naming no worker
+        ends with its lease.
+        """
+        alive = sa.select(engine_workers.c.id).where(engine_workers.c.beat_at >= alive_since)
+        orphaned = sa.or_(
+            sa.and_(orders.c.claimed_by.is_(None), orders.c.next_attempt_at < now),
+            sa.and_(orders.c.claimed_by.is_not(None), orders.c.claimed_by.not_in(alive)),
+        )
         result = await self._conn.execute(
             orders.update()
-            .where(orders.c.dispatch == CLAIMED, orders.c.next_attempt_at < now)
-            .values(dispatch=QUEUED, next_attempt_at=now, updated_at=now)
+            .where(orders.c.dispatch == CLAIMED, orphaned)
+            .values(dispatch=QUEUED, next_attempt_at=now, claimed_by=None, updated_at=now)
         )
         return int(result.rowcount)
+
+    async def release_claims_of(self, worker_id: int, now: datetime) -> int:
+        """A stopping worker gives back every order it claimed and did not start: due at once."""
+        result = await self._conn.execute(
+            orders.update()
+            .where(orders.c.dispatch == CLAIMED, orders.c.claimed_by == worker_id)
+            .values(dispatch=QUEUED, next_attempt_at=now, claimed_by=None, updated_at=now)
+        )
+        return int(result.rowcount)
+
+    async def register_worker(self, host: str, pid: int, now: datetime, forget_before: datetime) -> int:
+        """A starting worker's row, whose heartbeat keeps its claims; rows silent since
+        ``forget_before`` (long dead, holding nothing) are removed on the way."""
+        await self._conn.execute(engine_workers.delete().where(engine_workers.c.beat_at < forget_before))
+        result = await self._conn.execute(
+            engine_workers.insert()
+            .values(host=host[:255], pid=pid, started_at=now, beat_at=now)
+            .returning(engine_workers.c.id)
+        )
+        return int(result.scalar_one())
+
+    async def beat(self, worker_id: int, now: datetime) -> None:
+        await self._conn.execute(engine_workers.update().where(engine_workers.c.id == worker_id).values(beat_at=now))
+
+    async def unregister_worker(self, worker_id: int) -> None:
+        await self._conn.execute(engine_workers.delete().where(engine_workers.c.id == worker_id))
 
     async def expire_sends(self, now: datetime, reason: str) -> list[int]:
         """Sends whose lease ran out: their worker died, so the provider may or may not have the order."""
@@ -157,14 +210,14 @@ class Dispatch:
         )
         return result.rowcount == 1
 
-    async def claim_to_sync(self, now: datetime, next_due: datetime, limit: int) -> list[SyncClaim]:
-        """Forwarded orders due for a status check, the longest-unchecked first."""
-        ids = await self._claim(
-            orders,
-            sa.and_(orders.c.dispatch == SENT, orders.c.next_attempt_at <= now),
-            (orders.c.next_attempt_at, orders.c.id),
-            limit,
-        )
+    async def claim_to_sync(
+        self, now: datetime, next_due: datetime, limit: int, skip_providers: set[int] | None = None
+    ) -> list[SyncClaim]:
+        """Forwarded orders due for a status check, the longest-unchecked first, none of ``skip_providers``."""
+        where = sa.and_(orders.c.dispatch == SENT, orders.c.next_attempt_at <= now)
+        if skip_providers:
+            where = sa.and_(where, orders.c.provider_id.not_in(skip_providers))
+        ids = await self._claim(orders, where, (orders.c.next_attempt_at, orders.c.id), limit)
         if not ids:
             return []
         await self._conn.execute(orders.update().where(orders.c.id.in_(ids)).values(next_attempt_at=next_due))
@@ -222,6 +275,30 @@ class Dispatch:
             for row in rows
             if row.provider_id is not None and _int_or_none(row.provider_order_id) is not None
         ]
+
+    async def wake_waiting(self, provider_id: int, now: datetime) -> int:
+        """The provider answers again: every order waiting out its outage is due at once."""
+        result = await self._conn.execute(
+            orders.update()
+            .where(orders.c.dispatch == QUEUED, orders.c.provider_id == provider_id, orders.c.next_attempt_at > now)
+            .values(next_attempt_at=now, updated_at=now)
+        )
+        return int(result.rowcount)
+
+    async def waiting_for_down_providers(self) -> dict[int, int]:
+        """How many queued orders wait for each provider that is down."""
+        rows = await self._conn.execute(
+            sa.select(orders.c.provider_id, sa.func.count())
+            .join(providers, providers.c.id == orders.c.provider_id)
+            .where(orders.c.dispatch == QUEUED, providers.c.down_since.is_not(None))
+            .group_by(orders.c.provider_id)
+        )
+        return {int(row[0]): int(row[1]) for row in rows}
+
+    async def claim_waiting(self, provider_id: int, limit: int) -> list[int]:
+        """Queued orders waiting for the provider, locked (those being claimed are passed by)."""
+        where = sa.and_(orders.c.dispatch == QUEUED, orders.c.provider_id == provider_id)
+        return await self._claim(orders, where, (orders.c.id,), limit)
 
     async def set_refill(self, refill_id: int, values: dict[str, Any], now: datetime) -> None:
         await self._conn.execute(refills.update().where(refills.c.id == refill_id).values(**values, updated_at=now))

@@ -27,6 +27,10 @@ class Provider:
     """When the engine last asked its balance (``smmpanel.engine.provider_checks``)."""
     alert: str | None = None
     """What the operator was last told of it: ``low``, ``unreachable``, or nothing."""
+    down_since: datetime | None = None
+    """Unreachable since then; None while it answers."""
+    outage_limit: int | None = None
+    """Seconds its orders wait out an outage before failing over or being canceled; None: the setting."""
 
     def __repr__(self) -> str:  # the key is a secret: never in a log line or a traceback
         return f"Provider(id={self.id}, name={self.name!r}, url={self.url!r})"
@@ -84,9 +88,38 @@ class Providers:
     async def set_key(self, provider_id: int, api_key: str) -> None:
         await self._conn.execute(providers.update().where(providers.c.id == provider_id).values(api_key=api_key))
 
-    async def record_health(self, provider_id: int, error: str | None, now: datetime) -> None:
-        values = {"last_ok_at": now} if error is None else {"last_error": error, "last_error_at": now}
-        await self._conn.execute(providers.update().where(providers.c.id == provider_id).values(**values))
+    async def record_health(self, provider_id: int, error: str | None, now: datetime) -> bool:
+        """An answer clears the last error and any outage; return whether it ended an outage."""
+        if error is not None:
+            values: dict[str, object] = {"last_error": error, "last_error_at": now}
+            await self._conn.execute(providers.update().where(providers.c.id == provider_id).values(**values))
+            return False
+        ended = await self._conn.execute(
+            providers.update()
+            .where(providers.c.id == provider_id, providers.c.down_since.is_not(None))
+            .values(last_ok_at=now, last_error=None, down_since=None)
+        )
+        if ended.rowcount:
+            return True
+        await self._conn.execute(
+            providers.update().where(providers.c.id == provider_id).values(last_ok_at=now, last_error=None)
+        )
+        return False
+
+    async def mark_down(self, provider_id: int, error: str, now: datetime) -> datetime:
+        """The provider could not be reached: down since the first such failure; when that was."""
+        await self._conn.execute(
+            providers.update()
+            .where(providers.c.id == provider_id)
+            .values(last_error=error, last_error_at=now, down_since=sa.func.coalesce(providers.c.down_since, now))
+        )
+        since: datetime = (
+            await self._conn.execute(sa.select(providers.c.down_since).where(providers.c.id == provider_id))
+        ).scalar_one()
+        return since
+
+    async def set_outage_limit(self, provider_id: int, seconds: int | None) -> None:
+        await self._conn.execute(providers.update().where(providers.c.id == provider_id).values(outage_limit=seconds))
 
 
 class ServiceLinks:

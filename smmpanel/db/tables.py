@@ -117,6 +117,7 @@ orders = sa.Table(
     sa.Column("finished_at", sa.DateTime(), nullable=True),
     # The admin API key that pulled this manual order (``dispatch`` is then ``pulled``).
     sa.Column("pulled_by", Id, nullable=True),
+    sa.Column("claimed_by", Id, nullable=True),  # the engine worker holding it ``claimed`` (engine_workers)
     sa.CheckConstraint("charge >= 0", name="charge_not_negative"),
     sa.CheckConstraint("refunded >= 0 AND refunded <= charge", name="refund_within_charge"),
     sa.Index(None, "user_id", "id"),
@@ -186,6 +187,8 @@ providers = sa.Table(
     # The engine's balance check (smmpanel.engine.provider_checks): when, and what the operator was told.
     sa.Column("checked_at", sa.DateTime(), nullable=True),
     sa.Column("alert", sa.String(16), nullable=True),
+    sa.Column("down_since", sa.DateTime(), nullable=True),  # unreachable since; None while it answers
+    sa.Column("outage_limit", sa.Integer(), nullable=True),  # seconds orders wait out an outage; None: the default
 )
 
 service_providers = sa.Table(
@@ -562,4 +565,15 @@ affiliate_commissions = sa.Table(
     sa.UniqueConstraint("payment_id", "kind"),
     sa.Index(None, "referrer_id", "status"),
     sa.Index(None, "referrer_id", "id"),
+)
+
+# One row per running engine worker; a worker whose heartbeat stopped is dead, and its claims are free.
+engine_workers = sa.Table(
+    "engine_workers",
+    metadata,
+    _id(),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer(), nullable=False),
+    sa.Column("started_at", sa.DateTime(), nullable=False),
+    sa.Column("beat_at", sa.DateTime(), nullable=False),
 )

@@ -46,3 +46,15 @@ def clamp_remains(remains: int | None, ordered: int, fallback: int) -> int:
     if remains is None:
         return fallback
     return max(0, min(remains, ordered))
+
+
+def delivered_for_charge(charge: int, rate: int) -> int:
+    """How many units a provider's ``charge`` pays for at its ``rate`` per 1000, to the nearest whole.
+
+    A forwarded Subscriptions order is paid per post upstream, and a status answer tells
+    only what was charged so far: this is how much has been delivered. Both are in units
+    of 1/100,000 (``smmpanel.money``), so the division is exact integer arithmetic.
+    """
+    if rate <= 0 or charge <= 0:
+        return 0
+    return (2 * 1000 * charge + rate) // (2 * rate)

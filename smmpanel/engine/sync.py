@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import defaultdict
 from datetime import timedelta
+from functools import partial
 
 from smmpanel import metrics
 from smmpanel.clock import utcnow
 from smmpanel.config import Settings
 from smmpanel.db.dispatch_repositories import SyncClaim
+from smmpanel.db.provider_repositories import Provider
 from smmpanel.db.unit_of_work import Database
+from smmpanel.engine.lanes import Lanes
 from smmpanel.providers.apiv2_client import UpstreamError
 from smmpanel.providers.pool import ClientPool
 from smmpanel.usecases import fulfilment
@@ -21,40 +23,42 @@ IDS_PER_CALL = 100
 log = logging.getLogger("smmpanel.engine")
 
 
-async def sync_due(db: Database, pool: ClientPool, settings: Settings) -> int:
-    """One round of status checks for the orders that are due; return how many were checked."""
+async def sync_due(db: Database, pool: ClientPool, settings: Settings, lanes: Lanes) -> int:
+    """Claim the orders due for a status check and hand their calls to their providers' lanes.
+
+    Return how many were claimed. Providers whose lane is full are passed over this time.
+    """
     now = utcnow()
     async with db.write() as repos:
         claims = await repos.dispatch.claim_to_sync(
-            now, now + timedelta(seconds=settings.sync_interval), settings.sync_batch
+            now, now + timedelta(seconds=settings.sync_interval), settings.sync_batch, lanes.busy()
         )
         providers = await repos.providers.many({claim.provider_id for claim in claims})
     by_provider: defaultdict[int, list[SyncClaim]] = defaultdict(list)
     for claim in claims:
         if claim.provider_id in providers:
             by_provider[claim.provider_id].append(claim)
-
-    async def sync_provider(provider_id: int, batch: list[SyncClaim]) -> None:
+    for provider_id, batch in by_provider.items():
         provider = providers[provider_id]
-        client = pool.client_for(provider)
-        gate = asyncio.Semaphore(settings.provider_concurrency)
-
-        async def one_call(chunk: list[SyncClaim]) -> None:
-            async with gate:
-                try:
-                    answers = await client.statuses([claim.provider_order_id for claim in chunk])
-                except UpstreamError as error:
-                    log.warning("status check failed at %s: %s; %d orders wait a sync interval", provider.name, error,
-                                len(chunk))  # fmt: skip
-                    async with db.write() as repos:
-                        await repos.providers.record_health(provider.id, str(error), utcnow())
-                    metrics.upstream_error(provider.name)
-                    return  # they are due again after the next interval
-            known = [(claim, answers[claim.provider_order_id]) for claim in chunk if claim.provider_order_id in answers]
-            await fulfilment.apply_upstream_statuses(db, known, provider)
-
-        chunks = [batch[i : i + IDS_PER_CALL] for i in range(0, len(batch), IDS_PER_CALL)]
-        await asyncio.gather(*(one_call(chunk) for chunk in chunks))
-
-    await asyncio.gather(*(sync_provider(pid, batch) for pid, batch in by_provider.items()))
+        for i in range(0, len(batch), IDS_PER_CALL):
+            chunk = batch[i : i + IDS_PER_CALL]
+            check = partial(_sync_chunk, db, pool, lanes, provider, chunk)
+            lanes.submit(provider_id, check, f"{provider.name}: status")
     return len(claims)
+
+
+async def _sync_chunk(db: Database, pool: ClientPool, lanes: Lanes, provider: Provider, chunk: list[SyncClaim]) -> None:
+    """One multi-status call and what it changes."""
+    try:
+        answers = await pool.client_for(provider).statuses([claim.provider_order_id for claim in chunk])
+    except UpstreamError as error:
+        log.warning("status check failed at %s: %s; %d orders wait a sync interval", provider.name, error, len(chunk))
+        async with lanes.database():
+            await fulfilment.check_failed(db, provider, error)
+        metrics.upstream_error(provider.name)
+        return  # they are due again after the next interval
+    known = [(claim, answers[claim.provider_order_id]) for claim in chunk if claim.provider_order_id in answers]
+    async with lanes.database():
+        if provider.down_since is not None or provider.last_error is not None:
+            await fulfilment.provider_answered(db, provider)
+        await fulfilment.apply_upstream_statuses(db, known, provider)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 import httpx
 
@@ -14,6 +17,7 @@ from smmpanel.config import Settings
 from smmpanel.db.unit_of_work import Database
 from smmpanel.engine.catalog_sync import sync_due_catalogs
 from smmpanel.engine.forward import expire_abandoned_sends, forward_due
+from smmpanel.engine.lanes import Lanes
 from smmpanel.engine.mail_out import send_messages_due
 from smmpanel.engine.provider_checks import check_providers
 from smmpanel.engine.requests import forward_cancels, forward_refills, sync_refills
@@ -22,6 +26,9 @@ from smmpanel.providers.pool import ClientPool
 from smmpanel.usecases import fulfilment
 
 log = logging.getLogger("smmpanel.engine")
+
+FORGET_WORKERS_AFTER = timedelta(days=1)
+"""A worker row silent this long belongs to a worker long dead: it is removed."""
 
 
 class Engine:
@@ -33,22 +40,31 @@ class Engine:
             timeout=httpx.Timeout(settings.http_timeout, connect=settings.http_connect_timeout)
         )
         """For the mail pass's Telegram messages."""
+        self.lanes = Lanes(settings.provider_concurrency, settings.db_pool_size)
         self._stop: asyncio.Event | None = None
         """Set while ``run_until`` runs: a pass in progress stops starting new sends once it is set."""
+        self._worker_id: int | None = None
+        """This engine's row in ``engine_workers``, which its claims name; its heartbeat keeps them."""
+        self._registering = asyncio.Lock()
+        """The heartbeat and the first pass both want the row: exactly one of them makes it."""
 
     async def run_pass(self) -> int:
-        """Do all the work that is due now, once; return how many items were handled."""
-        return await self._order_pass() + await self._notice_pass()
+        """Do all the work that is due now, once, and wait for it; return how many items were handled."""
+        await self._beat()
+        handled = await self._start_due_work()
+        await self.lanes.drain()
+        return handled + await self._notice_pass()
 
-    async def _order_pass(self) -> int:
-        db, pool, settings = self.db, self.pool, self.settings
-        handled = await expire_abandoned_sends(db)
+    async def _start_due_work(self) -> int:
+        """Claim what is due and hand each exchange to its provider's lane, without waiting for them."""
+        db, pool, settings, lanes = self.db, self.pool, self.settings, self.lanes
+        handled = await expire_abandoned_sends(db, settings)
         handled += await self._place_drip_feed_runs()
-        handled += await forward_due(db, pool, settings, self._stop)
-        handled += await sync_due(db, pool, settings)
-        handled += await forward_cancels(db, pool, settings)
-        handled += await forward_refills(db, pool, settings)
-        handled += await sync_refills(db, pool, settings)
+        handled += await forward_due(db, pool, settings, lanes, await self._registered(), self._stop)
+        handled += await sync_due(db, pool, settings, lanes)
+        handled += await forward_cancels(db, pool, settings, lanes)
+        handled += await forward_refills(db, pool, settings, lanes)
+        handled += await sync_refills(db, pool, settings, lanes)
         handled += await sync_due_catalogs(db, pool)
         return handled
 
@@ -65,9 +81,21 @@ class Engine:
         return len(due)
 
     async def run_until(self, stop: asyncio.Event) -> None:
-        """Pass after pass, orders and messages each in a loop of their own, until ``stop`` is set."""
+        """Pass after pass, orders and messages each in a loop of their own, until ``stop`` is set.
+
+        An order pass does not wait for the exchanges it started: each provider's lane works on
+        while the next pass claims work for the others. On ``stop``, sends not yet started
+        are given back and those on the wire are awaited.
+        """
         self._stop = stop
-        await asyncio.gather(self._loop(self._order_pass, stop), self._loop(self._notice_pass, stop))
+        heart = asyncio.create_task(self._beat_until(stop))
+        try:
+            await asyncio.gather(self._loop(self._start_due_work, stop), self._loop(self._notice_pass, stop))
+        finally:
+            await self.lanes.drain()
+            stop.set()  # ends the heartbeat after its current beat, if the loops ended otherwise
+            await heart
+            await self._leave()
 
     async def _loop(self, one_pass: Callable[[], Awaitable[int]], stop: asyncio.Event) -> None:
         """Rest between passes that found nothing; survive a failing pass."""
@@ -81,6 +109,48 @@ class Engine:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=self.settings.engine_interval)
 
+    async def _registered(self) -> int:
+        async with self._registering:
+            if self._worker_id is None:
+                now = utcnow()
+                async with self.db.write() as repos:
+                    self._worker_id = await repos.dispatch.register_worker(
+                        socket.gethostname(), os.getpid(), now, now - FORGET_WORKERS_AFTER
+                    )
+            return self._worker_id
+
+    async def _beat(self) -> None:
+        worker_id = await self._registered()
+        async with self.db.write() as repos:
+            await repos.dispatch.beat(worker_id, utcnow())
+
+    async def _beat_until(self, stop: asyncio.Event) -> None:
+        """Beat while the engine runs, however long its passes take: a silent worker counts as dead."""
+        every = self.settings.worker_heartbeat_timeout / 5
+        while not stop.is_set():
+            try:
+                await self._beat()
+            except Exception:  # the database is away: the next beat may reach it
+                log.warning("engine heartbeat failed; trying again", exc_info=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=every)
+
+    async def _leave(self) -> None:
+        """Give back the claims not started and remove this engine's row: others need not wait for it."""
+        if self._worker_id is None:
+            return
+        async with self.db.write() as repos:
+            released = await repos.dispatch.release_claims_of(self._worker_id, utcnow())
+            await repos.dispatch.unregister_worker(self._worker_id)
+        self._worker_id = None
+        if released:
+            log.info("%d claimed orders not sent yet are queued again", released)
+
     async def aclose(self) -> None:
-        await self.pool.aclose()
-        await self.http.aclose()
+        try:
+            await self._leave()
+        except Exception:  # the database is away: the heartbeat's silence frees the claims instead
+            log.warning("could not give back this engine's claims; other workers take them over", exc_info=True)
+        finally:
+            await self.pool.aclose()
+            await self.http.aclose()

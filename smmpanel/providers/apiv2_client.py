@@ -5,6 +5,11 @@ may have acted. So every failure is one of three kinds: the provider said no
 (``UpstreamRefused``), the request never left (``UpstreamUnreachable``, safe to
 retry), or anything else (``UpstreamAmbiguous``, reconcile before retrying).
 
+Every exchange has one overall deadline (connect, send and the whole answer: httpx's
+own timeouts are per read, so a provider trickling a byte a second would never time
+out), and an answer is read as a stream up to a size limit and refused past it, so a
+provider can neither hold the engine nor fill its memory.
+
 Real panels are loose about JSON types, so answers are read tolerantly: numbers as
 strings or numbers, extra fields ignored, status names in any case. Numbers are
 decoded as their exact text, so an amount never passes through a float. The API key
@@ -13,6 +18,7 @@ is never put into an exception, a repr or a log line.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -30,7 +36,14 @@ from smmpanel.money import AmountError, Units, parse_amount_rounded
 MAX_IDS = 100
 """API v2 takes at most this many ids in one ``orders`` or ``refills`` list."""
 
+ANSWER_LIMIT = 262_144
+"""Bytes of an answer read before it is refused: the status of 100 orders takes a few KB."""
+CATALOG_LIMIT = 16_777_216
+"""Bytes of a ``services`` answer read before it is refused: a large catalog takes a few MB."""
+
 _REASON_LENGTH = 300
+_ERROR_PAGE_LIMIT = 4096
+"""Bytes read of a failed (non-2xx) answer: enough for the snippet shown to the operator."""
 _SNIPPET_LENGTH = 120
 _SHOWN_VALUE_LENGTH = 40
 _WHOLE = re.compile(r"^[+-]?[0-9]{1,18}(?:\.0*)?$")
@@ -106,7 +119,9 @@ class ApiV2Client:
     """One provider, one key; ``url`` is the provider's full API v2 address.
 
     Pass ``client`` to share one connection pool among providers; it is then the
-    caller's to close. ``timeout`` and ``connect_timeout`` apply to every call either way.
+    caller's to close. ``timeout`` is the deadline of a whole exchange, ``connect_timeout``
+    that of connecting; ``answer_limit`` and ``catalog_limit`` cap the bytes read of an
+    answer (of ``services`` for the latter). They apply to every call either way.
     """
 
     def __init__(
@@ -117,10 +132,15 @@ class ApiV2Client:
         timeout: float = 30.0,
         connect_timeout: float = 5.0,
         client: httpx.AsyncClient | None = None,
+        answer_limit: int = ANSWER_LIMIT,
+        catalog_limit: int = CATALOG_LIMIT,
     ) -> None:
         self._url = url
         self._key = key
+        self._deadline = timeout
         self._timeout = httpx.Timeout(timeout, connect=connect_timeout)
+        self._answer_limit = answer_limit
+        self._catalog_limit = catalog_limit
         self._owns_client = client is None
         self._client = client if client is not None else httpx.AsyncClient(headers={"User-Agent": "smmpanel"})
 
@@ -187,8 +207,16 @@ class ApiV2Client:
 
     async def _call(self, action: str, params: Mapping[str, str], read: Callable[[object], T]) -> T:
         form = {**params, "key": self._key, "action": action}
+        exchange = _Exchange(self._catalog_limit if action == "services" else self._answer_limit)
         try:
-            response = await self._client.post(self._url, data=form, timeout=self._timeout)
+            async with asyncio.timeout(self._deadline):
+                status, kind, body = await exchange.run(self._client, self._url, form, self._timeout)
+        except TimeoutError:
+            if exchange.sent:
+                raise UpstreamAmbiguous(self._reason(action, "no answer in time after the request was sent")) from None
+            raise UpstreamUnreachable(self._reason(action, "could not connect in time")) from None
+        except _TooLarge as error:
+            raise UpstreamAmbiguous(self._reason(action, str(error))) from None
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol) as error:
             # Raised before a byte of the request was written: the provider saw nothing.
             raise UpstreamUnreachable(self._reason(action, _unsent(error))) from None
@@ -196,7 +224,7 @@ class ApiV2Client:
             raise UpstreamUnreachable(self._reason(action, "not a valid address")) from None
         except httpx.HTTPError as error:
             raise UpstreamAmbiguous(self._reason(action, _broken(error))) from None
-        answer = self._decode(action, response)
+        answer = self._decode(action, status, kind, body)
         try:
             if isinstance(answer, dict) and "error" in answer and not any(key in answer for key in _CREATED_KEYS):
                 raise _Refusal(_text(answer["error"], "the error"))
@@ -206,20 +234,19 @@ class ApiV2Client:
         except _Malformed as error:
             raise UpstreamAmbiguous(self._reason(action, str(error))) from None
 
-    def _decode(self, action: str, response: httpx.Response) -> object:
+    def _decode(self, action: str, status: int, kind: str, body: bytes) -> object:
         """The answer's JSON with every number kept as its exact text."""
-        if not response.is_success:
-            raise UpstreamAmbiguous(self._reason(action, f"HTTP {response.status_code}: {self._snippet(response)}"))
+        if not 200 <= status < 300:
+            raise UpstreamAmbiguous(self._reason(action, f"HTTP {status}: {self._snippet(body)}"))
         try:
-            text = response.content.decode("utf-8-sig")  # PHP panels sometimes send a byte-order mark
+            text = body.decode("utf-8-sig")  # PHP panels sometimes send a byte-order mark
             return json.loads(text, parse_float=str, parse_int=str, parse_constant=_no_constant)
         except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-            kind = response.headers.get("content-type", "no content type")
-            raise UpstreamAmbiguous(self._reason(action, f"not JSON ({kind}): {self._snippet(response)}")) from None
+            raise UpstreamAmbiguous(self._reason(action, f"not JSON ({kind}): {self._snippet(body)}")) from None
 
-    def _snippet(self, response: httpx.Response) -> str:
+    def _snippet(self, body: bytes) -> str:
         """The start of a body for a human; the key is taken out before cutting, never after."""
-        text = " ".join(self._redact(response.content.decode("utf-8", "replace")).split())
+        text = " ".join(self._redact(body.decode("utf-8", "replace")).split())
         return text[:_SNIPPET_LENGTH] or "empty body"
 
     def _reason(self, action: str, detail: str) -> str:
@@ -227,6 +254,48 @@ class ApiV2Client:
 
     def _redact(self, text: str) -> str:
         return text.replace(self._key, "***") if self._key else text
+
+
+class _TooLarge(Exception):
+    """An answer longer than its limit: refused before more of it is read."""
+
+
+class _Exchange:
+    """One request and its answer, read as a stream; notes whether the request began to go out.
+
+    The overall deadline can end an exchange at any point: before the request's first
+    byte was written, the provider certainly saw nothing (safe to retry); after it, it
+    may have acted.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.sent = False
+
+    async def _trace(self, event: str, info: Mapping[str, object]) -> None:
+        if event.endswith("send_request_headers.started"):
+            self.sent = True
+
+    async def run(
+        self, client: httpx.AsyncClient, url: str, form: Mapping[str, str], timeout: httpx.Timeout
+    ) -> tuple[int, str, bytes]:
+        """The answer's status, content type and body (a failed answer's first few KB only)."""
+        extensions = {"trace": self._trace}
+        async with client.stream("POST", url, data=dict(form), timeout=timeout, extensions=extensions) as response:
+            failed = not response.is_success
+            limit = min(self.limit, _ERROR_PAGE_LIMIT) if failed else self.limit
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    if failed:  # enough to show what the page says
+                        chunks.append(chunk[: limit - size + len(chunk)])
+                        break
+                    raise _TooLarge(f"an answer larger than {self.limit:,} bytes, refused")
+                chunks.append(chunk)
+            kind = response.headers.get("content-type", "no content type")
+            return response.status_code, kind, b"".join(chunks)
 
 
 def _unsent(error: httpx.HTTPError) -> str:

@@ -29,6 +29,8 @@ class ClientPool:
                 timeout=self._settings.http_timeout,
                 connect_timeout=self._settings.http_connect_timeout,
                 client=self._http,
+                answer_limit=self._settings.provider_answer_limit,
+                catalog_limit=self._settings.provider_catalog_limit,
             )
             self._clients[ident] = client
         return client

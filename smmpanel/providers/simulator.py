@@ -49,6 +49,7 @@ from smmpanel.domain.orders import (
 from smmpanel.domain.refills import RefillStatus, check_refill_allowed
 from smmpanel.errors import Refused
 from smmpanel.money import Units, format_amount, parse_amount, per_thousand_charge
+from smmpanel.providers.simulator_ids import SimulatorIds
 
 CURRENCY = "USD"
 MAX_BODY_BYTES = 1_048_576
@@ -83,6 +84,8 @@ class SimulatorSettings:
     balance: str = "100000.00"
     seed: int | None = None
     """Reproducible randomness: the same seed and the same calls give the same answers."""
+    state_file: str | None = None
+    """Where the next order and refill ids are kept, so that they survive a restart (``SimulatorIds``)."""
 
     def __post_init__(self) -> None:
         if self.style not in STYLES:
@@ -251,6 +254,17 @@ class _SimOrder:
     refunded: Units = 0
     settled: bool = False
     """Its final money movement (a refund, or none) has happened."""
+    post_size: int = 0
+    """A Subscriptions order: the size of each post it delivers, one per step, each paid for as it comes."""
+    posts_charged: int = 0
+
+    @property
+    def is_subscription(self) -> bool:
+        return self.service.type is ServiceType.SUBSCRIPTIONS
+
+    @property
+    def post_cost(self) -> Units:
+        return per_thousand_charge(self.service.rate, self.post_size)
 
     @property
     def ordered(self) -> int:
@@ -285,6 +299,9 @@ class Simulator:
         self._rng = random.Random(self.settings.seed)
         self._due: list[tuple[int, int]] = []
         """(finish time, order id) of timeline orders whose end pays a refund."""
+        self.ids = SimulatorIds(self.settings.state_file)
+        self._subscribed: list[int] = []
+        """Subscriptions orders still delivering posts, charged as ``settle`` finds them."""
 
     def chance(self, rate: float) -> bool:
         """Draw only when the rate is between 0 and 1, so that 0 and 1 never disturb the sequence."""
@@ -294,10 +311,27 @@ class Simulator:
 
     # progress
 
+    def posts(self, order: _SimOrder, now: int) -> int:
+        """Posts a Subscriptions order has delivered: one per step, up to its ``posts`` if it set one."""
+        if order.pinned is not None:
+            return order.posts_charged
+        done = (now - order.placed_ns) // self.step_ns if self.step_ns else 1
+        limit = order.request.details.get("posts")
+        return min(done, limit) if isinstance(limit, int) else done
+
     def progress(self, order: _SimOrder, now: int) -> _Progress:
-        """Pending for one step, In progress for one step, then Completed or Partial."""
+        """Pending for one step, In progress for one step, then Completed or Partial.
+
+        A Subscriptions order is Pending until its first post, In progress while it delivers
+        posts, and Completed once it has delivered the ``posts`` it was asked for.
+        """
         if order.pinned is not None:
             return order.pinned
+        if order.is_subscription:
+            posts, limit = self.posts(order, now), order.request.details.get("posts")
+            if isinstance(limit, int) and posts >= limit:
+                return _Progress(OrderStatus.COMPLETED, order.start_count, 0, order.placed_ns + limit * self.step_ns)
+            return _Progress(OrderStatus.IN_PROGRESS if posts else OrderStatus.PENDING, order.start_count, 0)
         finish = order.placed_ns + 2 * self.step_ns
         elapsed = now - order.placed_ns
         if now >= finish:
@@ -310,7 +344,16 @@ class Simulator:
         return _Progress(OrderStatus.IN_PROGRESS, order.start_count, order.ordered - delivered)
 
     def settle(self, now: int) -> None:
-        """Pay the refunds of timeline orders that ended Partial, whether or not anyone looked."""
+        """Pay the refunds of timeline orders that ended Partial, and charge the posts subscriptions
+        delivered, whether or not anyone looked."""
+        for order_id in list(self._subscribed):
+            order = self.orders[order_id]
+            posts = self.posts(order, now)
+            self.balance -= order.post_cost * (posts - order.posts_charged)
+            self.charged += order.post_cost * (posts - order.posts_charged)
+            order.posts_charged = posts
+            if order.pinned is not None or self.progress(order, now).status.is_final:
+                self._subscribed.remove(order_id)
         while self._due and self._due[0][0] <= now:
             _, order_id = heapq.heappop(self._due)
             order = self.orders[order_id]
@@ -338,17 +381,18 @@ class Simulator:
             finished_at = order.created_at + timedelta(microseconds=(progress.finished_ns - order.placed_ns) // 1000)
         runs = order.request.runs or 1
         delivered = order.ordered - progress.remains
+        posts = self.posts(order, now) if order.is_subscription else 0
         return Order(
             id=order.id,
             user_id=CUSTOMER_ID,
             service_id=order.service.id,
             link=order.request.link,
-            quantity=order.request.quantity,
+            quantity=order.post_size * posts if order.is_subscription else order.request.quantity,
             runs=order.request.runs,
             interval=order.request.interval,
             runs_done=runs * delivered // order.ordered if order.ordered else 0,
             details=order.request.details,
-            charge=order.request.charge,
+            charge=order.post_cost * posts if order.is_subscription else order.request.charge,
             refunded=order.refunded,
             status=progress.status,
             start_count=progress.start_count,
@@ -393,7 +437,7 @@ class Simulator:
         if ordered and self.chance(self.settings.partial_rate):
             final_remains = self._rng.randint(1, max(1, ordered - 1))
         order = _SimOrder(
-            id=len(self.orders) + 1,
+            id=self.ids.take("order"),
             service=service,
             request=request,
             placed_ns=now,
@@ -402,6 +446,10 @@ class Simulator:
             final_remains=final_remains,
         )
         self.orders[order.id] = order
+        if service.type is ServiceType.SUBSCRIPTIONS:
+            low, high = request.details["min"], request.details["max"]
+            order.post_size = self._rng.randint(int(str(low)), int(str(high)))
+            self._subscribed.append(order.id)
         if final_remains:
             heapq.heappush(self._due, (now + 2 * self.step_ns, order.id))
         return {"order": order.id}
@@ -431,7 +479,7 @@ class Simulator:
         for refill in self.refills.values():
             if refill.order_id == order.id and not self.refill_status(refill, now).is_final:
                 return refill.id  # a retrying client never queues the same refill twice
-        refill = _SimRefill(len(self.refills) + 1, order.id, now)
+        refill = _SimRefill(self.ids.take("refill"), order.id, now)
         self.refills[refill.id] = refill
         return refill.id
 
@@ -528,7 +576,7 @@ class Simulator:
         request = build_order_request(service, {"link": link, "quantity": str(quantity)}, utcnow().date())
         pinned = _Progress(status, start_count, request.ordered if remains is None else remains)
         now, created_at = self.clock(), utcnow()
-        first = len(self.orders) + 1
+        first = self.ids.take("order", count)
         for order_id in range(first, first + count):
             self.orders[order_id] = _SimOrder(
                 order_id, service, request, now, created_at, start_count, 0, pinned=pinned, settled=True

@@ -9,6 +9,7 @@ order goes to the operator's attention list instead of being sent again.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,15 +29,20 @@ from smmpanel.db.dispatch_repositories import (
 from smmpanel.db.provider_repositories import Provider, ServiceLink
 from smmpanel.db.repositories import Repositories
 from smmpanel.db.unit_of_work import Database
+from smmpanel.domain.catalog import ServiceType
+from smmpanel.domain.durations import format_duration
 from smmpanel.domain.orders import Order, OrderStatus
 from smmpanel.domain.upstream import clamp_remains, upstream_params
 from smmpanel.errors import NotFound, Refused
 from smmpanel.money import Units, format_amount
-from smmpanel.providers.apiv2_client import UpstreamOrderStatus
+from smmpanel.providers.apiv2_client import UpstreamError, UpstreamOrderStatus, UpstreamUnreachable
 from smmpanel.usecases import notifications
 from smmpanel.usecases.audit import Audit, audited
 from smmpanel.usecases.loss_guard import choose_link
 from smmpanel.usecases.orders import finish_order, refresh_drip_feed
+from smmpanel.usecases.upstream_subscriptions import follow_subscription
+
+log = logging.getLogger("smmpanel.engine")
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,7 @@ async def send_accepted(db: Database, plan: SendPlan, provider_order_id: int) ->
     async with db.write() as repos:
         # Writing the provider's row first locks it: concurrent answers from one provider are
         # settled one after the other, so each twin check sees the ids recorded before it.
-        await repos.providers.record_health(plan.provider.id, None, now)
+        await answered(repos, plan.provider.id, now)
         twin = await repos.orders.with_upstream_id(plan.provider.id, str(provider_order_id))
         if twin is not None and twin != plan.order.id:
             reason = (
@@ -126,8 +132,29 @@ async def send_accepted(db: Database, plan: SendPlan, provider_order_id: int) ->
             )
 
 
-async def send_refused(db: Database, plan: SendPlan, reason: str, *, retry_after: timedelta | None = None) -> None:
-    """The provider certainly has no order: retry later, try the next provider, or fail with a refund."""
+async def answered(repos: Repositories, provider_id: int, now: datetime) -> None:
+    """The provider answered: its last error is cleared, and if it was down, its waiting orders are due now."""
+    if await repos.providers.record_health(provider_id, None, now):
+        woken = await repos.dispatch.wake_waiting(provider_id, now)
+        log.info("provider %d answers again; %d waiting orders are due now", provider_id, woken)
+
+
+async def provider_answered(db: Database, provider: Provider) -> None:
+    async with db.write() as repos:
+        await answered(repos, provider.id, utcnow())
+
+
+async def check_failed(db: Database, provider: Provider, error: UpstreamError) -> None:
+    """A call other than a send failed: an unreachable provider is marked down, any other error noted."""
+    async with db.write() as repos:
+        if isinstance(error, UpstreamUnreachable):
+            await repos.providers.mark_down(provider.id, str(error), utcnow())
+        else:
+            await repos.providers.record_health(provider.id, str(error), utcnow())
+
+
+async def send_refused(db: Database, plan: SendPlan, reason: str) -> None:
+    """The provider certainly has no order: try the next provider, or fail with a refund."""
     now = utcnow()
     async with db.write() as repos:
         await repos.providers.record_health(plan.provider.id, reason, now)
@@ -135,22 +162,65 @@ async def send_refused(db: Database, plan: SendPlan, reason: str, *, retry_after
         order = await _locked(repos, plan.order.id)
         if order.dispatch != SENDING:
             return
-        if retry_after is not None:
-            values = {"dispatch": QUEUED, "attempts": order.attempts + 1, "next_attempt_at": now + retry_after}
-            await repos.dispatch.settle_send(order.id, values, now)
+        if not await _fail_over(repos, order, plan, reason, now):
+            await cancel_unsent(repos, order, f"{plan.provider.name}: {reason}")
+
+
+async def _fail_over(repos: Repositories, order: Order, plan: SendPlan, reason: str, now: datetime) -> bool:
+    """Queue the order for the service's next provider, due now; False when there is none."""
+    following = _next_link(await repos.links.of_service(order.service_id), plan.provider.id)
+    if following is None:
+        return False
+    values = {
+        "dispatch": QUEUED,
+        "provider_id": following.provider_id,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "attention_reason": f"{plan.provider.name}: {reason}",
+    }
+    return await repos.dispatch.settle_send(order.id, values, now)
+
+
+@dataclass(frozen=True)
+class OutageRules:
+    """How orders wait for a provider that cannot be reached (from the settings)."""
+
+    retries: int
+    """Tries on a provider seen up until then, before failing over to the next one."""
+    backoff: timedelta
+    """The wait before the first retry; doubled on each further one, up to ``longest``."""
+    longest: timedelta
+    limit: timedelta
+    """How long orders wait out an outage with no other provider, unless the provider says otherwise."""
+
+
+async def send_unreachable(db: Database, plan: SendPlan, reason: str, rules: OutageRules) -> None:
+    """The request certainly never left: the provider is down, and the order waits for it.
+
+    The customer still sees Pending. The next provider of the service takes it at once when
+    the provider was already known to be down (after ``rules.retries`` tries otherwise). With
+    no other provider it is retried, backing off, until the provider answers again (then every
+    waiting order is due at once) or its outage outlasts the provider's limit: then it is
+    canceled with a full refund, as the operator can do any time (``cancel_waiting``).
+    """
+    now = utcnow()
+    async with db.write() as repos:
+        down_since = await repos.providers.mark_down(plan.provider.id, reason, now)
+        metrics.upstream_error(plan.provider.name)
+        order = await _locked(repos, plan.order.id)
+        if order.dispatch != SENDING:
             return
-        following = _next_link(await repos.links.of_service(order.service_id), plan.provider.id)
-        if following is not None:
-            values = {
-                "dispatch": QUEUED,
-                "provider_id": following.provider_id,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "attention_reason": f"{plan.provider.name}: {reason}",
-            }
-            await repos.dispatch.settle_send(order.id, values, now)
+        known_down = plan.provider.down_since is not None
+        if (known_down or order.attempts >= rules.retries) and await _fail_over(repos, order, plan, reason, now):
             return
-        await _fail(repos, order, f"{plan.provider.name}: {reason}")
+        limit = rules.limit if plan.provider.outage_limit is None else timedelta(seconds=plan.provider.outage_limit)
+        if now - down_since >= limit:
+            longer = format_duration(int(limit.total_seconds()))
+            await cancel_unsent(repos, order, f"{plan.provider.name}: unreachable for longer than {longer}: {reason}")
+            return
+        wait = min(rules.backoff * 2 ** min(order.attempts, 20), rules.longest)
+        values = {"dispatch": QUEUED, "attempts": order.attempts + 1, "next_attempt_at": now + wait}
+        await repos.dispatch.settle_send(order.id, values, now)
 
 
 async def hold_at_loss(db: Database, order_id: int, reason: str) -> None:
@@ -170,10 +240,11 @@ async def flag_below_cost(db: Database, order_id: int, provider_id: int, cost: U
 
 async def fail_send(db: Database, order_id: int, reason: str) -> None:
     async with db.write() as repos:
-        await _fail(repos, await _locked(repos, order_id), reason)
+        await cancel_unsent(repos, await _locked(repos, order_id), reason)
 
 
-async def _fail(repos: Repositories, order: Order, reason: str) -> None:
+async def cancel_unsent(repos: Repositories, order: Order, reason: str) -> None:
+    """Cancel an order no provider has, refunding its whole charge (once: ``finish_order``); ``order`` is locked."""
     extra = {"dispatch": FAILED, "attention_reason": reason, "next_attempt_at": None}
     await finish_order(repos, order, OrderStatus.CANCELED, order.ordered, " (no provider took it)", extra)
     if order.parent_id is not None:
@@ -203,6 +274,7 @@ async def apply_upstream_statuses(
     """
     async with db.read() as repos:
         current = await repos.orders.many([claim.order_id for claim, _ in answers])
+        kinds = {s.id: s.type for s in (await repos.services.many({o.service_id for o in current.values()})).values()}
     reasons: dict[int, str] = {}
     moves: dict[int, tuple[UpstreamOrderStatus, int, int]] = {}
     for claim, answer in answers:
@@ -236,6 +308,10 @@ async def apply_upstream_statuses(
         for order_id, (answer, remains, start_count) in moves.items():
             order = locked.get(order_id)
             if order is None or order.status.is_final or order.dispatch != SENT:
+                continue
+            if kinds.get(order.service_id) is ServiceType.SUBSCRIPTIONS and await follow_subscription(
+                repos, order, provider.id, answer, now
+            ):
                 continue
             if answer.status.is_final or order.parent_id is not None:
                 await _finish(repos, order, answer, remains, start_count, now)
@@ -331,7 +407,7 @@ async def fail(db: Database, order_id: int, *, audit: Audit | None = None) -> No
     """The operator gives up on an order: canceled, the whole charge back."""
     async with db.write() as repos:
         order = await _attention_order(repos, order_id)
-        await _fail(repos, order, f"failed by operator ({order.attention_reason or 'no reason recorded'})")
+        await cancel_unsent(repos, order, f"failed by operator ({order.attention_reason or 'no reason recorded'})")
         before = {"status": order.status.value, "refunded": format_amount(order.refunded)}
         after = {"status": OrderStatus.CANCELED.value, "refunded": format_amount(order.charge)}
         await audited(repos, audit, "order.fail", f"order {order_id}", before, after)

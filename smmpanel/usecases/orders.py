@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from smmpanel.clock import utcnow
 from smmpanel.db.dispatch_repositories import CLAIMED, DONE, DRIPFEED, PLACED, QUEUED, SENDING, SENT
@@ -27,7 +28,7 @@ from smmpanel.domain.orders import (
 )
 from smmpanel.domain.pricing import priced_for_customer
 from smmpanel.errors import NotFound, Refused
-from smmpanel.money import format_amount, per_thousand_charge, proportional_refund
+from smmpanel.money import Units, format_amount, per_thousand_charge, proportional_refund
 from smmpanel.usecases import catalog, email_accounts, notifications
 from smmpanel.usecases.audit import Audit, audited
 from smmpanel.usecases.money_moves import post_entry
@@ -268,28 +269,28 @@ async def record_subscription_post(db: Database, order_id: int, quantity: int) -
             raise Refused(f"Order is already {order.status.value}")
         service = await priced_service(repos, order.user_id, service)
         charge = subscription_post_charge(service, order.details, quantity)
-        await post_entry(
-            repos,
-            user_id=order.user_id,
-            kind=EntryKind.CHARGE,
-            amount=-charge,
-            now=now,
-            order_id=order.id,
-            note=f"order {order.id} post of {quantity}",
-        )
-        await repos.orders.update(
-            order.id,
-            {
-                "charge": order.charge + charge,
-                "quantity": order.quantity + quantity,
-                "runs_done": order.runs_done + 1,
-                "status": OrderStatus.IN_PROGRESS.value,
-            },
-            now,
-        )
+        charged = await charge_post(repos, order, charge, quantity, now)
+        await repos.orders.update(order.id, {**charged, "status": OrderStatus.IN_PROGRESS.value}, now)
         updated = await repos.orders.get(order_id)
     assert updated is not None
     return updated
+
+
+async def charge_post(
+    repos: Repositories, order: Order, charge: Units, quantity: int, now: datetime, origin: str = ""
+) -> dict[str, object]:
+    """Debit one delivered post of a Subscriptions order (``Refused`` when the balance does not cover
+    it); return the order's figures with the post counted in, for the caller to store."""
+    await post_entry(
+        repos,
+        user_id=order.user_id,
+        kind=EntryKind.CHARGE,
+        amount=-charge,
+        now=now,
+        order_id=order.id,
+        note=f"order {order.id} post of {quantity}{origin}",
+    )
+    return {"charge": order.charge + charge, "quantity": order.quantity + quantity, "runs_done": order.runs_done + 1}
 
 
 async def refresh_drip_feed(repos: Repositories, parent_id: int) -> None:

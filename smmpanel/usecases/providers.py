@@ -17,6 +17,7 @@ from smmpanel.errors import NotFound, Refused
 from smmpanel.money import Units, format_amount
 from smmpanel.providers.apiv2_client import UpstreamError, UpstreamService
 from smmpanel.providers.pool import ClientPool
+from smmpanel.usecases import fulfilment
 from smmpanel.usecases.audit import Audit, audited, record
 from smmpanel.usecases.catalog import ServiceChanges, create_service, update_service
 from smmpanel.usecases.catalog_sync import upstream_terms as _upstream_terms
@@ -79,11 +80,9 @@ async def check_connection(db: Database, pool: ClientPool, name: str) -> tuple[U
     try:
         balance = await pool.client_for(provider).balance()
     except UpstreamError as error:
-        async with db.write() as repos:
-            await repos.providers.record_health(provider.id, str(error), utcnow())
+        await fulfilment.check_failed(db, provider, error)
         raise Refused(str(error)) from None
-    async with db.write() as repos:
-        await repos.providers.record_health(provider.id, None, utcnow())
+    await fulfilment.provider_answered(db, provider)
     return balance
 
 
@@ -96,7 +95,7 @@ class ProviderView:
 
 
 async def list_providers(db: Database, pool: ClientPool) -> list[ProviderView]:
-    """Every provider with its balance, asked live, all at once."""
+    """Every provider with its balance, asked live, all at once; one that answers has its last error cleared."""
     async with db.read() as repos:
         providers = await repos.providers.all()
 
@@ -105,6 +104,9 @@ async def list_providers(db: Database, pool: ClientPool) -> list[ProviderView]:
             balance, currency = await pool.client_for(provider).balance()
         except UpstreamError as error:
             return ProviderView(provider, None, None, str(error))
+        if provider.last_error is not None or provider.down_since is not None:
+            await fulfilment.provider_answered(db, provider)  # it answers again: its last error is history
+            provider = replace(provider, last_error=None, down_since=None)
         return ProviderView(provider, balance, currency, None)
 
     return list(await asyncio.gather(*(view(provider) for provider in providers)))

@@ -97,8 +97,17 @@ async def set_low_balance_threshold(db: Database, threshold: Units, *, audit: Au
         await audited(repos, audit, "setting.update", f"setting {LOW_BALANCE_SETTING}", before, after)
 
 
-async def low_balances(db: Database, pool: ClientPool) -> list[ProviderView]:
-    """Providers under the threshold (asked live), or that could not say their balance."""
+@dataclass(frozen=True)
+class ProviderHealth:
+    low: list[ProviderView]
+    """Providers that said their balance, and it is under the threshold."""
+    unreachable: list[ProviderView]
+    """Providers that could not say their balance (asked live), with why."""
+
+
+async def provider_health(db: Database, pool: ClientPool) -> ProviderHealth:
+    """Providers low on balance and providers that cannot be reached: two different troubles."""
     threshold = await low_balance_threshold(db)
     views = await list_providers(db, pool)
-    return [view for view in views if view.balance is None or view.balance < threshold]
+    low = [view for view in views if view.balance is not None and view.balance < threshold]
+    return ProviderHealth(low, [view for view in views if view.balance is None])

@@ -11,6 +11,7 @@ import socket
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,7 +174,8 @@ def provider() -> Iterator[MisbehavingProvider]:
 
 @pytest.fixture
 async def client(provider: MisbehavingProvider) -> AsyncIterator[ApiV2Client]:
-    async with ApiV2Client(provider.api_url, KEY, timeout=0.5, connect_timeout=0.5) as client:
+    # 1 s for the whole exchange (under a loaded machine's scheduling), well below a 2 s delay.
+    async with ApiV2Client(provider.api_url, KEY, timeout=1.0, connect_timeout=0.5) as client:
         yield client
 
 
@@ -335,7 +337,9 @@ async def test_unusable_address_is_unreachable(url: str) -> None:
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="relies on Linux dropping SYNs to a full accept queue")
-async def test_connect_timeout_is_unreachable() -> None:
+@contextmanager
+def never_accepting() -> Iterator[str]:
+    """An API URL whose listener's accept queue is full: Linux drops further SYNs, so connecting hangs."""
     with socket.socket() as full:
         full.bind(("127.0.0.1", 0))
         full.listen(0)
@@ -345,14 +349,53 @@ async def test_connect_timeout_is_unreachable() -> None:
             filler.setblocking(False)
             filler.connect_ex(address)
         try:
-            async with ApiV2Client(f"http://127.0.0.1:{address[1]}/api/v2", KEY, connect_timeout=0.3) as client:
-                with pytest.raises(UpstreamUnreachable) as caught:
-                    await client.balance()
+            yield f"http://127.0.0.1:{address[1]}/api/v2"
         finally:
             for filler in fillers:
                 filler.close()
+
+
+async def test_connect_timeout_is_unreachable() -> None:
+    with never_accepting() as url:
+        async with ApiV2Client(url, KEY, connect_timeout=0.3) as client:
+            with pytest.raises(UpstreamUnreachable) as caught:
+                await client.balance()
     assert_clean(caught.value, UpstreamUnreachable)
     assert "could not connect in time" in caught.value.reason
+
+
+async def test_an_answer_trickling_a_byte_a_second_ends_at_the_overall_deadline_as_ambiguous(
+    provider: MisbehavingProvider,
+) -> None:
+    """httpx's timeout is per read: bytes every 0.1 s never trip its 1 s; the deadline does.
+    The stream never ends by itself: without the deadline, the guard below fails the test."""
+    provider.trickle(every=0.1)
+    async with ApiV2Client(provider.api_url, KEY, timeout=1.0, connect_timeout=0.5) as client, asyncio.timeout(60):
+        with pytest.raises(UpstreamAmbiguous) as caught:
+            await client.add({"service": "1", "link": "https://x.test/a", "quantity": "100"})
+    assert_clean(caught.value, UpstreamAmbiguous)
+    assert caught.value.reason == "add: no answer in time after the request was sent"
+
+
+async def test_an_answer_past_its_size_limit_is_refused_unread(provider: MisbehavingProvider) -> None:
+    provider.flood(2 * 1024 * 1024)  # valid JSON, if it were read whole
+    async with ApiV2Client(provider.api_url, KEY, answer_limit=65_536, catalog_limit=4 * 1024 * 1024) as client:
+        with pytest.raises(UpstreamAmbiguous) as caught:
+            await client.statuses([1])
+        assert caught.value.reason == "status: an answer larger than 65,536 bytes, refused"
+        with pytest.raises(UpstreamAmbiguous) as caught:  # read whole (the catalog's limit), not a service list
+            await client.services()
+        assert "expected a list for the service list" in caught.value.reason
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="relies on Linux dropping SYNs to a full accept queue")
+async def test_the_deadline_ending_a_connect_is_unreachable() -> None:
+    """Nothing was written before the deadline ended the exchange: certainly unsent."""
+    with never_accepting() as url:
+        async with ApiV2Client(url, KEY, timeout=0.3, connect_timeout=30) as client:
+            with pytest.raises(UpstreamUnreachable) as caught:
+                await client.add({"service": "1", "link": "https://x.test/a", "quantity": "100"})
+    assert caught.value.reason == "add: could not connect in time"
 
 
 # --- what real panels send, read tolerantly -----------------------------------------------

@@ -26,7 +26,7 @@ from smmpanel.db.unit_of_work import Database
 from smmpanel.engine.forward import ABANDONED
 from smmpanel.engine.worker import Engine
 from smmpanel.errors import Refused
-from smmpanel.money import format_amount, parse_amount
+from smmpanel.money import format_amount, parse_amount, per_thousand_charge
 from smmpanel.providers.pool import ClientPool
 from smmpanel.usecases import accounts, fulfilment, providers
 from tests.support.cli import Background, Cli
@@ -44,7 +44,7 @@ from tests.support.engine import (
     wait_for,
 )
 from tests.support.misbehaving import MisbehavingProvider
-from tests.support.panel import Panel
+from tests.support.panel import Panel, served_panel
 from tests.support.server import LiveServer
 from tests.support.simulator import LiveSimulator, live_simulator
 
@@ -104,9 +104,8 @@ def adds(provider: MisbehavingProvider) -> int:
 @pytest.fixture
 def a_panel(start_server: Callable[..., LiveServer], database_url: str) -> Iterator[Panel]:
     """A panel whose customers' orders the engine forwards; its engine runs only when a test says."""
-    driver = Panel(database_url, start_server().api_url)
-    yield driver
-    driver.close()
+    with served_panel(start_server, database_url) as driver:
+        yield driver
 
 
 @pytest.fixture
@@ -392,7 +391,7 @@ def test_an_ambiguous_answer_puts_the_order_in_attention_and_it_is_never_resent(
     link(a_panel, 1, "sim", 1, priority=1)  # a provider to fail over to must not tempt the engine
     order_id = place(a_panel, alice, 1)
 
-    run_passes(a_panel, 4, http_timeout=0.5)
+    run_passes(a_panel, 4, http_timeout=1.0)
     held = order_of(a_panel, order_id)
     assert (held.dispatch, held.provider_id, held.provider_order_id) == (ATTENTION, provider_id, None)
     assert held.attention_reason is not None
@@ -537,7 +536,7 @@ def test_a_worker_killed_while_sending_leaves_the_order_to_the_operator_never_se
         assert (states[order_id].provider_id, states[order_id].provider_order_id) == (simulator_id, None)
         leases = [next_attempt_of(a_panel, n) for n in placed]
 
-        assert run_passes(a_panel) == [0]  # the leases (10.5 s) still hold: hands off
+        run_passes(a_panel)  # the send's lease (10.5 s) still holds: hands off it
         assert order_of(a_panel, order_id).dispatch == SENDING
         wait_for(lambda: utcnow() > max(lease for lease in leases if lease), "the dead worker's leases to run out")
         once.json("worker", "--once")
@@ -563,6 +562,40 @@ def test_a_worker_killed_while_sending_leaves_the_order_to_the_operator_never_se
             "currency": "USD",
         }
         assert simulator.stats()["add_calls"] == 3
+    assert a_panel.ledger_ok()
+
+
+def test_a_killed_workers_claimed_orders_are_taken_over_within_seconds_and_none_is_sent_twice(
+    a_panel: Panel, alice: str, tmp_path: Path
+) -> None:
+    """Claims name their worker, whose heartbeat stops with it: a second worker takes over the
+    claimed-but-unsent orders long before their lease (65 s) ends; the one on the wire waits."""
+    workers = Background(a_panel.database_url, tmp_path)
+    settings: dict[str, Any] = {"http_timeout": 30, "provider_concurrency": 1, "worker_heartbeat_timeout": 2}
+    with live_simulator(seconds_per_step=SLOW, latency=3.0) as simulator:
+        add_provider(a_panel, "sim", simulator.api_url)
+        link(a_panel, 1, "sim", 1)
+        placed = [place(a_panel, alice, 1) for _ in range(4)]
+        try:
+            worker = workers.start("worker", **settings)
+            wait_for(lambda: simulator.stats()["add_calls"] == 1, "the provider to receive the first order")
+            workers.kill(worker)
+            states = {order_id: order_of(a_panel, order_id) for order_id in placed}
+            (on_the_wire,) = [n for n, order in states.items() if order.dispatch == SENDING]
+            claimed = [n for n in placed if n != on_the_wire]
+            assert [states[n].dispatch for n in claimed] == [CLAIMED] * 3
+            leases = [next_attempt_of(a_panel, n) for n in claimed]
+            assert all(lease is not None and (lease - utcnow()).total_seconds() > 50 for lease in leases)
+
+            workers.start("worker", **settings)
+            wait_for(lambda: all(order_of(a_panel, n).dispatch == SENT for n in claimed), "the takeover", 40)
+            assert utcnow() < min(lease for lease in leases if lease)  # well before the old lease
+            assert order_of(a_panel, on_the_wire).dispatch == SENDING  # may be upstream: never resent blindly
+        finally:
+            workers.stop_all()
+        stats = simulator.stats()
+    assert stats["add_calls"] == 4  # each order reached the provider once
+    assert sorted(order_of(a_panel, n).provider_order_id or "" for n in claimed) == ["2", "3", "4"]
     assert a_panel.ledger_ok()
 
 
@@ -888,3 +921,50 @@ def test_two_api_processes_and_three_workers_forward_every_order_exactly_once(
     assert final["charged"] == "180.00"  # 2000 × 0.09, each paid upstream once
     assert [ops.balance(f"reseller{n}") for n in range(SCALE_CUSTOMERS)] == ["10.00"] * SCALE_CUSTOMERS  # 100 × 0.10
     assert ops.ledger_ok()
+
+
+# --- 6. a forwarded Subscriptions order -------------------------------------------------------
+
+
+def test_a_forwarded_subscription_follows_the_providers_posts_each_charged_as_it_is_delivered(
+    a_panel: Panel,
+) -> None:
+    """The provider delivers a post a second and charges for each; the panel charges its customer
+    for what each status answer shows delivered since the last, at its own rate, and ends with it."""
+    key = a_panel.customer("alice", balance="10")
+    with live_simulator(seconds_per_step=1.0, seed=5) as simulator:
+        add_provider(a_panel, "sim", simulator.api_url)
+        report = import_catalog(a_panel, "sim", markup="50")  # 0.40 upstream, 0.60 here
+        (service,) = [s for s in report.created if a_panel.run(lambda db, s=s: _service_type(db, s)) == "Subscriptions"]
+        answer = a_panel.call(key, "add", service=service, username="nasa", min=100, max=500, delay=0, posts=3)
+        order_id = int(answer["order"])
+        seen: list[tuple[str, str]] = []
+
+        def followed() -> bool:
+            run_passes(a_panel)
+            now = order_of(a_panel, order_id)
+            seen.append((now.status.value, format_amount(now.charge)))
+            return now.status.is_final
+
+        wait_for(followed, "the subscription to deliver its three posts", timeout=60, every=0.2)
+        upstream = simulator.call("status", order=1)
+    ended = order_of(a_panel, order_id)
+    delivered = ended.quantity
+    assert upstream["status"] == "Completed" and ended.status.value == "Completed"
+    assert 300 <= delivered <= 1500 and delivered % 3 == 0  # three posts of one size, each within min..max
+    assert upstream["charge"] == format_amount(per_thousand_charge(parse_amount("0.40"), delivered))
+    assert format_amount(ended.charge) == format_amount(per_thousand_charge(parse_amount("0.60"), delivered))
+    assert ended.upstream_charge == parse_amount(upstream["charge"])
+    assert 1 <= ended.runs_done <= 3  # a charge per answer that showed new posts
+    charges = [parse_amount(charge) for _, charge in seen]
+    assert charges == sorted(charges) and charges[-1] == ended.charge  # charged as posts came, never taken back
+    assert a_panel.balance("alice") == format_amount(parse_amount("10") - ended.charge)
+    assert refunds_of(a_panel, "alice") == []
+    assert a_panel.ledger_ok()
+
+
+async def _service_type(db: Database, service_id: int) -> str:
+    async with db.read() as repos:
+        service = await repos.services.get(service_id)
+    assert service is not None
+    return service.type.value

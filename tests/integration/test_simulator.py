@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -368,3 +369,18 @@ def test_concurrent_adds_charge_each_order_exactly_once() -> None:
         assert placed == list(range(1, 12))  # 11 × 0.09 = 0.99 fits, the twelfth does not
         assert answers.count({"error": "Not enough funds on balance"}) == 9
         assert balance(simulator) == "0.01"
+
+
+def test_order_and_refill_ids_survive_a_restart_with_a_state_file(tmp_path: Path) -> None:
+    """The demo's provider never gives an id twice: the panel would hold the second order for the operator."""
+    state = tmp_path / "simulator.json"
+    with live_simulator(seconds_per_step=0, state_file=str(state)) as simulator:
+        assert simulator.call("add", service=DEFAULT, link=LINK, quantity=100) == {"order": 1}
+        assert simulator.call("add", service=DEFAULT, link=LINK, quantity=100) == {"order": 2}
+        assert simulator.call("refill", order=1) == {"refill": "1"}
+    with live_simulator(seconds_per_step=0, state_file=str(state)) as restarted:
+        assert restarted.call("add", service=DEFAULT, link=LINK, quantity=100) == {"order": 3}
+        assert restarted.call("refill", order=3) == {"refill": "2"}
+        assert restarted.call("status", order=1) == {"error": "Incorrect order ID"}  # its orders are gone, not reused
+    with live_simulator(seconds_per_step=0) as without_a_file:  # tests and benchmarks: from 1 every run
+        assert without_a_file.call("add", service=DEFAULT, link=LINK, quantity=100) == {"order": 1}

@@ -13,7 +13,9 @@ import pytest
 from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.orders import OrderStatus
 from smmpanel.money import format_amount, parse_amount
-from smmpanel.usecases import accounts, audit, catalog, orders, refills, reports, tickets
+from smmpanel.usecases import accounts, audit, catalog, orders, providers, refills, reports, tickets
+from tests.integration.test_engine import add_provider, link
+from tests.support.engine import order_of, refusing_address, run_passes
 from tests.support.panel import Panel
 from tests.support.server import LiveServer
 from tests.support.simulator import LiveSimulator, live_simulator
@@ -542,3 +544,43 @@ def test_rotating_a_key_shows_it_once(site: tuple[Panel, LiveServer], boss: Sess
     assert found.group(1) not in boss.get(f"/admin/customers/{alice.id}").text
     followed(boss, boss.post(f"/admin/customers/{alice.id}/disabled", disabled="1"))
     assert panel.call(found.group(1), "balance") == {"error": "Invalid API key"}
+
+
+OUTAGE_LINK = "https://instagram.com/p/outage"
+
+
+def test_an_unreachable_provider_is_shown_apart_with_its_waiting_orders_and_canceled_in_one_click(
+    site: tuple[Panel, LiveServer], boss: Session
+) -> None:
+    panel, _ = site
+    service = panel.service(rate="0.90")
+    with refusing_address() as dead_url:
+        provider_id = add_provider(panel, "dead", dead_url, "dead-key")
+        link(panel, service, "dead", 1)
+        placed = [place(panel, "alice", service=service, link=OUTAGE_LINK, quantity=100) for _ in range(2)]
+        run_passes(panel)
+
+        overview = boss.get("/admin")
+        assert 'id="providers-unreachable">1<' in overview.text
+        assert 'id="providers-low">0<' in overview.text  # unreachable is not low on balance
+        assert "provider unreachable: 2 orders waiting" in overview.text
+        attention = boss.get("/admin/attention")
+        assert "provider unreachable: 2 orders waiting" in attention.text
+        assert "Nothing needs your attention" not in attention.text
+
+        refused = boss.post(f"/admin/providers/{provider_id}", url=dead_url, outage_limit="soon")
+        assert refused.status_code == 400
+        assert "Outage limit: expected a duration" in banner(refused, "error")
+        assert 'value="soon"' in refused.text
+        followed(boss, boss.post(f"/admin/providers/{provider_id}", url=dead_url, outage_limit="2h"))
+        assert 'value="2h"' in boss.get(f"/admin/providers/{provider_id}").text
+        assert panel.run(lambda db: providers.provider_by_id(db, provider_id)).outage_limit == 7200
+
+        page = followed(boss, boss.post(f"/admin/providers/{provider_id}/cancel-waiting"))
+        assert banner(page, "notice") == "2 orders waiting for dead canceled and refunded."
+        assert "provider unreachable: 0 orders waiting" in page.text  # still down, nothing waits
+    assert [order_of(panel, n).status.value for n in placed] == ["Canceled"] * 2
+    assert panel.balance("alice") == "100.00"
+    actions = [entry.action for entry in audit_entries(panel)]
+    assert "provider.cancel_waiting" in actions
+    assert panel.ledger_ok()

@@ -25,12 +25,13 @@ ENGINE_SETTINGS: dict[str, Any] = {
     "sync_interval": 0,
     "retry_backoff": 0,
     "send_retries": 1,
-    "http_timeout": 5.0,
+    "http_timeout": 15.0,
     "http_connect_timeout": 2.0,
     "provider_check_interval": 0,
     "mail_retry_backoff": 0,
 }
-"""Every due item is due again at once: one pass of the engine does one step of everything."""
+"""Every due item is due again at once: one pass of the engine does one step of everything.
+The timeout is the deadline of a whole exchange: generous, for a loaded machine."""
 
 
 def run_passes(panel: Panel, passes: int = 1, **settings: Any) -> list[int]:

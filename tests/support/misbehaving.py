@@ -8,12 +8,13 @@ the panel in the other tests, so every failure passes through a real socket.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Self
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
@@ -34,6 +35,8 @@ class Reply:
     content_type: str = "application/json"
     delay: float = 0.0
     hang_up: bool = False
+    stream: Callable[[], AsyncIterator[bytes]] | None = None
+    """When set, the body is sent as this stream yields it, never built whole."""
 
 
 @dataclass
@@ -51,6 +54,7 @@ class MisbehavingProvider:
         self.received: list[Received] = []
         self._app = Starlette(routes=[Route("/api/v2", self._endpoint, methods=["GET", "POST"])])
         self._server = ThreadedServer(self, lifespan="off")
+        self._stopping = False
 
     @property
     def api_url(self) -> str:
@@ -61,6 +65,7 @@ class MisbehavingProvider:
         return self
 
     def stop(self) -> None:
+        self._stopping = True  # endless streams end, so the server can
         self._server.stop()
 
     def answer(
@@ -71,6 +76,31 @@ class MisbehavingProvider:
 
     def hang_up(self) -> None:
         self.reply = Reply(hang_up=True)
+
+    def trickle(self, every: float = 1.0) -> None:
+        """Headers at once, then a byte every ``every`` seconds, until the provider stops."""
+
+        async def bytes_slowly() -> AsyncIterator[bytes]:
+            yield b"{"
+            while not self._stopping:
+                await asyncio.sleep(every)
+                yield b" "
+
+        self.reply = Reply(stream=bytes_slowly)
+
+    def flood(self, size: int, block: int = 65_536) -> None:
+        """An answer of ``size`` bytes (blanks, then ``{"order": 1}``: valid JSON, if read whole),
+        sent as fast as the client reads it, one preallocated block at a time."""
+        blank = b" " * block
+
+        async def blanks() -> AsyncIterator[bytes]:
+            for _ in range(size // block):
+                if self._stopping:
+                    return
+                yield blank
+            yield b'{"order": 1}'
+
+        self.reply = Reply(stream=blanks)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
         if scope["type"] == "http" and self.reply.hang_up:
@@ -84,6 +114,8 @@ class MisbehavingProvider:
         reply = self.reply
         if reply.delay:
             await asyncio.sleep(reply.delay)
+        if reply.stream is not None:
+            return StreamingResponse(reply.stream(), status_code=reply.status, media_type=reply.content_type)
         return Response(reply.body, status_code=reply.status, media_type=reply.content_type)
 
     async def _record(self, request: Request) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import httpx
@@ -13,6 +14,7 @@ from smmpanel.domain.catalog import ServiceType
 from smmpanel.domain.orders import OrderStatus
 from smmpanel.money import format_amount, parse_amount
 from smmpanel.usecases import accounts, catalog, orders
+from tests.support.server import ThreadedServer
 from tests.support.threads import in_thread
 
 T = TypeVar("T")
@@ -79,3 +81,13 @@ class Panel:
         assert response.status_code == 200, response.text
         assert response.headers["content-type"] == "application/json; charset=utf-8"
         return response.json()
+
+
+@contextmanager
+def served_panel(start_server: Callable[..., ThreadedServer], database_url: str) -> Iterator[Panel]:
+    """A panel served on loopback (``start_server``, the conftest fixture), driven as operator and reseller."""
+    driver = Panel(database_url, start_server().api_url)
+    try:
+        yield driver
+    finally:
+        driver.close()

@@ -9,10 +9,11 @@ from starlette.responses import Response
 
 from smmpanel.db.provider_repositories import Provider
 from smmpanel.db.repositories import Customer
+from smmpanel.domain.durations import format_duration, parse_duration
 from smmpanel.domain.roles import Permission
 from smmpanel.errors import NotFound, Refused
 from smmpanel.money import format_amount
-from smmpanel.usecases import providers
+from smmpanel.usecases import outages, providers
 from smmpanel.usecases.audit import record
 from smmpanel.web.admin.access import AdminRoute, staff_user
 from smmpanel.web.admin.common import acting, form_text, form_values, path_id, provider_pool, show
@@ -58,11 +59,21 @@ async def _provider(request: Request) -> Provider:
 async def edit_provider(request: Request) -> Response:
     user = staff_user(request)
     provider = await _provider(request)
+    default_limit = format_duration(int(context_of(request).settings.outage_limit))
     if request.method == "GET":
-        return show(request, "admin/provider.html", user, provider=provider, form={"url": provider.url})
+        limit = "" if provider.outage_limit is None else format_duration(provider.outage_limit)
+        values = {"url": provider.url, "outage_limit": limit}
+        return show(
+            request, "admin/provider.html", user, provider=provider, form=values, default_outage_limit=default_limit
+        )
     form = await checked_form(request)
     key = form_text(form, "key")
+    limit_text = form_text(form, "outage_limit").strip()
     try:
+        try:
+            outage_limit = parse_duration(limit_text) if limit_text else None
+        except ValueError as error:
+            raise Refused(f"Outage limit: {error}") from None
         await providers.update_provider(
             context_of(request).database,
             provider.name,
@@ -70,12 +81,30 @@ async def edit_provider(request: Request) -> Response:
             api_key=key if key.strip() else None,
             audit=acting(user),
         )
+        await outages.set_outage_limit(context_of(request).database, provider.name, outage_limit, audit=acting(user))
     except Refused as refused:
-        values = {"url": form_text(form, "url")}
+        values = {"url": form_text(form, "url"), "outage_limit": limit_text}
         return show(
-            request, "admin/provider.html", user, status_code=400, error=refused.message, provider=provider, form=values
+            request,
+            "admin/provider.html",
+            user,
+            status_code=400,
+            error=refused.message,
+            provider=provider,
+            form=values,
+            default_outage_limit=default_limit,
         )
     return redirect("/admin/providers", f"Provider {provider.name} saved.", request)
+
+
+async def cancel_waiting(request: Request) -> Response:
+    """The operator's one click for an outage: every order waiting for the provider, canceled and refunded."""
+    user = staff_user(request)
+    await checked_form(request)
+    provider = await _provider(request)
+    canceled = await outages.cancel_waiting(context_of(request).database, provider.name, audit=acting(user))
+    notice = f"{canceled} orders waiting for {provider.name} canceled and refunded."
+    return redirect("/admin/attention", notice, request)
 
 
 async def test_provider(request: Request) -> Response:
@@ -111,4 +140,5 @@ routes = [
     AdminRoute("/admin/providers/{id:int}", edit_provider, Permission.PROVIDERS, methods=["GET", "POST"]),
     AdminRoute("/admin/providers/{id:int}/test", test_provider, Permission.PROVIDERS, methods=["POST"]),
     AdminRoute("/admin/providers/{id:int}/remove", remove_provider, Permission.PROVIDERS, methods=["POST"]),
+    AdminRoute("/admin/providers/{id:int}/cancel-waiting", cancel_waiting, Permission.REFUNDS, methods=["POST"]),
 ]

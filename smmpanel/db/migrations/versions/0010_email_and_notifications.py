@@ -83,3 +83,6 @@ def downgrade() -> None:
     with op.batch_alter_table("users") as batch:
         batch.drop_column("email_verified_at")
         batch.drop_column("email")
+    # SQLite's batch copy of ``users`` leaves out expression indexes (SQLAlchemy cannot reflect them):
+    # put back 0009's case-insensitive uniqueness of usernames.
+    op.execute("CREATE UNIQUE INDEX IF NOT EXISTS uq_users_username_lower ON users (lower(username))")
