@@ -35,5 +35,8 @@ lint: install-test
 	$(BIN)/ruff format --check smmpanel tests benchmarks
 	$(BIN)/mypy
 
+# Two processes, each test file in one of them (the suite's servers and browsers share files' fixtures).
+TEST_PROCESSES ?= 2
+
 test: lint
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS)
