@@ -12,7 +12,7 @@ from smmpanel.domain.durations import format_duration, parse_duration
 from smmpanel.domain.upstream_cost import LossRule
 from smmpanel.money import format_amount
 from smmpanel.providers.pool import ClientPool
-from smmpanel.usecases import catalog_sync, outages
+from smmpanel.usecases import catalog, catalog_sync, outages
 from smmpanel.usecases import import_preview as import_previews
 from smmpanel.usecases.audit import Audit
 
@@ -88,6 +88,13 @@ async def service_loss_rule(db: Database, args: argparse.Namespace) -> Result:
     return Result({"service": args.service_id, "loss_rule": args.rule.value}, f"service {args.service_id}: {args.rule}")
 
 
+async def category_hide(db: Database, args: argparse.Namespace) -> Result:
+    """``service category-hide NAME`` / ``category-show NAME``: keep a category off the customers' catalog."""
+    hidden = args.cmd == "category-hide"
+    await catalog.hide_category(db, args.name, hidden, audit=CLI_AUDIT)
+    return Result({"category": args.name, "hidden": hidden}, f"category {args.name}: {'hidden' if hidden else 'shown'}")
+
+
 async def import_preview(db: Database, args: argparse.Namespace) -> Result:
     """``provider import NAME --preview``: what an import would create or update, written nowhere."""
     pool = ClientPool(args.settings)
@@ -148,3 +155,5 @@ def add_catalog_service_commands(service: Any, command: Callable[..., argparse.A
     sub = command(service, "loss-rule", service_loss_rule, "what to do when the provider's cost passes the rate")
     sub.add_argument("service_id", type=positive_int)
     sub.add_argument("rule", type=enum_arg(LossRule))
+    for name, what in (("category-hide", "hide a category from customers"), ("category-show", "offer it again")):
+        command(service, name, category_hide, what).add_argument("name")

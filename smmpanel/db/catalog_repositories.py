@@ -74,7 +74,8 @@ class CustomerRates:
 
 
 class Categories:
-    """The order categories are shown in; a category without a row sorts at position 0."""
+    """The order categories are shown in, and which are hidden; a category without a row sorts at
+    position 0 and is shown."""
 
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
@@ -90,3 +91,8 @@ class Categories:
                 await self._conn.execute(categories.update().where(categories.c.name == name).values(position=position))
             else:
                 await self._conn.execute(categories.insert().values(name=name, position=position))
+
+    async def put_hidden(self, name: str, hidden: bool) -> None:
+        updated = await self._conn.execute(categories.update().where(categories.c.name == name).values(hidden=hidden))
+        if updated.rowcount == 0:
+            await self._conn.execute(categories.insert().values(name=name, hidden=hidden))

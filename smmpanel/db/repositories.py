@@ -140,7 +140,13 @@ def _service(row: Any) -> Service:
         deny_duplicate_link=row.deny_duplicate_link,
         position=row.position,
         price_locked=row.price_locked,
+        hidden=bool(row.hidden),
     )
+
+
+_IN_HIDDEN_CATEGORY = sa.exists().where(categories.c.name == services.c.category, categories.c.hidden.is_(True))
+_CATEGORY_HIDDEN = _IN_HIDDEN_CATEGORY.label("hidden")
+"""Every read of a service carries whether its category is hidden, so the catalog cache holds it too."""
 
 
 _ORDER_COLUMNS = [
@@ -361,21 +367,27 @@ class Services:
         self._conn = conn
 
     async def get(self, service_id: int) -> Service | None:
-        row = (await self._conn.execute(sa.select(services).where(services.c.id == service_id))).first()
+        query = sa.select(services, _CATEGORY_HIDDEN).where(services.c.id == service_id)
+        row = (await self._conn.execute(query)).first()
         return _service(row) if row else None
 
     async def many(self, service_ids: Iterable[int]) -> dict[int, Service]:
-        rows = await self._conn.execute(sa.select(services).where(services.c.id.in_(set(service_ids))))
-        return {row.id: _service(row) for row in rows}
+        query = sa.select(services, _CATEGORY_HIDDEN).where(services.c.id.in_(set(service_ids)))
+        return {row.id: _service(row) for row in await self._conn.execute(query)}
 
     async def listing(self, *, enabled_only: bool) -> list[Service]:
-        """The catalog in the operator's order: categories by their position, then services by theirs."""
+        """The catalog in the operator's order: categories by their position, then services by theirs.
+
+        ``enabled_only`` keeps what customers are offered: enabled services outside hidden categories.
+        """
         category_position = (
             sa.select(categories.c.position).where(categories.c.name == services.c.category).scalar_subquery()
         )
-        query = sa.select(services).order_by(sa.func.coalesce(category_position, 0), services.c.position, services.c.id)
+        query = sa.select(services, _CATEGORY_HIDDEN).order_by(
+            sa.func.coalesce(category_position, 0), services.c.position, services.c.id
+        )
         if enabled_only:
-            query = query.where(services.c.enabled.is_(True))
+            query = query.where(services.c.enabled.is_(True), ~_IN_HIDDEN_CATEGORY)
         return [_service(row) for row in await self._conn.execute(query)]
 
     async def add(self, values: dict[str, Any], now: datetime) -> int:

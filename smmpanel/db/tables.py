@@ -211,6 +211,7 @@ categories = sa.Table(
     _id(),
     sa.Column("name", sa.String(255), nullable=False, unique=True),
     sa.Column("position", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("hidden", sa.Boolean(), nullable=False, server_default=sa.false()),
 )
 
 customer_rates = sa.Table(

@@ -40,3 +40,5 @@ class Service:
     position: int = 0
     price_locked: bool = False
     """Imports from a provider leave this service's rate alone."""
+    hidden: bool = False
+    """Its category is hidden: kept off the customers' catalog and not orderable, like a disabled one."""

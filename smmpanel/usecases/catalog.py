@@ -55,8 +55,12 @@ def _check(service: Service) -> None:
         raise Refused("refill days must not be negative")
 
 
+_NOT_STORED = {"id", "hidden"}
+"""Fields of a ``Service`` that are not columns of its row (``hidden`` belongs to its category)."""
+
+
 def _row(service: Service) -> dict[str, object]:
-    values = {f.name: getattr(service, f.name) for f in fields(service) if f.name != "id"}
+    values = {f.name: getattr(service, f.name) for f in fields(service) if f.name not in _NOT_STORED}
     values["type"] = service.type.value
     return values
 
@@ -94,7 +98,7 @@ async def create_service(db: Database, changes: ServiceChanges, *, audit: Audit 
     _check(service)
     async with db.write() as repos:
         service_id = await repos.services.add(_row(service), utcnow())
-        after = _facts(service, [f.name for f in fields(Service) if f.name != "id"])
+        after = _facts(service, [f.name for f in fields(Service) if f.name not in _NOT_STORED])
         await audited(repos, audit, "service.create", f"service {service_id}", None, after)
     return service_id
 
@@ -246,6 +250,18 @@ async def rename_category(db: Database, old: str, new: str, *, audit: Audit | No
         moved = await repos.upkeep.categories.rename(old, new, utcnow())
         await audited(repos, audit, "category.rename", f"category {old}", {"name": old}, {"name": new})
     return moved
+
+
+async def hide_category(db: Database, name: str, hidden: bool, *, audit: Audit | None = None) -> None:
+    """Hide a category from customers (its services leave their catalog and cannot be ordered) or show it
+    again; orders already placed are untouched."""
+    async with db.write() as repos:
+        names = {category for category, _ in _grouped(await repos.services.listing(enabled_only=False))}
+        if name not in names:
+            raise NotFound(f"no category {name!r}")
+        await repos.categories.put_hidden(name, hidden)
+        action = "category.hide" if hidden else "category.show"
+        await audited(repos, audit, action, f"category {name}", {"hidden": not hidden}, {"hidden": hidden})
 
 
 async def list_services(db: Database, *, enabled_only: bool) -> list[Service]:

@@ -36,10 +36,11 @@ from smmpanel.usecases.pricing import priced_service
 
 
 async def _orderable_service(db: Database, service_text: str | None) -> Service:
-    """The enabled service ``service_text`` names, at its list rate (from the catalog cache)."""
+    """The enabled service ``service_text`` names, outside a hidden category, at its list rate (from the
+    catalog cache)."""
     service_id = parse_whole(service_text)
     service = await catalog.service_by_id(db, service_id) if service_id else None
-    if service is None or not service.enabled:
+    if service is None or not service.enabled or service.hidden:
         raise Refused(msg.INCORRECT_SERVICE)
     return service
 

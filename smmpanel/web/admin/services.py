@@ -187,6 +187,17 @@ async def rename_category(request: Request) -> Response:
     return redirect("/admin/services", f"Category {old} is now {new.strip()}.", request)
 
 
+async def hide_category(request: Request) -> Response:
+    user = staff_user(request)
+    form = await checked_form(request)
+    name, hidden = form_text(form, "name"), form_text(form, "hidden") == "1"
+    try:
+        await catalog.hide_category(context_of(request).database, name, hidden, audit=acting(user))
+    except NotFound as missing:
+        return await _list(request, user, status_code=400, error=str(missing))
+    return redirect("/admin/services", f"Category {name} is {'hidden' if hidden else 'shown'}.", request)
+
+
 def _step(form: FormData) -> int:
     return -1 if form_text(form, "step") == "up" else 1
 
@@ -355,4 +366,5 @@ routes = [
     AdminRoute("/admin/services/{id:int}/links", link_provider, Permission.CATALOG, methods=["POST"]),
     AdminRoute("/admin/categories/move", move_category, Permission.CATALOG, methods=["POST"]),
     AdminRoute("/admin/categories/rename", rename_category, Permission.CATALOG, methods=["POST"]),
+    AdminRoute("/admin/categories/hide", hide_category, Permission.CATALOG, methods=["POST"]),
 ]
