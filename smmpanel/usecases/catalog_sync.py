@@ -281,8 +281,9 @@ async def public_updates(db: Database, limit: int = 200) -> list[tuple[CatalogCh
         if await repos.settings.get(UPDATES_SETTING) != "on":
             return None
         changes = await repos.upkeep.changes.latest(provider_id=None, kinds=PUBLIC_KINDS, limit=limit)
-        names = await repos.services.many(change.service_id for change in changes)
-    return [(change, names[change.service_id].name) for change in changes if change.service_id in names]
+        services = await repos.services.many(change.service_id for change in changes)
+    shown = {service_id: service for service_id, service in services.items() if not service.hidden}
+    return [(change, shown[change.service_id].name) for change in changes if change.service_id in shown]
 
 
 async def set_updates_page(db: Database, on: bool, *, audit: Audit | None = None) -> None:

@@ -59,6 +59,8 @@ def test_billing_sync_now_the_change_list_and_the_updates_page(
         assert "Updates page is on" in banner(switched, "notice")
         updates = alice.get("/updates")
         assert updates.status_code == 200 and "Rate 0.90 → 0.972" in updates.text
+        panel.run(lambda db: catalog.hide_category(db, service.category, True))
+        assert "Rate 0.90 → 0.972" not in alice.get("/updates").text  # a hidden category's services are not told
     finally:
         alice.close()
 
