@@ -53,7 +53,7 @@ class Engine:
         await self._beat()
         handled = await self._start_due_work()
         await self.lanes.drain()
-        return handled + await self._notice_pass()
+        return handled + await self._check_pass() + await self._mail_pass()
 
     async def _start_due_work(self) -> int:
         """Claim what is due and hand each exchange to its provider's lane, without waiting for them."""
@@ -68,10 +68,15 @@ class Engine:
         handled += await sync_due_catalogs(db, pool)
         return handled
 
-    async def _notice_pass(self) -> int:
-        """Messages out and providers' balances: a slow mail server or provider never holds up orders."""
-        await check_providers(self.db, self.pool, self.settings)  # periodic: not work that keeps the loop busy
+    async def _mail_pass(self) -> int:
+        """Messages out, in a loop of their own: a slow mail server never holds up orders."""
         return await send_messages_due(self.db, self.settings, self.http)
+
+    async def _check_pass(self) -> int:
+        """Providers' balances, in a loop of their own: a provider slow to answer its balance holds up
+        neither orders nor mail."""
+        await check_providers(self.db, self.pool, self.settings)
+        return 0  # periodic: not work that keeps the loop busy
 
     async def _place_drip_feed_runs(self) -> int:
         async with self.db.write() as repos:
@@ -81,7 +86,7 @@ class Engine:
         return len(due)
 
     async def run_until(self, stop: asyncio.Event) -> None:
-        """Pass after pass, orders and messages each in a loop of their own, until ``stop`` is set.
+        """Pass after pass, orders, messages and provider checks each in a loop of their own, until ``stop`` is set.
 
         An order pass does not wait for the exchanges it started: each provider's lane works on
         while the next pass claims work for the others. On ``stop``, sends not yet started
@@ -90,7 +95,11 @@ class Engine:
         self._stop = stop
         heart = asyncio.create_task(self._beat_until(stop))
         try:
-            await asyncio.gather(self._loop(self._start_due_work, stop), self._loop(self._notice_pass, stop))
+            await asyncio.gather(
+                self._loop(self._start_due_work, stop),
+                self._loop(self._mail_pass, stop),
+                self._loop(self._check_pass, stop),
+            )
         finally:
             await self.lanes.drain()
             stop.set()  # ends the heartbeat after its current beat, if the loops ended otherwise

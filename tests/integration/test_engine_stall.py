@@ -67,8 +67,11 @@ def test_a_trickling_and_a_flooding_provider_delay_only_their_own_orders_and_mem
         link(a_panel, slow_service, "trickler", 1)
         link(a_panel, flood_service, "flooder", 1)
         try:
-            # The exchange deadline is far beyond the test: only the lanes keep the trickler apart.
-            worker = workers.start("worker", http_timeout=900, sync_interval=0.2, engine_interval=0.1)
+            # The exchange deadline is far beyond the test: only the lanes keep the trickler apart. No balance
+            # checks: the providers here count what they receive, and checks have a loop of their own.
+            worker = workers.start(
+                "worker", http_timeout=900, sync_interval=0.2, engine_interval=0.1, provider_check_interval=0
+            )
             warm_up = place(a_panel, key, healthy_service)
             wait_for(lambda: order_of(a_panel, warm_up).status.is_final, "the first order to end", timeout=60)
             before = memory_of(worker.pid, "VmRSS")
