@@ -23,7 +23,10 @@ _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES),
     autoescape=True,  # every value is escaped, whatever the file's name: user text never becomes markup
     undefined=jinja2.StrictUndefined,
+    extensions=["jinja2.ext.i18n"],
 )
+# Every text a person reads goes through ``_()`` / ``{% trans %}``: English until catalogs are installed.
+_env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 _env.filters["money"] = format_amount
 _env.filters["when"] = lambda moment: "" if moment is None else iso_utc(moment).replace("T", " ").rstrip("Z")
 templates = Jinja2Templates(env=_env)
