@@ -12,6 +12,7 @@ from smmpanel.clock import iso_utc
 from smmpanel.domain.catalog import Service
 from smmpanel.domain.dripfeed import remaining_runs, schedule_status
 from smmpanel.domain.orders import Order, OrderProgress
+from smmpanel.domain.subscriptions import delay_minutes, per_post_range, posts_limit, remaining_posts
 from smmpanel.money import format_amount
 
 JsonObject = dict[str, object]
@@ -76,15 +77,25 @@ STYLES = {
 }
 
 
-def subscription(order: Order) -> JsonObject:
+def subscription(order: Order, *, per_post: bool = False) -> JsonObject:
+    """One schedule in the ViralHub shape: a drip-feed, or (``per_post``) a Subscriptions-type order,
+    whose posts are its runs (``smmpanel.domain.subscriptions``)."""
+    runs: int | None
+    interval: int | None
+    remaining: int | None
+    if per_post:
+        quantity, runs, interval = per_post_range(order)[1], posts_limit(order), delay_minutes(order)
+        remaining = remaining_posts(order)
+    else:
+        quantity, runs, interval, remaining = order.quantity, order.runs or 1, order.interval, remaining_runs(order)
     return {
         "id": order.id,
         "service": order.service_id,
         "link": order.link,
-        "quantity": order.quantity,
-        "runs": order.runs or 1,
-        "interval": order.interval,
-        "remaining_runs": remaining_runs(order),
+        "quantity": quantity,
+        "runs": runs,
+        "interval": interval,
+        "remaining_runs": remaining,
         "status": schedule_status(order),
         "created_at": iso_utc(order.created_at),
     }

@@ -141,7 +141,8 @@ async def _balance(call: Call) -> object:
 
 
 async def _subscriptions(call: Call) -> object:
-    return [subscription(order) for order in await orders.drip_feeds_of_customer(call.db, call.customer.id)]
+    found = await orders.schedules_of_customer(call.db, call.customer.id)
+    return [subscription(order, per_post=per_post) for order, per_post in found]
 
 
 ACTIONS: dict[str, Callable[[Call], Awaitable[object]]] = {

@@ -99,6 +99,8 @@ class OrderFilter:
     status: str | None = None
     service_id: int | None = None
     drip_feeds: bool = False
+    subscriptions: bool = False
+    """Only Subscriptions-type orders (paid per post)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,13 +194,18 @@ _CHANGE_BALANCE = (
 _APPEND_ENTRY = ledger_entries.insert()
 _UPDATE_ORDER = orders.update().where(orders.c.id == sa.bindparam("order_id"))
 _ADD_ORDER = orders.insert().returning(orders.c.id)
+_SUBSCRIPTION_SERVICES = sa.select(services.c.id).where(services.c.type == ServiceType.SUBSCRIPTIONS.value)
+
 _ORDERS_OF_CUSTOMER = sa.select(*_ORDER_COLUMNS).where(
     orders.c.user_id == sa.bindparam("user_id"), orders.c.id.in_(sa.bindparam("order_ids", expanding=True))
 )
 
 
 def _order(row: Any) -> Order:
-    values = row._asdict()
+    return _order_of(row._asdict())
+
+
+def _order_of(values: dict[str, Any]) -> Order:
     values["status"] = OrderStatus(values["status"])
     return Order(**values)
 
@@ -489,14 +496,22 @@ class Orders:
         )
         return int(result.scalar_one())
 
-    async def drip_feeds(self, user_id: int, limit: int) -> list[Order]:
+    async def schedules(self, user_id: int, limit: int) -> list[tuple[Order, bool]]:
+        """The customer's drip-feeds and Subscriptions-type orders, newest first; True for the latter."""
+        per_post = services.c.type == ServiceType.SUBSCRIPTIONS.value
         rows = await self._conn.execute(
-            sa.select(*_ORDER_COLUMNS)
-            .where(orders.c.user_id == user_id, orders.c.runs.is_not(None))
+            sa.select(*_ORDER_COLUMNS, services.c.type.label("service_type"))
+            .join(services, services.c.id == orders.c.service_id)
+            .where(orders.c.user_id == user_id, sa.or_(orders.c.runs.is_not(None), per_post))
             .order_by(orders.c.id.desc())
             .limit(limit)
         )
-        return [_order(row) for row in rows]
+        found = []
+        for row in rows:
+            values = row._asdict()
+            service_type = values.pop("service_type")
+            found.append((_order_of(values), service_type == ServiceType.SUBSCRIPTIONS.value))
+        return found
 
     async def of_customer_page(
         self, user_id: int, filters: OrderFilter, *, before: int | None, after: int | None, limit: int
@@ -520,6 +535,8 @@ class Orders:
             query = query.where(orders.c.service_id == filters.service_id)
         if filters.drip_feeds:
             query = query.where(orders.c.runs.is_not(None))
+        if filters.subscriptions:
+            query = query.where(orders.c.service_id.in_(_SUBSCRIPTION_SERVICES))
         rows = await self._conn.execute(keyset(query, order_key, before=before, after=after, limit=limit))
         return [_order(row) for row in rows]
 

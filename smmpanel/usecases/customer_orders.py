@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 from smmpanel.clock import utcnow
 from smmpanel.db.repositories import Customer, OrderFilter
@@ -17,11 +18,14 @@ from smmpanel.domain.catalog import Service
 from smmpanel.domain.dripfeed import remaining_runs, schedule_status
 from smmpanel.domain.orders import Order, OrderStatus, check_cancel_allowed, parse_whole
 from smmpanel.domain.refills import check_refill_allowed
+from smmpanel.domain.subscriptions import delay_minutes, per_post_range, posts_limit, remaining_posts
 from smmpanel.errors import NotFound, Refused
 from smmpanel.money import Units
 from smmpanel.usecases import orders, refills
 from smmpanel.usecases.paging import DEFAULT_SIZE, Page, keyset_page
 from smmpanel.usecases.pricing import price_listing
+
+T = TypeVar("T")
 
 COMPLETION_SAMPLE = 1000
 """How many of the latest Completed orders the average completion times come from: a bounded read."""
@@ -94,6 +98,26 @@ class ScheduleRow:
     @property
     def can_stop(self) -> bool:
         return not self.order.status.is_final and not self.order.stopped
+
+
+@dataclass(frozen=True)
+class SubscriptionRow:
+    """A Subscriptions-type order: one delivery of ``low``..``high`` per new post, ``delay`` minutes after it."""
+
+    @dataclass(frozen=True)
+    class Posts:
+        delivered: int
+        limit: int | None
+        """None: every new post, with no limit."""
+        remaining: int | None
+
+    order: Order
+    service_name: str
+    status: str
+    posts: Posts
+    low: int
+    high: int
+    delay: int
 
 
 def _passes(check: Callable[[], None]) -> bool:
@@ -201,11 +225,15 @@ async def refill_order(db: Database, user_id: int, order_id: int) -> int:
     return outcome
 
 
-async def schedules_page(
-    db: Database, user_id: int, *, before: int | None = None, after: int | None = None, limit: int = DEFAULT_SIZE
-) -> Page[ScheduleRow]:
-    """The customer's drip-feeds as schedules (the API's ``subscriptions``), newest first."""
-    filters = OrderFilter(drip_feeds=True)
+async def _schedule_page(
+    db: Database,
+    user_id: int,
+    filters: OrderFilter,
+    row: Callable[[Order, str], T],
+    before: int | None,
+    after: int | None,
+    limit: int,
+) -> Page[T]:
     async with db.read() as repos:
 
         async def fetch(before: int | None, after: int | None, limit: int) -> list[Order]:
@@ -213,16 +241,35 @@ async def schedules_page(
 
         page = await keyset_page(fetch, lambda order: order.id, before=before, after=after, limit=limit)
         found = await repos.services.many({order.service_id for order in page.items})
-    rows = [
-        ScheduleRow(
-            order,
-            found[order.service_id].name if order.service_id in found else f"#{order.service_id}",
-            schedule_status(order),
-            remaining_runs(order),
-        )
+    names = {
+        order.id: found[order.service_id].name if order.service_id in found else f"#{order.service_id}"
         for order in page.items
-    ]
-    return Page(rows, page.newer, page.older)
+    }
+    return Page([row(order, names[order.id]) for order in page.items], page.newer, page.older)
+
+
+async def drip_feeds_page(
+    db: Database, user_id: int, *, before: int | None = None, after: int | None = None, limit: int = DEFAULT_SIZE
+) -> Page[ScheduleRow]:
+    """The customer's drip-feeds with their runs, newest first."""
+
+    def row(order: Order, name: str) -> ScheduleRow:
+        return ScheduleRow(order, name, schedule_status(order), remaining_runs(order))
+
+    return await _schedule_page(db, user_id, OrderFilter(drip_feeds=True), row, before, after, limit)
+
+
+async def subscriptions_page(
+    db: Database, user_id: int, *, before: int | None = None, after: int | None = None, limit: int = DEFAULT_SIZE
+) -> Page[SubscriptionRow]:
+    """The customer's Subscriptions-type orders with their posts, newest first."""
+
+    def row(order: Order, name: str) -> SubscriptionRow:
+        low, high = per_post_range(order)
+        posts = SubscriptionRow.Posts(order.runs_done, posts_limit(order), remaining_posts(order))
+        return SubscriptionRow(order, name, schedule_status(order), posts, low, high, delay_minutes(order))
+
+    return await _schedule_page(db, user_id, OrderFilter(subscriptions=True), row, before, after, limit)
 
 
 async def stop_schedule(db: Database, user_id: int, order_id: int) -> tuple[Order, Units]:

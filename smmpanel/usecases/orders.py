@@ -343,9 +343,10 @@ async def stop_drip_feed(db: Database, order_id: int, user_id: int | None = None
     return stopped
 
 
-async def drip_feeds_of_customer(db: Database, user_id: int, limit: int = 1000) -> list[Order]:
+async def schedules_of_customer(db: Database, user_id: int, limit: int = 1000) -> list[tuple[Order, bool]]:
+    """Drip-feeds and Subscriptions-type orders (True beside these), newest first: the API's ``subscriptions``."""
     async with db.read() as repos:
-        return await repos.orders.drip_feeds(user_id, limit)
+        return await repos.orders.schedules(user_id, limit)
 
 
 async def list_orders(

@@ -12,6 +12,7 @@ from starlette.routing import Route
 from smmpanel.errors import Refused
 from smmpanel.usecases import accounts, two_factor
 from smmpanel.web.admin.access import landing_page
+from smmpanel.web.key_once import hold_key_once
 from smmpanel.web.pages import redirect, render, safe_next, site_of
 from smmpanel.web.security import (
     checked_form,
@@ -95,7 +96,7 @@ async def signup(request: Request) -> Response:
     try:
         if password != form_text(form, "password_again"):
             raise Refused("The two passwords differ")
-        await accounts.create_customer(
+        created = await accounts.create_customer(
             db, username, password=password, email=email or None, site=site_of(request), referral_code=ref
         )
         customer = await accounts.log_in(db, username, password)
@@ -111,7 +112,8 @@ async def signup(request: Request) -> Response:
             ref=ref,
         )
     await log_in_session(request, customer)
-    return redirect("/orders/new", "Welcome! Your account is ready.", request)
+    hold_key_once(request, created.api_key)  # the new account's key, shown on its first API page
+    return redirect("/orders/new", "Welcome! Your account is ready. Your API key is on the API page.", request)
 
 
 async def logout(request: Request) -> Response:

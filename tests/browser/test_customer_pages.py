@@ -81,12 +81,12 @@ def test_a_customer_orders_cancels_stops_and_asks_support(
     expect(page.locator("ol.lines li")).to_have_count(3)
     expect(page.locator("ol.lines li").nth(2)).to_have_text("<script>alert(1)</script>")
 
-    # Subscriptions: stop the drip-feed; its five runs were never placed, so all come back.
-    page.click('nav.menu a[href="/subscriptions"]')
-    page.locator('form[action="/subscriptions/2/stop"] button').click()
+    # Drip-feeds: stop the drip-feed; its five runs were never placed, so all come back.
+    page.click('nav.menu a[href="/drip-feeds"]')
+    page.locator('form[action="/drip-feeds/2/stop"] button').click()
     expect(page.locator(".banner.notice")).to_contain_text("Drip-feed #2 stopped after 0 of 5 runs.")
     expect(page.locator(".banner.notice")).to_contain_text("your balance is now 49.96296 USD")
-    expect(page.locator("table.subscriptions")).to_contain_text("Canceled")
+    expect(page.locator("table.drip-feeds")).to_contain_text("Canceled")
 
     # Funds: every movement, newest first.
     page.click('nav.menu a[href="/funds"]')

@@ -8,13 +8,15 @@ the data is set up so that the server must answer the document's exact figures.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from smmpanel.domain.catalog import ServiceType
 from smmpanel.domain.refills import RefillStatus
-from smmpanel.usecases import refills
+from smmpanel.usecases import orders, refills
 from tests.support.panel import Panel
 from tests.support.server import LiveServer
 from tests.support.shapes import assert_same_shape, example, shape_differences
@@ -321,4 +323,65 @@ def test_subscriptions(viralhub: Panel) -> None:
     assert before - timedelta(seconds=1) <= created <= after
     # 98 × 0.08 for the plain orders, 0.25 × 5000 × 30 / 1000 for the drip-feed, all charged up front
     assert viralhub.balance() == "54.66"
+    assert viralhub.ledger_ok()
+
+
+def test_subscriptions_lists_subscriptions_orders_with_their_posts_beside_drip_feeds(viralhub: Panel) -> None:
+    """A Subscriptions-type order is a schedule of posts: its posts are the runs, its delay the interval,
+    its most per post the quantity; the same keys, order and JSON types as the document's example."""
+    key = viralhub.customer(balance="100")
+    telegram_services(viralhub)
+    views = viralhub.service(name="Telegram Post Views", category="Telegram", rate="0.25", min=100, max=100000)
+    auto = viralhub.service(
+        name="Auto views", category="Telegram", type=ServiceType.SUBSCRIPTIONS, rate="0.50", min=100, max=10000
+    )
+    drip = viralhub.call(key, "add", service=views, link="https://t.me/c/1/2", quantity=5000, runs=30, interval=1440)
+    params = {"username": "channel_one", "min": 200, "max": 300, "delay": 30, "posts": 5, "old_posts": 2}
+    subscribed = viralhub.call(key, "add", service=auto, **params)["order"]
+    unlimited = viralhub.call(key, "add", service=auto, username="channel_two", min=100, max=100, delay=0)["order"]
+    for quantity in (250, 300, 200):  # three posts delivered: 375 charged
+        viralhub.run(lambda db, q=quantity: orders.record_subscription_post(db, subscribed, q))
+    answer = viralhub.call(key, "subscriptions")
+    stamps = [item.pop("created_at") for item in answer]
+    assert [list(item) for item in answer] == [[n for n in SUBSCRIPTIONS[0] if n != "created_at"]] * 3
+    assert answer == [
+        {
+            "id": unlimited,
+            "service": auto,
+            "link": "channel_two",
+            "quantity": 100,
+            "runs": None,  # every new post, with no limit
+            "interval": 0,
+            "remaining_runs": None,
+            "status": "Active",
+        },
+        {
+            "id": subscribed,
+            "service": auto,
+            "link": "channel_one",
+            "quantity": 300,
+            "runs": 7,  # 5 new posts and 2 old ones
+            "interval": 30,
+            "remaining_runs": 4,
+            "status": "Active",
+        },
+        {
+            "id": drip["order"],
+            "service": views,
+            "link": "https://t.me/c/1/2",
+            "quantity": 5000,
+            "runs": 30,
+            "interval": 1440,
+            "remaining_runs": 30,
+            "status": "Active",
+        },
+    ]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", stamp) for stamp in stamps), stamps
+    assert_same_shape(SUBSCRIPTIONS, [{**answer[1], "created_at": stamps[1]}])
+    assert_same_shape(SUBSCRIPTIONS, [{**answer[2], "created_at": stamps[2]}])
+    viralhub.update_order(subscribed, "Completed")
+    finished = viralhub.call(key, "subscriptions")[1]
+    assert (finished["id"], finished["remaining_runs"], finished["status"]) == (subscribed, 0, "Completed")
+    # 0.25 × 5000 × 30 / 1000 up front for the drip-feed; 0.50 × 750 / 1000 for the three posts
+    assert viralhub.balance() == "62.125"
     assert viralhub.ledger_ok()

@@ -99,7 +99,7 @@ def test_forms_without_a_csrf_token_are_refused_and_change_nothing(site: tuple[P
         "/orders/mass": {"orders": f"{service} | https://d | 100"},
         f"/orders/{order}/cancel": {},
         f"/orders/{order}/refill": {},
-        f"/subscriptions/{drip}/stop": {},
+        f"/drip-feeds/{drip}/stop": {},
         "/tickets/new": {"subject": "Hi", "message": "Hello"},
         f"/tickets/{ticket}": {"message": "More"},
         "/api/key": {},
@@ -161,7 +161,7 @@ def test_another_customers_order_ticket_and_refill_answer_exactly_like_missing_o
     thread = panel.run(lambda db: tickets.ticket_for_customer(db, bob_id, bobs_ticket))
     assert [m.body for m in thread.messages] == ["secret text"]
     assert len(panel.run(lambda db: refills.refills_page(db, bob_id)).items) == 1
-    for page in ("/orders", "/subscriptions", "/refills", "/tickets", "/funds"):
+    for page in ("/orders", "/subscriptions", "/drip-feeds", "/refills", "/tickets", "/funds"):
         text = alice.get(page).text
         assert "https://bob" not in text and "secret" not in text, page
     alice.close()
@@ -192,7 +192,7 @@ def test_user_text_shows_as_text_never_as_markup(site: tuple[Panel, LiveServer])
     refused = alice.post("/orders/new", service=str(default), link=f"https://x/{XSS}", quantity="1")
     assert refused.status_code == 400
     panel.run(lambda db: settings.set_funds_instructions(db, f"Pay to IBAN 123 {XSS}"))
-    pages = [refused, *(alice.get(path) for path in ("/orders", "/orders/1", "/orders/3", "/subscriptions"))]
+    pages = [refused, *(alice.get(path) for path in ("/orders", "/orders/1", "/orders/3", "/drip-feeds"))]
     pages += [alice.get(path) for path in (ticket_page, "/tickets", "/funds")]
     for page in pages:
         assert ESCAPED in page.text, page.url
@@ -308,12 +308,12 @@ def test_order_cancel_refill_and_drip_feed_stop_from_the_pages(site: tuple[Panel
     refused = alice.post("/orders/2/cancel")
     assert banner(alice.get(refused.headers["location"]), "error") == "Order #2: Cancel not available for this service"
     # A drip-feed stopped before any run: every run refunded.
-    stopped = alice.post("/subscriptions/3/stop")
-    assert stopped.headers["location"] == "/subscriptions"
-    page = alice.get("/subscriptions")
+    stopped = alice.post("/drip-feeds/3/stop")
+    assert stopped.headers["location"] == "/drip-feeds"
+    page = alice.get("/drip-feeds")
     assert "Drip-feed #3 stopped after 0 of 4 runs. Refunded so far: 0.36 USD" in banner(page, "notice")
-    assert "Canceled" in page.text and 'action="/subscriptions/3/stop"' not in page.text
-    assert "already stopped" in banner(alice.get(alice.post("/subscriptions/3/stop").headers["location"]), "error")
+    assert "Canceled" in page.text and 'action="/drip-feeds/3/stop"' not in page.text
+    assert "already stopped" in banner(alice.get(alice.post("/drip-feeds/3/stop").headers["location"]), "error")
     # Refill: only once the order has finished, then listed on /refills.
     alice.post("/orders/new", service=str(service), link="https://d", quantity="100")
     assert 'action="/orders/4/refill"' not in alice.get("/orders").text
@@ -451,9 +451,11 @@ def test_api_page_rotates_the_key_and_documents_this_panel(site: tuple[Panel, Li
     for action in ("services", "add", "status", "refill", "refill_status", "cancel", "balance", "subscriptions"):
         assert f"action={action}" in page.text
     assert 'id="new-key"' not in page.text
-    rotated = alice.post("/api/key")
-    assert rotated.status_code == 200 and rotated.headers["cache-control"] == "no-store"
-    found = re.search(r'id="new-key">([A-Za-z0-9_-]+)<', rotated.text)
+    rotated = alice.post("/api/key")  # POST, redirect, GET: a reload of the page posts nothing
+    assert rotated.status_code == 303 and rotated.headers["location"] == "/api#api-key"
+    shown = alice.get("/api")
+    assert shown.headers["cache-control"] == "no-store"
+    found = re.search(r'id="new-key">([A-Za-z0-9_-]+)<', shown.text)
     assert found is not None
     new_key = found.group(1)
     assert panel.call(old_key, "balance") == {"error": "Invalid API key"}
@@ -465,7 +467,16 @@ def test_api_page_rotates_the_key_and_documents_this_panel(site: tuple[Panel, Li
 def test_pages_need_a_login(site: tuple[Panel, LiveServer]) -> None:
     _, server = site
     with httpx.Client(base_url=server.base_url) as anonymous:
-        for path in ("/orders/new", "/orders/mass", "/orders", "/orders/1", "/subscriptions", "/refills", "/funds"):
+        for path in (
+            "/orders/new",
+            "/orders/mass",
+            "/orders",
+            "/orders/1",
+            "/subscriptions",
+            "/drip-feeds",
+            "/refills",
+            "/funds",
+        ):
             answer = anonymous.get(path)
             assert answer.status_code == 303 and answer.headers["location"].startswith("/login?next="), path
         for path in ("/tickets", "/tickets/1", "/api"):

@@ -6,14 +6,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from smmpanel.db.repositories import Customer
 from smmpanel.domain.orders import SUBSCRIPTION_DELAYS
 from smmpanel.usecases.accounts import rotate_key
 from smmpanel.web.customer.common import show
+from smmpanel.web.key_once import hold_key_once, take_key_once
+from smmpanel.web.pages import redirect
 from smmpanel.web.security import checked_form, context_of, require_user
 
 
-def _page(request: Request, user: Customer, new_key: str | None = None) -> Response:
+async def api(request: Request) -> Response:
+    user = await require_user(request)
+    new_key = take_key_once(request)
     api_url = str(request.base_url).rstrip("/") + "/api/v2"
     response = show(
         request,
@@ -29,17 +32,14 @@ def _page(request: Request, user: Customer, new_key: str | None = None) -> Respo
     return response
 
 
-async def api(request: Request) -> Response:
-    user = await require_user(request)
-    return _page(request, user)
-
-
 async def new_key(request: Request) -> Response:
-    """A fresh key replaces the old one at once; it is shown in this answer and never again."""
+    """A fresh key replaces the old one at once; POST, redirect, GET: the API page shows it once,
+    and reloading that page neither shows it again nor makes another."""
     user = await require_user(request)
     await checked_form(request)
     issued = await rotate_key(context_of(request).database, user.username)
-    return _page(request, user, issued.api_key)
+    hold_key_once(request, issued.api_key)
+    return redirect("/api#api-key")
 
 
 routes = [

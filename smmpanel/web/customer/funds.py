@@ -9,7 +9,7 @@ from starlette.routing import Route
 from smmpanel.db.repositories import Customer
 from smmpanel.gateways.registry import adapter_class
 from smmpanel.usecases.coupons import waiting_coupon
-from smmpanel.usecases.funds import ledger_page
+from smmpanel.usecases.funds import customer_ledger_page
 from smmpanel.usecases.gateways import list_gateways
 from smmpanel.usecases.payment_desk import customer_payments_page
 from smmpanel.usecases.settings import get_funds_instructions
@@ -30,7 +30,7 @@ async def funds_page(
 ) -> HTMLResponse:
     """The page; after a refused payment, with its message and what was typed in that method's form."""
     db = context_of(request).database
-    page = await ledger_page(db, user.id, before=query_id(request, "before"), after=query_id(request, "after"))
+    page = await customer_ledger_page(db, user.id, before=query_id(request, "before"), after=query_id(request, "after"))
     methods = [(gateway, adapter_class(gateway.kind)) for gateway in await list_gateways(db, enabled_only=True)]
     recent = await customer_payments_page(db, user.id, limit=RECENT_PAYMENTS)
     shown = {"error": error} if error else {}  # else an error flashed by the previous action

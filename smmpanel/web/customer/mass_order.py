@@ -1,8 +1,9 @@
 """Mass order: one ``service | link | quantity`` line per order, each line's outcome shown.
 
 The results are shown in the answer to the POST itself (they are too long for a
-session cookie). A reload would post the same lines again, so each form carries a
-one-time mark: a form already placed is not placed twice.
+session cookie); the refused lines, and only they, stay in the box, their reasons beside it,
+to be fixed and placed again. A reload would post the same lines again, so each form carries
+a one-time mark: a form already placed is not placed twice.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ async def _page(
     *,
     text: str = "",
     results: list[MassLine] | None = None,
+    refused: list[MassLine] | None = None,
     error: str | None = None,
     notice: str | None = None,
     status_code: int = 200,
@@ -44,6 +46,7 @@ async def _page(
         status_code=status_code,
         text=text,
         results=results,
+        refused=refused or [],
         error=error,
         notice=notice,
         mark=secrets.token_urlsafe(16),
@@ -72,7 +75,9 @@ async def mass_order(request: Request) -> Response:
     if refused_count:
         notice += f" {refused_count} refused: nothing was charged for them."
     fresh = await customer_by_id(context_of(request).database, user.id)  # the header shows the balance left
-    return await _page(request, fresh or user, results=results, notice=notice)
+    kept = [line for line in results if not line.order_id]  # back in the box, to fix and place again
+    text = "\n".join(line.text for line in kept)
+    return await _page(request, fresh or user, text=text, results=results, refused=kept, notice=notice)
 
 
 routes = [Route("/orders/mass", mass_order, methods=["GET", "POST"])]

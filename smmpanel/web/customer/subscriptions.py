@@ -1,4 +1,4 @@
-"""Drip-feed schedules: see each one's runs, stop one (the runs never placed are refunded)."""
+"""Subscriptions: the customer's Subscriptions-type orders, one delivery per new post of a username."""
 
 from __future__ import annotations
 
@@ -6,42 +6,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from smmpanel.errors import NotFound, Refused
-from smmpanel.money import format_amount
-from smmpanel.usecases.customer_orders import schedules_page, stop_schedule
-from smmpanel.web.customer.common import currency, path_id, query_id, redirect_error, show
-from smmpanel.web.pages import pager_urls, redirect
-from smmpanel.web.security import PageNotFound, checked_form, context_of, require_user
+from smmpanel.usecases.customer_orders import subscriptions_page
+from smmpanel.web.customer.common import query_id, show
+from smmpanel.web.pages import pager_urls
+from smmpanel.web.security import context_of, require_user
 
 
 async def subscription_list(request: Request) -> Response:
     user = await require_user(request)
-    page = await schedules_page(
+    page = await subscriptions_page(
         context_of(request).database, user.id, before=query_id(request, "before"), after=query_id(request, "after")
     )
     return show(request, "customer/subscriptions.html", user, page=page, links=pager_urls("/subscriptions", page, {}))
 
 
-async def stop(request: Request) -> Response:
-    user = await require_user(request)
-    await checked_form(request)
-    order_id = path_id(request, "order_id")
-    try:
-        stopped, balance = await stop_schedule(context_of(request).database, user.id, order_id)
-    except NotFound:
-        raise PageNotFound from None
-    except Refused as refused:
-        return redirect_error("/subscriptions", refused.message, request)
-    money = currency(request)
-    notice = (
-        f"Drip-feed #{order_id} stopped after {stopped.runs_done} of {stopped.runs} runs. "
-        f"Refunded so far: {format_amount(stopped.refunded)} {money}; "
-        f"your balance is now {format_amount(balance)} {money}."
-    )
-    return redirect("/subscriptions", notice, request)
-
-
-routes = [
-    Route("/subscriptions", subscription_list, methods=["GET"]),
-    Route("/subscriptions/{order_id:int}/stop", stop, methods=["POST"]),
-]
+routes = [Route("/subscriptions", subscription_list, methods=["GET"])]
