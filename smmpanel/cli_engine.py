@@ -72,7 +72,10 @@ async def provider_import(db: Database, args: argparse.Namespace) -> Result:
     finally:
         await pool.aclose()
     data = {"created": report.created, "updated": report.updated, "disabled": report.disabled}
+    if report.demo_hidden:
+        data["demo_hidden"] = report.demo_hidden
     text = f"created {len(report.created)}, updated {len(report.updated)}, disabled {len(report.disabled)} services"
+    text += report.demo_notice
     return Result(data, text)
 
 

@@ -14,11 +14,11 @@ from smmpanel.money import marked_up_rate, parse_amount
 from smmpanel.providers.simulator import CATALOG as SIMULATOR_CATALOG
 from smmpanel.usecases.accounts import NewKey, create_customer
 from smmpanel.usecases.catalog import ServiceChanges, create_service
+from smmpanel.usecases.demo_catalog import SIMULATOR_NAME
 from smmpanel.usecases.providers import add_provider, link_service
 
 DEMO_USERNAME = "demo"
 DEMO_BALANCE = "100.00"
-SIMULATOR_NAME = "simulator"
 DEMO_ADMIN = "admin"
 
 DEMO_MARKUP = parse_amount("20")

@@ -21,6 +21,7 @@ from smmpanel.usecases import fulfilment
 from smmpanel.usecases.audit import Audit, audited, record
 from smmpanel.usecases.catalog import ServiceChanges, create_service, update_service
 from smmpanel.usecases.catalog_sync import upstream_terms as _upstream_terms
+from smmpanel.usecases.demo_catalog import hide_demo_catalog
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
@@ -137,6 +138,18 @@ class ImportReport:
     created: list[int] = field(default_factory=list)
     updated: list[int] = field(default_factory=list)
     disabled: list[int] = field(default_factory=list)
+    demo_hidden: list[int] = field(default_factory=list)
+    """The demo's simulator services switched off by this first import of a real catalog."""
+
+    @property
+    def demo_notice(self) -> str:
+        """What the operator is told of ``demo_hidden``; empty when nothing was switched off."""
+        if not self.demo_hidden:
+            return ""
+        return (
+            f" The demo's {len(self.demo_hidden)} simulator services were switched off:"
+            " switch any of them on again on Services."
+        )
 
 
 def _terms(
@@ -217,6 +230,8 @@ async def import_catalog(
             report.disabled.append(service.id)
     summary = {"markup": format_amount(markup), "fixed": format_amount(fixed), "disabled": report.disabled}
     await record(db, audit, "provider.import", f"provider {provider_name}", before, {**after, **summary})
+    if catalog:
+        report.demo_hidden = await hide_demo_catalog(db, provider.name, audit=audit)
     return report
 
 

@@ -104,7 +104,7 @@ async def import_preview(request: Request) -> Response:
         message = refusal.message if isinstance(refusal, Refused) else str(refusal)
         return await _page(request, user, provider, form, status_code=400, error=message)
     notice = f"Imported: {len(report.created)} created, {len(report.updated)} updated."
-    return redirect("/admin/services", notice, request)
+    return redirect("/admin/services", notice + report.demo_notice, request)
 
 
 routes = [AdminRoute("/admin/providers/{id:int}/import", import_preview, Permission.CATALOG, methods=["GET", "POST"])]

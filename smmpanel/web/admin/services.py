@@ -351,7 +351,7 @@ async def import_catalog(request: Request) -> Response:
             form=form_values(form),
         )
     notice = f"Imported: {len(report.created)} created, {len(report.updated)} updated, {len(report.disabled)} disabled."
-    return redirect("/admin/services", notice, request)
+    return redirect("/admin/services", notice + report.demo_notice, request)
 
 
 routes = [
