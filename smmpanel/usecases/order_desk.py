@@ -161,3 +161,31 @@ async def all_refills(
             )
 
         return await keyset_page(fetch, lambda row: row[0].id, before=before, after=after, limit=limit)
+
+
+@dataclass(frozen=True)
+class AttentionRow:
+    """An order waiting for the operator, with whose it is and what was bought."""
+
+    order: Order
+    username: str
+    service_name: str
+
+
+async def attention_rows(db: Database, limit: int) -> list[AttentionRow]:
+    """The attention list (``fulfilment.attention_list``), each order with its customer and service."""
+    listing = await fulfilment.attention_list(db, limit)
+    async with db.read() as repos:
+        found = await repos.services.many({order.service_id for order in listing})
+        names = {}
+        for user_id in {order.user_id for order in listing}:
+            customer = await repos.users.by_id(user_id)
+            names[user_id] = customer.username if customer else f"#{user_id}"
+    return [
+        AttentionRow(
+            order,
+            names[order.user_id],
+            found[order.service_id].name if order.service_id in found else f"#{order.service_id}",
+        )
+        for order in listing
+    ]

@@ -15,6 +15,7 @@ from smmpanel.clock import iso_utc
 from smmpanel.db.repositories import Customer
 from smmpanel.money import format_amount
 from smmpanel.usecases.paging import Page
+from smmpanel.web.plain_text import plain_text
 from smmpanel.web.security import csrf_token
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -28,6 +29,7 @@ _env = jinja2.Environment(
 # Every text a person reads goes through ``_()`` / ``{% trans %}``: English until catalogs are installed.
 _env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 _env.filters["money"] = format_amount
+_env.filters["plain_text"] = plain_text  # markup from outside (a provider's error page) shown as its words
 _env.filters["when"] = lambda moment: "" if moment is None else iso_utc(moment).replace("T", " ").rstrip("Z")
 templates = Jinja2Templates(env=_env)
 

@@ -12,7 +12,7 @@ from smmpanel.domain.refills import RefillStatus
 from smmpanel.domain.roles import Permission
 from smmpanel.errors import NotFound, Refused
 from smmpanel.usecases import audit, fulfilment, outages, refills
-from smmpanel.usecases.order_desk import all_refills
+from smmpanel.usecases.order_desk import all_refills, attention_rows
 from smmpanel.web.admin.access import AdminRoute, staff_user
 from smmpanel.web.admin.common import acting, form_values, form_whole, path_id, query_id, show
 from smmpanel.web.pages import pager_urls, redirect
@@ -24,7 +24,7 @@ REFILL_ACTIONS = {"approve": RefillStatus.COMPLETED, "reject": RefillStatus.REJE
 
 async def _attention(request: Request, user: Customer, *, status_code: int = 200, **values: Any) -> Response:
     db = context_of(request).database
-    listing = await fulfilment.attention_list(db, ATTENTION_LIMIT)
+    listing = await attention_rows(db, ATTENTION_LIMIT)
     down = await outages.outages(db)
     return show(request, "admin/attention.html", user, status_code=status_code, orders=listing, outages=down, **values)
 
