@@ -20,6 +20,7 @@ from smmpanel.db.affiliate_repositories import Affiliates
 from smmpanel.db.audit_repository import AuditLog
 from smmpanel.db.catalog_repositories import Categories, CustomerRates
 from smmpanel.db.catalog_upkeep_repositories import CatalogUpkeep
+from smmpanel.db.count_repositories import OrderCounts
 from smmpanel.db.coupon_repositories import Coupons
 from smmpanel.db.dispatch_repositories import Dispatch
 from smmpanel.db.keyset import keyset
@@ -693,6 +694,7 @@ class Repositories:
         self.categories = Categories(conn)
         self.audit = AuditLog(conn)
         self.reports = Reports(conn)
+        self.counts = OrderCounts(conn)
         self.admin_api = AdminApi(conn)
         self.two_factor = TwoFactor(conn)
         self.gateways, self.payments, self.payment_events = Gateways(conn), Payments(conn), PaymentEvents(conn)
