@@ -113,7 +113,7 @@ def pages(data: Dataset, chosen: Sequence[str]) -> list[Page]:
     """The scenarios in ``chosen``, for the orders loaded so far."""
     mine = data.bench_orders  # oldest first
     middle = len(mine) // 2
-    link = f"{LINK}{mine[middle]}"  # the middle order's own (see ``links``)
+    link = f"{LINK}{mine[middle]}"  # the middle order's own: each order's link ends in its id
     deep_marks = ('rel="prev"', 'rel="next"') if middle > DEFAULT_SIZE else ('rel="prev"',)  # more than a page older
     made = {
         "orders": Page("orders", "/orders", False),
@@ -128,12 +128,6 @@ def pages(data: Dataset, chosen: Sequence[str]) -> list[Page]:
         ),
     }
     return [made[name] for name in chosen]
-
-
-def links(data: Dataset, level: int) -> list[str]:
-    """A post of its own for each order loaded up to ``level``, numbered as the orders' ids (a scratch
-    database numbers them from 1 in loading order): an exact-link search finds one order at every level."""
-    return [f"{LINK}{n}" for n in range(data.loaded + 1, level + 1)]
 
 
 async def add_logins(data: Dataset) -> str:
@@ -186,7 +180,7 @@ async def bench_backend(config: Config, backend: str, workdir: Path, runs: list[
         await prepare(data, config)
         customer = await add_logins(data)
         for level in config.levels:
-            await level_up(data, config, level, started, statuses=STATUSES, links=links(data, level))
+            await level_up(data, config, level, started, statuses=STATUSES, numbered_link=LINK)
             for repeat in range(1, config.repeat + 1):
                 async with served("smmpanel", data, config, workdir, f"dash-{backend}-{level}-{repeat}") as server:
                     cookies = {

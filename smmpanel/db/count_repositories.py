@@ -32,6 +32,13 @@ _FOLD_POSTGRES = sa.text(
 )
 """One statement, one snapshot: a delta is either deleted and added here, or left for the next
 fold (a concurrent fold waits for these rows and then passes them by), never counted twice."""
+_COUNT_LOADED = sa.text(
+    _UPSERT.format(
+        source="(SELECT created_at::date AS day, status, coalesce(dispatch, '') AS dispatch, 1 AS n,"
+        " coalesce(upstream_charge, 0) AS upstream_charge FROM orders WHERE id BETWEEN :first AND :last) AS loaded"
+    )
+)
+"""PostgreSQL only (the benchmark loader's bulk path)."""
 _FOLD_SQLITE = sa.text(_UPSERT.format(source="order_count_deltas"))
 """SQLite has one writer at a time: what this sums is what the next statement deletes."""
 
@@ -47,6 +54,10 @@ class OrderCounts:
             return
         await self._conn.execute(_FOLD_SQLITE)
         await self._conn.execute(order_count_deltas.delete())
+
+    async def add_orders(self, first_id: int, last_id: int) -> None:
+        """Count the orders ``first_id`` to ``last_id``, written with the triggers off (a bulk load)."""
+        await self._conn.execute(_COUNT_LOADED, {"first": first_id, "last": last_id})
 
     def _all(self, since: date | None) -> sa.Subquery:
         parts = []
