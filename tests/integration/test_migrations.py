@@ -30,9 +30,7 @@ def _described(differences: list[Any]) -> list[str]:
     return [f"{diff[0]} {getattr(diff[1], 'name', diff[1])}" for diff in differences]
 
 
-LINK_SEARCH_SQLITE = [
-    f"remove_table orders_link_search{part}" for part in ("", "_config", "_data", "_docsize", "_idx")
-]
+LINK_SEARCH_SQLITE = [f"remove_table orders_link_search{part}" for part in ("", "_config", "_data", "_docsize", "_idx")]
 """Migration 0024's FTS5 table and its shadow tables: an index of SQLite's, not a table of the panel's."""
 
 
