@@ -214,17 +214,22 @@ async def prepare(data: Dataset, config: Config) -> None:
         await engine.dispose()
 
 
-async def grow(data: Dataset, level: int, *, statuses: Sequence[OrderStatus] = (), links: Sequence[str] = ()) -> int:
+async def grow(
+    data: Dataset, level: int, *, statuses: Sequence[OrderStatus] = (), numbered_link: str | None = None
+) -> int:
     """Load orders until ``level`` have been loaded; return how many orders the database holds.
 
-    ``statuses`` and ``links`` are cycled over the orders (``OrderSpec``); by default all are alike.
+    ``statuses`` are cycled over the orders (``OrderSpec``); each order's link is ``numbered_link``
+    followed by its id when given. By default all are alike.
     """
     count = level - data.loaded
     if count > 0:
         owners = [
             data.bench_user if i % BENCH_SHARE == 0 else data.fillers[i % len(data.fillers)] for i in range(count)
         ]
-        spec = OrderSpec(count=count, dispatch=None, user_ids=owners, quantity=1000, statuses=statuses, links=links)
+        spec = OrderSpec(
+            count=count, dispatch=None, user_ids=owners, quantity=1000, statuses=statuses, **_links(numbered_link)
+        )
         ids = await load_orders(data.url, _panel(data), spec)
         data.bench_orders += [ids[i] for i in range(0, count, BENCH_SHARE)]
         data.loaded = level
@@ -234,6 +239,10 @@ async def grow(data: Dataset, level: int, *, statuses: Sequence[OrderStatus] = (
             return int((await conn.execute(sa.select(sa.func.count()).select_from(orders))).scalar_one())
     finally:
         await engine.dispose()
+
+
+def _links(numbered: str | None) -> dict[str, Any]:
+    return {} if numbered is None else {"link": numbered, "numbered_links": True}
 
 
 def _panel(data: Dataset) -> Panel:
@@ -728,11 +737,11 @@ async def level_up(
     started: float,
     *,
     statuses: Sequence[OrderStatus] = (),
-    links: Sequence[str] = (),
+    numbered_link: str | None = None,
 ) -> None:
     """``grow`` to ``level`` and ``settle``, then say what the database holds and how long loading took."""
     loading = time.monotonic()
-    held = await grow(data, level, statuses=statuses, links=links)
+    held = await grow(data, level, statuses=statuses, numbered_link=numbered_link)
     await settle(data)
     print(
         f"# {data.backend}: {held:,} orders, {config.customers:,} customers, {config.catalog:,} services "

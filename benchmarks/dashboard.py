@@ -48,7 +48,9 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
+import sqlalchemy as sa
 
+from benchmarks import explain
 from benchmarks.api import (
     Config,
     Dataset,
@@ -70,12 +72,26 @@ from benchmarks.api import (
     table,
     tell,
 )
+from smmpanel.db.engine import create_engine
+from smmpanel.db.tables import orders, providers
 from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.orders import OrderStatus
 from smmpanel.usecases import accounts
 from smmpanel.usecases.paging import DEFAULT_SIZE
 
-SCENARIOS = ("orders", "orders-status", "orders-search", "orders-deep", "admin-orders", "admin-orders-status")
+SCENARIOS = (
+    "orders",
+    "orders-status",
+    "orders-search",
+    "orders-deep",
+    "admin-orders",
+    "admin-orders-status",
+    "admin-search-link",
+    "admin-search-customer",
+    "admin-search-upstream",
+    "admin-overview",
+    "metrics",
+)
 STATUSES = (OrderStatus.PENDING, OrderStatus.PROCESSING, *[OrderStatus.IN_PROGRESS] * 9)
 """Cycled over the loaded orders: 11 is prime to ``api.BENCH_SHARE``, so the customer's orders get all three."""
 LINK = "https://instagram.com/p/bench"
@@ -100,20 +116,27 @@ class Page:
     admin: bool
     marks: tuple[str, ...] = ()
     """What the checked answer must hold besides the table: a deep page's two pager links, a found link."""
+    shows: str | None = None
+    """What every answer must hold, when it is not the list's table."""
 
     @property
     def table(self) -> str:
-        return ADMIN_TABLE if self.admin else CUSTOMER_TABLE
+        return self.shows or (ADMIN_TABLE if self.admin else CUSTOMER_TABLE)
 
     def traffic(self, cookie: str) -> Traffic:
         return Traffic("GET", [(self.path, None)], {"Cookie": cookie}, expect=self.table)
 
 
-def pages(data: Dataset, chosen: Sequence[str]) -> list[Page]:
+def upstream_id(order_id: int) -> str:
+    """The provider's order id ``mark_upstream`` gives an order."""
+    return f"up-{order_id}"
+
+
+def pages(data: Dataset, chosen: Sequence[str], customer: str) -> list[Page]:
     """The scenarios in ``chosen``, for the orders loaded so far."""
     mine = data.bench_orders  # oldest first
     middle = len(mine) // 2
-    link = f"{LINK}{mine[middle]}"  # the middle order's own (see ``links``)
+    link = f"{LINK}{mine[middle]}"  # the middle order's own: each order's link ends in its id
     deep_marks = ('rel="prev"', 'rel="next"') if middle > DEFAULT_SIZE else ('rel="prev"',)  # more than a page older
     made = {
         "orders": Page("orders", "/orders", False),
@@ -126,14 +149,24 @@ def pages(data: Dataset, chosen: Sequence[str]) -> list[Page]:
         "admin-orders-status": Page(
             "admin-orders-status", "/admin/orders?" + urlencode({"status": ADMIN_FILTER.value}), True
         ),
+        # The operator's search by a part of a link only one order has (its number ends the link),
+        # by customer (the benchmark customer's newest, up to 50) and by the provider's order id.
+        "admin-search-link": Page(
+            "admin-search-link", "/admin/orders?" + urlencode({"q": f"bench{mine[middle]}"}), True, (link,)
+        ),
+        "admin-search-customer": Page(
+            "admin-search-customer", "/admin/orders?" + urlencode({"customer": customer}), True
+        ),
+        "admin-search-upstream": Page(
+            "admin-search-upstream",
+            "/admin/orders?" + urlencode({"upstream": upstream_id(mine[middle])}),
+            True,
+            (link,),
+        ),
+        "admin-overview": Page("admin-overview", "/admin", True, shows='id="revenue-today"'),
+        "metrics": Page("metrics", "/metrics", True, shows='smmpanel_orders{status="In progress"}'),
     }
     return [made[name] for name in chosen]
-
-
-def links(data: Dataset, level: int) -> list[str]:
-    """A post of its own for each order loaded up to ``level``, numbered as the orders' ids (a scratch
-    database numbers them from 1 in loading order): an exact-link search finds one order at every level."""
-    return [f"{LINK}{n}" for n in range(data.loaded + 1, level + 1)]
 
 
 async def add_logins(data: Dataset) -> str:
@@ -148,6 +181,18 @@ async def add_logins(data: Dataset) -> str:
     finally:
         await db.close()
     return customer.username
+
+
+async def mark_upstream(data: Dataset, order_id: int) -> None:
+    """Give the order a provider and the provider's order id (``upstream_id``), for the search by it."""
+    engine = create_engine(data.url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            provider = (await conn.execute(sa.select(sa.func.min(providers.c.id)))).scalar_one()
+            values = {"provider_id": provider, "provider_order_id": upstream_id(order_id)}
+            await conn.execute(orders.update().where(orders.c.id == order_id).values(**values))
+    finally:
+        await engine.dispose()
 
 
 def log_in(server: Server, username: str) -> str:
@@ -186,14 +231,18 @@ async def bench_backend(config: Config, backend: str, workdir: Path, runs: list[
         await prepare(data, config)
         customer = await add_logins(data)
         for level in config.levels:
-            await level_up(data, config, level, started, statuses=STATUSES, links=links(data, level))
+            await level_up(data, config, level, started, statuses=STATUSES, numbered_link=LINK)
+            middle = data.bench_orders[len(data.bench_orders) // 2]
+            await mark_upstream(data, middle)
+            if backend == "postgres":
+                print(await explain.report(data.url, f"bench{middle}", customer, upstream_id(middle)), flush=True)
             for repeat in range(1, config.repeat + 1):
                 async with served("smmpanel", data, config, workdir, f"dash-{backend}-{level}-{repeat}") as server:
                     cookies = {
                         admin: await asyncio.to_thread(log_in, server, ADMIN if admin else customer)
                         for admin in (False, True)
                     }
-                    for page in pages(data, config.scenarios):
+                    for page in pages(data, config.scenarios, customer):
                         run = Run(backend, level, "smmpanel", page.name, repeat)
                         await asyncio.to_thread(measure, server, page, cookies[page.admin], config, workdir, run)
                         runs.append(run)

@@ -303,19 +303,6 @@ class Dispatch:
     async def set_refill(self, refill_id: int, values: dict[str, Any], now: datetime) -> None:
         await self._conn.execute(refills.update().where(refills.c.id == refill_id).values(**values, updated_at=now))
 
-    async def queue_depths(self) -> dict[str, int]:
-        rows = await self._conn.execute(
-            sa.select(orders.c.dispatch, sa.func.count())
-            .where(orders.c.dispatch.is_not(None))
-            .group_by(orders.c.dispatch)
-        )
-        return {str(row[0]): int(row[1]) for row in rows}
-
-    async def status_counts(self) -> dict[str, int]:
-        """Orders per customer-facing status, in one grouped query (for metrics)."""
-        rows = await self._conn.execute(sa.select(orders.c.status, sa.func.count()).group_by(orders.c.status))
-        return {str(row[0]): int(row[1]) for row in rows}
-
     async def oldest_due(self, now: datetime) -> datetime | None:
         """When the longest-waiting due item became due: a queued send or a sent order's sync."""
         query = sa.select(sa.func.min(orders.c.next_attempt_at)).where(

@@ -13,12 +13,12 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from smmpanel.db.tables import ledger_entries, orders, tickets
+from smmpanel.db.tables import ledger_entries, tickets
 from smmpanel.domain.ledger import EntryKind
 from smmpanel.money import Units
 
 
-def _day(value: object) -> date:
+def day_of(value: object) -> date:
     """SQLite's ``date()`` answers text, PostgreSQL's a date."""
     if isinstance(value, datetime):
         return value.date()
@@ -67,27 +67,7 @@ class Reports:
             )
             .group_by(day)
         )
-        return {_day(row.day): -int(row.total) for row in rows}
-
-    async def upstream_cost_by_day(self, since: datetime) -> dict[date, Units]:
-        """What providers charged for orders placed each UTC day."""
-        start = await self.first_id_since(orders, since)
-        day = sa.func.date(orders.c.created_at).label("day")
-        rows = await self._conn.execute(
-            sa.select(day, sa.func.sum(orders.c.upstream_charge).label("total"))
-            .where(orders.c.id >= start, orders.c.created_at >= since, orders.c.upstream_charge.is_not(None))
-            .group_by(day)
-        )
-        return {_day(row.day): int(row.total or 0) for row in rows}
-
-    async def orders_by_status(self, since: datetime) -> dict[str, int]:
-        start = await self.first_id_since(orders, since)
-        rows = await self._conn.execute(
-            sa.select(orders.c.status, sa.func.count().label("n"))
-            .where(orders.c.id >= start, orders.c.created_at >= since)
-            .group_by(orders.c.status)
-        )
-        return {str(row.status): int(row.n) for row in rows}
+        return {day_of(row.day): -int(row.total) for row in rows}
 
     async def tickets_waiting(self) -> int:
         """Tickets with a customer message the operator has not read (on the ticket's own index)."""

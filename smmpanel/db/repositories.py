@@ -20,16 +20,18 @@ from smmpanel.db.affiliate_repositories import Affiliates
 from smmpanel.db.audit_repository import AuditLog
 from smmpanel.db.catalog_repositories import Categories, CustomerRates
 from smmpanel.db.catalog_upkeep_repositories import CatalogUpkeep
+from smmpanel.db.count_repositories import OrderCounts
 from smmpanel.db.coupon_repositories import Coupons
 from smmpanel.db.dispatch_repositories import Dispatch
 from smmpanel.db.keyset import keyset
+from smmpanel.db.link_search import link_contains
 from smmpanel.db.notify_repositories import NotifyRepositories
 from smmpanel.db.payment_repositories import Gateways, PaymentEvents, Payments
 from smmpanel.db.provider_repositories import Providers, ServiceLinks
 from smmpanel.db.report_repositories import Reports
 from smmpanel.db.session_repositories import WebSessions
 from smmpanel.db.settings_repository import PanelSettings
-from smmpanel.db.tables import categories, ledger_entries, orders, refills, services, users
+from smmpanel.db.tables import categories, ledger_entries, orders, providers, refills, services, users
 from smmpanel.db.ticket_repositories import Tickets
 from smmpanel.db.two_factor_repository import TwoFactor
 from smmpanel.domain.catalog import Service, ServiceType
@@ -107,8 +109,9 @@ class OrderFilter:
 class OrderSearch:
     """What an operator narrowed the list of all orders to; None means any.
 
-    ``link`` matches any part of a link (a scan, the price of a free-text search);
-    the other fields ride the (user_id, id) and (status, id) indexes.
+    ``link`` matches any part of a link (``smmpanel.db.link_search``: a trigram index);
+    ``upstream_id`` is the provider's order id, exactly (on the (provider_id, provider_order_id)
+    index, one probe per provider); the other fields ride the (user_id, id) and (status, id) indexes.
     """
 
     order_id: int | None = None
@@ -117,6 +120,7 @@ class OrderSearch:
     user_id: int | None = None
     service_id: int | None = None
     provider_id: int | None = None
+    upstream_id: str | None = None
 
 
 def _customer(row: Any) -> Customer:
@@ -562,7 +566,11 @@ class Orders:
         if search.order_id is not None:
             query = query.where(orders.c.id == search.order_id)
         if search.link:
-            query = query.where(orders.c.link.icontains(search.link, autoescape=True))
+            query = query.where(*link_contains(self._conn.dialect.name, search.link))
+        if search.upstream_id is not None:
+            query = query.where(orders.c.provider_order_id == search.upstream_id)
+            if search.provider_id is None:
+                query = query.where(orders.c.provider_id.in_(sa.select(providers.c.id)))
         if search.status is not None:
             query = query.where(orders.c.status == search.status)
         if search.user_id is not None:
@@ -710,6 +718,7 @@ class Repositories:
         self.categories = Categories(conn)
         self.audit = AuditLog(conn)
         self.reports = Reports(conn)
+        self.counts = OrderCounts(conn)
         self.admin_api = AdminApi(conn)
         self.two_factor = TwoFactor(conn)
         self.gateways, self.payments, self.payment_events = Gateways(conn), Payments(conn), PaymentEvents(conn)

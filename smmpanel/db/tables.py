@@ -578,3 +578,30 @@ engine_workers = sa.Table(
     sa.Column("started_at", sa.DateTime(), nullable=False),
     sa.Column("beat_at", sa.DateTime(), nullable=False),
 )
+
+# Orders counted (and their upstream charges summed) per day placed, status and engine state,
+# kept by database triggers on ``orders`` (migration 0023) so that ``/metrics`` and the overview
+# never count the orders table itself. Every insert, delete, or change of status, dispatch or
+# upstream charge appends a delta row (no lock shared by
+# writers); ``OrderCounts.fold`` moves the deltas into ``order_counts`` from time to time.
+# ``dispatch`` is '' for an order the engine does not hold.
+order_counts = sa.Table(
+    "order_counts",
+    metadata,
+    sa.Column("day", sa.Date(), primary_key=True),
+    sa.Column("status", sa.String(16), primary_key=True),
+    sa.Column("dispatch", sa.String(16), primary_key=True),
+    sa.Column("n", sa.BigInteger(), nullable=False),
+    sa.Column("upstream_charge", Amount, nullable=False),
+)
+
+order_count_deltas = sa.Table(
+    "order_count_deltas",
+    metadata,
+    _id(),
+    sa.Column("day", sa.Date(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("dispatch", sa.String(16), nullable=False),
+    sa.Column("n", sa.BigInteger(), nullable=False),
+    sa.Column("upstream_charge", Amount, nullable=False),
+)

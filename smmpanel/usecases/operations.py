@@ -19,11 +19,20 @@ class PanelGauges:
     """How long the oldest due item (queued to send, or sent and due a sync) has waited; 0 when none."""
 
 
+async def fold_order_counts(db: Database) -> None:
+    """Fold the order count deltas written since the last fold, so that counting stays cheap:
+    every reader of ``repos.counts`` calls it first (the counts are exact either way)."""
+    async with db.write() as repos:
+        await repos.counts.fold()
+
+
 async def panel_gauges(db: Database) -> PanelGauges:
+    """Costs the same at 10,000 orders as at 10 million: counts kept by triggers, one probe of an index."""
     now = utcnow()
+    await fold_order_counts(db)
     async with db.read() as repos:
-        by_status = await repos.dispatch.status_counts()
-        depths = await repos.dispatch.queue_depths()
+        by_status = await repos.counts.by_status()
+        depths = await repos.counts.by_dispatch()
         oldest = await repos.dispatch.oldest_due(now)
     lag = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
     statuses = {status.value: by_status.get(status.value, 0) for status in OrderStatus}

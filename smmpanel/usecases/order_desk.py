@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from smmpanel.clock import utcnow
 from smmpanel.db.dispatch_repositories import ATTENTION, DRIPFEED, QUEUED, SENT, SyncClaim
+from smmpanel.db.link_search import INDEXED_LENGTH
 from smmpanel.db.provider_repositories import Provider
 from smmpanel.db.repositories import Customer, OrderSearch, Refill
 from smmpanel.db.unit_of_work import Database
@@ -24,17 +25,21 @@ from smmpanel.usecases import fulfilment
 from smmpanel.usecases.paging import Page, keyset_page
 
 PAGE_SIZE = 50
+LINK_INDEXED_LENGTH = INDEXED_LENGTH
+"""A link search this long or longer is answered from an index; a shorter one reads every order."""
 
 
 @dataclass(frozen=True)
 class OrderQuery:
-    """The operator's filters as typed: ``text`` is an order id (digits) or any part of a link."""
+    """The operator's filters as typed: ``text`` is an order id (digits) or any part of a link;
+    ``upstream_id`` the order's id at its provider, exactly."""
 
     text: str = ""
     status: OrderStatus | None = None
     username: str = ""
     service_id: int | None = None
     provider_id: int | None = None
+    upstream_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,7 @@ async def find_orders(
             user_id=user_id,
             service_id=query.service_id,
             provider_id=query.provider_id,
+            upstream_id=query.upstream_id.strip() or None,
         )
 
         async def fetch(before: int | None, after: int | None, limit: int) -> list[OrderRow]:

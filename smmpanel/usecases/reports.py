@@ -17,6 +17,7 @@ from smmpanel.errors import Refused
 from smmpanel.money import Units, format_amount, parse_amount
 from smmpanel.providers.pool import ClientPool
 from smmpanel.usecases.audit import Audit, audited
+from smmpanel.usecases.operations import fold_order_counts
 from smmpanel.usecases.providers import ProviderView, list_providers
 
 DAYS = 30
@@ -72,10 +73,11 @@ async def overview(db: Database, *, days: int = DAYS, now: datetime | None = Non
     now = now or utcnow()
     first_day = now.date() - timedelta(days=days - 1)
     since = datetime.combine(first_day, datetime.min.time())
+    await fold_order_counts(db)
     async with db.read() as repos:
         revenue = await repos.reports.revenue_by_day(since)
-        cost = await repos.reports.upstream_cost_by_day(since)
-        by_status = await repos.reports.orders_by_status(since)
+        cost = await repos.counts.upstream_cost_by_day(first_day)
+        by_status = await repos.counts.by_status(first_day)
         waiting = await repos.reports.tickets_waiting()
     threshold = await low_balance_threshold(db)
     series = [

@@ -18,7 +18,14 @@ from smmpanel.money import format_amount
 from smmpanel.usecases import fulfilment, orders
 from smmpanel.usecases.audit import Audit, record
 from smmpanel.usecases.catalog_desk import all_providers
-from smmpanel.usecases.order_desk import OrderQuery, OrderView, check_with_provider, find_orders, order_view
+from smmpanel.usecases.order_desk import (
+    LINK_INDEXED_LENGTH,
+    OrderQuery,
+    OrderView,
+    check_with_provider,
+    find_orders,
+    order_view,
+)
 from smmpanel.web.admin.access import AdminRoute, staff_user
 from smmpanel.web.admin.common import (
     acting,
@@ -33,7 +40,7 @@ from smmpanel.web.admin.common import (
 from smmpanel.web.pages import pager_urls, redirect
 from smmpanel.web.security import PageNotFound, checked_form, context_of
 
-FILTERS = ("q", "status", "customer", "service", "provider")
+FILTERS = ("q", "status", "customer", "service", "provider", "upstream")
 
 
 def _status(text: str | None) -> OrderStatus | None:
@@ -53,6 +60,7 @@ async def order_list(request: Request) -> Response:
         username=params.get("customer", ""),
         service_id=parse_whole(params.get("service")) or None,
         provider_id=parse_whole(params.get("provider")) or None,
+        upstream_id=params.get("upstream", ""),
     )
     page = await find_orders(db, query, before=query_id(request, "before"), after=query_id(request, "after"))
     kept = {name: params.get(name, "") for name in FILTERS}
@@ -65,6 +73,7 @@ async def order_list(request: Request) -> Response:
         statuses=list(OrderStatus),
         providers=await all_providers(db),
         links=pager_urls("/admin/orders", page, kept),
+        link_indexed_length=LINK_INDEXED_LENGTH,
     )
 
 

@@ -1,0 +1,118 @@
+"""The operator's order search on its indexes (migration 0024) answers what the scan answered.
+
+Each search runs through ``order_desk.find_orders`` and is compared with today's query run
+directly (``lower(link) LIKE lower('%part%')``, wildcards literal), on both back ends: the
+pg_trgm index on PostgreSQL, the FTS5 trigram table on SQLite, and the short parts that
+neither index can answer.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from smmpanel.clock import utcnow
+from smmpanel.db.tables import ledger_entries, orders, providers
+from smmpanel.db.unit_of_work import Database
+from smmpanel.usecases import accounts, order_desk
+from smmpanel.usecases import orders as order_cases
+from tests.support.panel import Panel
+
+LINKS = [
+    "https://instagram.com/p/AbC_123",
+    "https://instagram.com/p/abc%123",
+    "https://www.YouTube.com/watch?v=Zz9_x",
+    "https://t.me/ÄrgerNews/42",
+    "https://t.me/ärgernews/43",
+    "https://tiktok.com/@who/video/777",
+    "https://instagram.com/p/XYZ",
+]
+PARTS = ["abc", "ABC_1", "c%1", "_12", "youtube", "v=zz9", "ärger", "ÄRGER", "news/4", "o/7", "p/", "/", "nothing here"]
+
+
+def _seed(panel: Panel) -> list[int]:
+    panel.customer("alice", balance="1000")
+    service = panel.service()
+
+    async def work(db: Database) -> list[int]:
+        user = next(user for user in await accounts.list_customers(db) if user.username == "alice")
+        params = {"service": str(service), "quantity": "100"}
+        return [await order_cases.place_order(db, user.id, {**params, "link": link}) for link in LINKS]
+
+    return panel.run(work)
+
+
+def _found(panel: Panel, **query: str) -> list[int]:
+    async def work(db: Database) -> list[int]:
+        page = await order_desk.find_orders(db, order_desk.OrderQuery(**query))  # type: ignore[arg-type]
+        return [row.order.id for row in page.items]
+
+    return panel.run(work)
+
+
+def _scanned(panel: Panel, part: str) -> list[int]:
+    """Today's search: every order's link tested, newest first."""
+
+    async def work(db: Database) -> list[int]:
+        async with db.engine.connect() as conn:
+            query = sa.select(orders.c.id).where(orders.c.link.icontains(part, autoescape=True))
+            return [int(row.id) for row in await conn.execute(query.order_by(orders.c.id.desc()))]
+
+    return panel.run(work)
+
+
+def _sql(panel: Panel, *statements: sa.Executable) -> None:
+    async def work(db: Database) -> None:
+        async with db.engine.begin() as conn:
+            for statement in statements:
+                await conn.execute(statement)
+
+    panel.run(work)
+
+
+def test_a_link_search_finds_what_the_scan_found(database_url: str) -> None:
+    panel = Panel(database_url)
+    try:
+        ids = _seed(panel)
+        for part in PARTS:
+            assert _found(panel, text=part) == _scanned(panel, part), part
+        assert _found(panel, text="abc") == [ids[1], ids[0]]
+        assert _found(panel, text="c%1") == [ids[1]]  # % is a character, not a wildcard
+        assert _found(panel, text="ABC_1") == [ids[0]]
+        assert _found(panel, text="nothing here") == []
+    finally:
+        panel.close()
+
+
+def test_the_search_follows_changed_and_removed_links(database_url: str) -> None:
+    panel = Panel(database_url)
+    try:
+        ids = _seed(panel)
+        panel.run(lambda db: order_cases.change_link(db, ids[6], "https://instagram.com/p/Renamed"))
+        assert _found(panel, text="renamed") == [ids[6]]
+        assert _found(panel, text="p/xyz") == _scanned(panel, "p/xyz") == []
+        _sql(
+            panel,
+            ledger_entries.delete().where(ledger_entries.c.order_id == ids[0]),
+            orders.delete().where(orders.c.id == ids[0]),
+        )
+        assert _found(panel, text="abc") == [ids[1]]
+    finally:
+        panel.close()
+
+
+def test_an_upstream_id_finds_its_order_at_any_provider(database_url: str) -> None:
+    panel = Panel(database_url)
+    try:
+        ids = _seed(panel)
+        now = utcnow()
+        made = [{"name": name, "url": f"http://{name}.test/api/v2", "api_key": "k", "created_at": now} for name in "ab"]
+        _sql(panel, providers.insert().values(made))
+        _sql(panel, orders.update().where(orders.c.id == ids[2]).values(provider_id=2, provider_order_id="90210"))
+        _sql(panel, orders.update().where(orders.c.id == ids[3]).values(provider_id=1, provider_order_id="902"))
+        assert _found(panel, upstream_id=" 90210 ") == [ids[2]]
+        assert _found(panel, upstream_id="902") == [ids[3]]  # exactly, not a part
+        assert _found(panel, upstream_id="90210", text="youtube") == [ids[2]]
+        assert _found(panel, upstream_id="90210", text="tiktok") == []
+        assert _found(panel, upstream_id="1") == []
+    finally:
+        panel.close()
