@@ -22,6 +22,7 @@ from smmpanel.db.catalog_repositories import Categories, CustomerRates
 from smmpanel.db.catalog_upkeep_repositories import CatalogUpkeep
 from smmpanel.db.coupon_repositories import Coupons
 from smmpanel.db.dispatch_repositories import Dispatch
+from smmpanel.db.invites_repository import Invites
 from smmpanel.db.keyset import keyset
 from smmpanel.db.notify_repositories import NotifyRepositories
 from smmpanel.db.payment_repositories import Gateways, PaymentEvents, Payments
@@ -688,6 +689,7 @@ class Repositories:
         self.links = ServiceLinks(conn)
         self.dispatch = Dispatch(conn)
         self.settings = PanelSettings(conn)
+        self.invites = Invites(conn)
         self.tickets = Tickets(conn)
         self.rates = CustomerRates(conn)
         self.categories = Categories(conn)
