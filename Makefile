@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint install install-test lock
+.PHONY: run test lint install install-test lock screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,3 +40,7 @@ TEST_PROCESSES ?= 2
 
 test: lint
 	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS)
+
+# The README's screenshots (docs/screenshots/*.png), from a demo panel in Chromium: not a test.
+screenshots: install-test
+	$(BIN)/python docs/take_screenshots.py

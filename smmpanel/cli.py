@@ -21,6 +21,7 @@ from smmpanel.cli_coupons import add_coupon_commands
 from smmpanel.cli_engine import add_engine_commands, add_engine_order_commands
 from smmpanel.cli_operations import add_operations_commands
 from smmpanel.cli_payments import add_payment_commands
+from smmpanel.cli_settings import add_settings_commands
 from smmpanel.cli_simulators import add_simulator_commands, simulate_gateways
 from smmpanel.cli_staff import add_staff_commands
 from smmpanel.cli_support import CliError, Output, Parser, Result, amount_arg, count_arg, enum_arg, positive_int, table
@@ -398,6 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_payment_commands(groups, command, Parser)
     add_simulator_commands(groups, command)
     add_coupon_commands(groups, command)
+    add_settings_commands(groups, command)
 
     refill = groups.add_parser("refill", help="refills").add_subparsers(dest="cmd", required=True, parser_class=Parser)
     sub = command(refill, "list", refill_list, "list refill requests, newest first")

@@ -1,7 +1,8 @@
 """Process-local caches of rows that are read on every API call and rarely change.
 
-Two topics: ``keys`` (an API key's customer: the ``users`` row, never its balance) and
-``catalog`` (the services and their categories). Balances, orders and prices per customer
+Three topics: ``keys`` (an API key's customer: the ``users`` row, never its balance),
+``catalog`` (the services and their categories) and ``settings`` (the panel's branding,
+read by every page). Balances, orders and prices per customer
 are never cached.
 
 How fresh an answer is:
@@ -33,8 +34,10 @@ from sqlalchemy.sql.dml import Delete, Insert, Update
 
 KEYS = "keys"
 CATALOG = "catalog"
+SETTINGS = "settings"
+"""The panel's settings (name, colours, signup mode, ...), read by every page."""
 DEFAULT_TTL = 2.0
-_TOPIC_OF_TABLE = {"users": KEYS, "services": CATALOG, "categories": CATALOG}
+_TOPIC_OF_TABLE = {"users": KEYS, "services": CATALOG, "categories": CATALOG, "panel_settings": SETTINGS}
 _STALE = "smmpanel_stale_topics"
 T = TypeVar("T")
 _MAX_ENTRIES = 100_000

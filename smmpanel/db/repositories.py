@@ -23,6 +23,7 @@ from smmpanel.db.catalog_upkeep_repositories import CatalogUpkeep
 from smmpanel.db.count_repositories import OrderCounts
 from smmpanel.db.coupon_repositories import Coupons
 from smmpanel.db.dispatch_repositories import Dispatch
+from smmpanel.db.invites_repository import Invites
 from smmpanel.db.keyset import keyset
 from smmpanel.db.link_search import link_contains
 from smmpanel.db.notify_repositories import NotifyRepositories
@@ -713,6 +714,7 @@ class Repositories:
         self.links = ServiceLinks(conn)
         self.dispatch = Dispatch(conn)
         self.settings = PanelSettings(conn)
+        self.invites = Invites(conn)
         self.tickets = Tickets(conn)
         self.rates = CustomerRates(conn)
         self.categories = Categories(conn)

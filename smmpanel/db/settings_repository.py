@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -23,3 +25,8 @@ class PanelSettings:
         )
         if updated.rowcount == 0:
             await self._conn.execute(panel_settings.insert().values(name=name, value=value))
+
+    async def many(self, names: Sequence[str]) -> dict[str, str]:
+        """The settings of these names that are set, in one statement."""
+        query = sa.select(panel_settings).where(panel_settings.c.name.in_(names))
+        return {row.name: str(row.value) for row in await self._conn.execute(query)}

@@ -274,6 +274,19 @@ panel_settings = sa.Table(
     sa.Column("value", sa.Text(), nullable=False),
 )
 
+signup_invites = sa.Table(
+    "signup_invites",
+    metadata,
+    _id(),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("note", sa.String(120), nullable=False, server_default=""),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    _created(),
+    sa.Column("used_at", sa.DateTime(), nullable=True),
+    sa.Column("used_by", Id, sa.ForeignKey("users.id"), nullable=True),
+    sa.Column("revoked_at", sa.DateTime(), nullable=True),
+)
+
 admin_api_keys = sa.Table(
     "admin_api_keys",
     metadata,

@@ -24,6 +24,7 @@ from smmpanel.usecases.sessions import end_user_sessions
 
 USERNAME_MAX_LENGTH = 64
 """The column's size: a longer name is nobody's."""
+BAD_INVITE = "This invite link is not valid any more (it was used or withdrawn)."
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 
 
@@ -54,12 +55,14 @@ async def create_customer(
     email: str | None = None,
     site: str = "",
     referral_code: str = "",
+    invite_hash: str | None = None,
 ) -> NewKey:
     """Create a customer (or an operator) and return its API key: the only time the key is ever shown.
 
     With ``email``, the address is mailed its verification link (to the panel at ``site`` unless
     the operator has set the panel's address). ``referral_code`` (from a referral link) ties the
-    new customer to its owner for good.
+    new customer to its owner for good. ``invite_hash`` (an invite-only panel) is spent in the
+    same transaction: an invite already spent refuses the account.
     """
     if not _USERNAME.fullmatch(username):  # ASCII only: no look-alike letters, no bidirectional controls
         raise Refused("username must be 3-64 letters, digits, '_', '.' or '-'")
@@ -77,6 +80,8 @@ async def create_customer(
             raise Refused(f"user {username!r} already exists")
         role = staff_role or (Role.OWNER if admin else Role.CUSTOMER)
         user_id = await repos.users.add(username, hash_api_key(key), now, role=role, password_hash=password_hash)
+        if invite_hash is not None and not await repos.invites.use(invite_hash, user_id, now):
+            raise Refused(BAD_INVITE)
         await post_entry(repos, user_id=user_id, kind=EntryKind.TOPUP, amount=balance, now=now, note="opening balance")
         facts = {"role": str(role), "balance": format_amount(balance)}
         await audited(repos, audit, f"{'staff' if staff_role else 'customer'}.create", f"user {username}", None, facts)

@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from smmpanel.api.body_limit import BodyTooLarge, too_large_handler
-from smmpanel.web import auth_routes, email_routes, impersonation, session_routes, two_factor_routes
+from smmpanel.web import auth_routes, branding_routes, email_routes, impersonation, session_routes, two_factor_routes
 from smmpanel.web.admin.access import TwoFactorEnrolmentRequired
 from smmpanel.web.context import WebContext
 from smmpanel.web.pages import login_redirect, render
@@ -52,6 +52,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 def create_web_app(context: WebContext, extra_routes: list[BaseRoute] | None = None) -> Starlette:
     routes: list[BaseRoute] = [
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
+        *branding_routes.routes,
         *auth_routes.routes,
         *session_routes.routes,
         *two_factor_routes.routes,
@@ -61,7 +62,11 @@ def create_web_app(context: WebContext, extra_routes: list[BaseRoute] | None = N
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(PanelSessions, context=context), Middleware(impersonation.ReadOnlyGuard)],
+        middleware=[
+            Middleware(branding_routes.BrandingLoader, context=context),
+            Middleware(PanelSessions, context=context),
+            Middleware(impersonation.ReadOnlyGuard),
+        ],
         exception_handlers={
             BodyTooLarge: too_large_handler,
             CsrfRejected: _csrf_rejected,

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from smmpanel.errors import Refused
 from smmpanel.usecases import accounts, two_factor
+from smmpanel.usecases import signup as signup_rules
 from smmpanel.web.admin.access import landing_page
 from smmpanel.web.key_once import hold_key_once
 from smmpanel.web.pages import redirect, render, safe_next, site_of
@@ -75,41 +76,43 @@ async def login(request: Request) -> Response:
     return redirect(target)
 
 
+def _signup_page(request: Request, status_code: int = 200, **values: str | None) -> Response:
+    fields = {"username": "", "email": "", "ref": "", "invite": "", "refusal": None, **values}
+    return render(request, "signup.html", None, status_code=status_code, **fields)
+
+
 async def signup(request: Request) -> Response:
+    db = context_of(request).database
     if request.method == "GET":
+        invite = request.query_params.get("invite", "")
         ref = request.query_params.get("ref", "")
-        return render(request, "signup.html", await current_user(request), username="", email="", ref=ref)
+        refusal = await signup_rules.refusal(db, invite)
+        user = await current_user(request)
+        fields = {"username": "", "email": "", "ref": ref, "invite": invite, "refusal": refusal}
+        return render(request, "signup.html", user, status_code=403 if refusal else 200, **fields)
     form = await checked_form(request)
     username, password = form_text(form, "username").strip(), form_text(form, "password")
     username = username[: accounts.USERNAME_MAX_LENGTH + 1]  # enough to be refused; never echoed whole
     email = form_text(form, "email").strip()
     ref = form_text(form, "ref")  # the referral code of the link that brought them, if any
+    invite = form_text(form, "invite")[:64]
+    typed = {"username": username, "email": email, "ref": ref, "invite": invite}
     signups, address = context_of(request).signups, client_address(request)
     wait = signups.wait_seconds(address)
     if wait > 0:
         error = f"Too many sign-ups from your address. Try again in {_duration(wait)}."
-        return render(
-            request, "signup.html", None, status_code=429, error=error, username=username, email=email, ref=ref
-        )
+        return _signup_page(request, 429, error=error, **typed)
     signups.attempted(address)
-    db = context_of(request).database
     try:
         if password != form_text(form, "password_again"):
             raise Refused("The two passwords differ")
-        created = await accounts.create_customer(
-            db, username, password=password, email=email or None, site=site_of(request), referral_code=ref
+        created = await signup_rules.sign_up(
+            db, username, password, email=email or None, site=site_of(request), referral_code=ref, invite=invite
         )
         customer = await accounts.log_in(db, username, password)
     except Refused as refused:
-        return render(
-            request,
-            "signup.html",
-            None,
-            status_code=400,
-            error=refused.message,
-            username=username,
-            email=email,
-            ref=ref,
+        return _signup_page(
+            request, 400, error=refused.message, refusal=await signup_rules.refusal(db, invite), **typed
         )
     await log_in_session(request, customer)
     hold_key_once(request, created.api_key)  # the new account's key, shown on its first API page

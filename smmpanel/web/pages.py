@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
 
 import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
-from smmpanel.clock import iso_utc
 from smmpanel.db.repositories import Customer
+from smmpanel.domain.branding import Branding
 from smmpanel.money import format_amount
 from smmpanel.usecases.paging import Page
 from smmpanel.web.plain_text import plain_text
 from smmpanel.web.security import csrf_token
 
 TEMPLATES = Path(__file__).parent / "templates"
+BRANDING_SCOPE = "smmpanel.branding"
+"""Where ``BrandingLoader`` leaves the request's branding (``smmpanel.web.branding_routes``)."""
 
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -30,7 +34,19 @@ _env = jinja2.Environment(
 _env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 _env.filters["money"] = format_amount
 _env.filters["plain_text"] = plain_text  # markup from outside (a provider's error page) shown as its words
-_env.filters["when"] = lambda moment: "" if moment is None else iso_utc(moment).replace("T", " ").rstrip("Z")
+
+
+@jinja2.pass_context
+def when(context: jinja2.runtime.Context, moment: datetime | None) -> str:
+    """A stored (naive UTC) moment in the panel's customer-facing time zone, to the second."""
+    if moment is None:
+        return ""
+    zone = context.get("brand", Branding()).time_zone
+    local = moment.replace(tzinfo=UTC, microsecond=0).astimezone(ZoneInfo(zone))
+    return local.strftime("%Y-%m-%d %H:%M:%S")
+
+
+_env.filters["when"] = when
 templates = Jinja2Templates(env=_env)
 
 
@@ -40,6 +56,7 @@ def render(
     """A page in the layout; ``error`` and ``notice`` show as banners above the content."""
     values.setdefault("error", None)
     values.setdefault("notice", request.session.pop("notice", None) if "session" in request.scope else None)
+    values.setdefault("brand", request.scope.get(BRANDING_SCOPE) or Branding())
     context = {"request": request, "user": user, "csrf_token": csrf_token(request), **values}
     return templates.TemplateResponse(request, template, context, status_code=status_code)
 

@@ -44,9 +44,9 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-async def checked_form(request: Request) -> FormData:
-    """The posted form, once its CSRF token matches the session's."""
-    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+async def checked_form(request: Request, *, max_files: int = 0) -> FormData:
+    """The posted form, once its CSRF token matches the session's (files only where a page asks)."""
+    form = await request.form(max_files=max_files, max_fields=MAX_FORM_FIELDS)
     sent = form.get(CSRF_FIELD)
     expected = request.session.get("csrf")
     if not isinstance(sent, str) or not isinstance(expected, str) or not hmac.compare_digest(sent, expected):

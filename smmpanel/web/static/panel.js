@@ -16,6 +16,23 @@ window.addEventListener("pageshow", () => {
   for (const button of document.querySelectorAll("button[data-once]")) button.disabled = false;
 });
 
+// Layout: a table wider than the page scrolls inside a box of its own (.table-wrap), so the page
+// never pans sideways on a phone; without script panel.css makes narrow screens' tables scroll.
+for (const table of document.querySelectorAll("main table")) {
+  if (table.parentElement.classList.contains("table-wrap")) continue;
+  const wrap = document.createElement("div");
+  wrap.className = "table-wrap";
+  table.replaceWith(wrap);
+  wrap.appendChild(table);
+}
+// The Menu button (a checkbox, so that it also works without script) tells assistive technology its state.
+const menuToggle = document.getElementById("menu-toggle");
+if (menuToggle) {
+  const sync = () => menuToggle.setAttribute("aria-expanded", String(menuToggle.checked));
+  menuToggle.addEventListener("change", sync);
+  sync();
+}
+
 // --- Money: exact integers of 1/100,000, as on the server (smmpanel/money.py). Never a float. ---
 const SCALE = 100000n;
 
