@@ -1,8 +1,8 @@
 """Process-local caches of rows that are read on every API call and rarely change.
 
-Two topics: ``keys`` (an API key's customer: the ``users`` row, never its balance) and
-``catalog`` (the services and their categories). Balances, orders and prices per customer
-are never cached.
+Three topics: ``keys`` (an API key's customer: the ``users`` row, never its balance),
+``catalog`` (the services and their categories) and ``currencies`` (the display currencies).
+Balances, orders and prices per customer are never cached.
 
 How fresh an answer is:
 
@@ -33,8 +33,9 @@ from sqlalchemy.sql.dml import Delete, Insert, Update
 
 KEYS = "keys"
 CATALOG = "catalog"
+CURRENCIES = "currencies"
 DEFAULT_TTL = 2.0
-_TOPIC_OF_TABLE = {"users": KEYS, "services": CATALOG, "categories": CATALOG}
+_TOPIC_OF_TABLE = {"users": KEYS, "services": CATALOG, "categories": CATALOG, "currencies": CURRENCIES}
 _STALE = "smmpanel_stale_topics"
 T = TypeVar("T")
 _MAX_ENTRIES = 100_000

@@ -55,6 +55,8 @@ users = sa.Table(
     sa.Column("referrer_id", Id, nullable=True),
     sa.CheckConstraint("balance >= 0", name="balance_not_negative"),
     sa.Index(None, "referrer_id"),
+    # Display currencies: the code the customer reads prices in (None: the panel's default).
+    sa.Column("display_currency", sa.String(3), nullable=True),
 )
 
 services = sa.Table(
@@ -577,4 +579,17 @@ engine_workers = sa.Table(
     sa.Column("pid", sa.Integer(), nullable=False),
     sa.Column("started_at", sa.DateTime(), nullable=False),
     sa.Column("beat_at", sa.DateTime(), nullable=False),
+)
+
+# Display currencies (smmpanel.domain.currencies): shown prices only; the ledger stays in the panel's currency.
+# ``rate`` is exact decimal text (how many of its units one unit of the panel's currency buys).
+currencies = sa.Table(
+    "currencies",
+    metadata,
+    _id(),
+    sa.Column("code", sa.String(3), nullable=False, unique=True),
+    sa.Column("symbol", sa.String(8), nullable=False, server_default=""),
+    sa.Column("decimals", sa.Integer(), nullable=False),
+    sa.Column("rate", sa.String(32), nullable=False),
+    sa.Column("is_default", sa.Boolean(), nullable=False, server_default=sa.false()),
 )

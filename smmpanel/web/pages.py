@@ -15,6 +15,7 @@ from smmpanel.clock import iso_utc
 from smmpanel.db.repositories import Customer
 from smmpanel.money import format_amount
 from smmpanel.usecases.paging import Page
+from smmpanel.web import display_money
 from smmpanel.web.security import csrf_token
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -29,6 +30,7 @@ _env = jinja2.Environment(
 _env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 _env.filters["money"] = format_amount
 _env.filters["when"] = lambda moment: "" if moment is None else iso_utc(moment).replace("T", " ").rstrip("Z")
+display_money.install(_env)  # {{ amount|shown }}, {{ amount|exact_and_shown }}, display_currency()
 templates = Jinja2Templates(env=_env)
 
 
