@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from smmpanel.cli_adminapi import add_admin_api_commands
 from smmpanel.cli_coupons import add_coupon_commands
+from smmpanel.cli_currencies import add_currency_commands
 from smmpanel.cli_engine import add_engine_commands, add_engine_order_commands
 from smmpanel.cli_operations import add_operations_commands
 from smmpanel.cli_payments import add_payment_commands
@@ -400,6 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_simulator_commands(groups, command)
     add_coupon_commands(groups, command)
     add_settings_commands(groups, command)
+    add_currency_commands(groups, command, Parser)
 
     refill = groups.add_parser("refill", help="refills").add_subparsers(dest="cmd", required=True, parser_class=Parser)
     sub = command(refill, "list", refill_list, "list refill requests, newest first")

@@ -1,9 +1,9 @@
 """Process-local caches of rows that are read on every API call and rarely change.
 
 Three topics: ``keys`` (an API key's customer: the ``users`` row, never its balance),
-``catalog`` (the services and their categories) and ``settings`` (the panel's branding,
-read by every page). Balances, orders and prices per customer
-are never cached.
+``catalog`` (the services and their categories), ``settings`` (the panel's branding,
+read by every page) and ``currencies`` (the display currencies). Balances, orders and prices per
+customer are never cached.
 
 How fresh an answer is:
 
@@ -36,8 +36,15 @@ KEYS = "keys"
 CATALOG = "catalog"
 SETTINGS = "settings"
 """The panel's settings (name, colours, signup mode, ...), read by every page."""
+CURRENCIES = "currencies"
 DEFAULT_TTL = 2.0
-_TOPIC_OF_TABLE = {"users": KEYS, "services": CATALOG, "categories": CATALOG, "panel_settings": SETTINGS}
+_TOPIC_OF_TABLE = {
+    "users": KEYS,
+    "services": CATALOG,
+    "categories": CATALOG,
+    "panel_settings": SETTINGS,
+    "currencies": CURRENCIES,
+}
 _STALE = "smmpanel_stale_topics"
 T = TypeVar("T")
 _MAX_ENTRIES = 100_000

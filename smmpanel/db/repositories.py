@@ -22,6 +22,7 @@ from smmpanel.db.catalog_repositories import Categories, CustomerRates
 from smmpanel.db.catalog_upkeep_repositories import CatalogUpkeep
 from smmpanel.db.count_repositories import OrderCounts
 from smmpanel.db.coupon_repositories import Coupons
+from smmpanel.db.currency_repositories import Currencies
 from smmpanel.db.dispatch_repositories import Dispatch
 from smmpanel.db.invites_repository import Invites
 from smmpanel.db.keyset import keyset
@@ -52,6 +53,8 @@ class Customer:
     role: str = "customer"
     discount: Units = 0
     password_hash: str | None = None
+    display_currency: str | None = None
+    """The display currency this customer picked (``smmpanel.domain.currencies``); None: the panel's default."""
 
     def __repr__(self) -> str:  # the password hash stays out of logs and tracebacks
         return f"Customer(id={self.id}, username={self.username!r}, role={self.role!r})"
@@ -126,7 +129,15 @@ class OrderSearch:
 
 def _customer(row: Any) -> Customer:
     return Customer(
-        row.id, row.username, row.balance, row.disabled, row.created_at, row.role, row.discount, row.password_hash
+        row.id,
+        row.username,
+        row.balance,
+        row.disabled,
+        row.created_at,
+        row.role,
+        row.discount,
+        row.password_hash,
+        row.display_currency,
     )
 
 
@@ -729,3 +740,4 @@ class Repositories:
         self.upkeep = CatalogUpkeep(conn)
         self.coupons = Coupons(conn)
         self.affiliates = Affiliates(conn)
+        self.currencies = Currencies(conn)

@@ -55,6 +55,8 @@ users = sa.Table(
     sa.Column("referrer_id", Id, nullable=True),
     sa.CheckConstraint("balance >= 0", name="balance_not_negative"),
     sa.Index(None, "referrer_id"),
+    # Display currencies: the code the customer reads prices in (None: the panel's default).
+    sa.Column("display_currency", sa.String(3), nullable=True),
 )
 
 services = sa.Table(
@@ -617,4 +619,17 @@ order_count_deltas = sa.Table(
     sa.Column("dispatch", sa.String(16), nullable=False),
     sa.Column("n", sa.BigInteger(), nullable=False),
     sa.Column("upstream_charge", Amount, nullable=False),
+)
+
+# Display currencies (smmpanel.domain.currencies): shown prices only; the ledger stays in the panel's currency.
+# ``rate`` is exact decimal text (how many of its units one unit of the panel's currency buys).
+currencies = sa.Table(
+    "currencies",
+    metadata,
+    _id(),
+    sa.Column("code", sa.String(3), nullable=False, unique=True),
+    sa.Column("symbol", sa.String(8), nullable=False, server_default=""),
+    sa.Column("decimals", sa.Integer(), nullable=False),
+    sa.Column("rate", sa.String(32), nullable=False),
+    sa.Column("is_default", sa.Boolean(), nullable=False, server_default=sa.false()),
 )

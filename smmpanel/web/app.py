@@ -13,9 +13,18 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from smmpanel.api.body_limit import BodyTooLarge, too_large_handler
-from smmpanel.web import auth_routes, branding_routes, email_routes, impersonation, session_routes, two_factor_routes
+from smmpanel.web import (
+    auth_routes,
+    branding_routes,
+    currency_picker,
+    email_routes,
+    impersonation,
+    session_routes,
+    two_factor_routes,
+)
 from smmpanel.web.admin.access import TwoFactorEnrolmentRequired
 from smmpanel.web.context import WebContext
+from smmpanel.web.display_money import CurrencyMenus
 from smmpanel.web.pages import login_redirect, render
 from smmpanel.web.security import CsrfRejected, LoginRequired, PageNotFound, current_user
 from smmpanel.web.sessions import PanelSessions
@@ -58,6 +67,7 @@ def create_web_app(context: WebContext, extra_routes: list[BaseRoute] | None = N
         *two_factor_routes.routes,
         *impersonation.routes,
         *email_routes.routes,
+        *currency_picker.routes,
         *(extra_routes or []),
     ]
     app = Starlette(
@@ -66,6 +76,7 @@ def create_web_app(context: WebContext, extra_routes: list[BaseRoute] | None = N
             Middleware(branding_routes.BrandingLoader, context=context),
             Middleware(PanelSessions, context=context),
             Middleware(impersonation.ReadOnlyGuard),
+            Middleware(CurrencyMenus, context=context),
         ],
         exception_handlers={
             BodyTooLarge: too_large_handler,

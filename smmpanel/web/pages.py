@@ -17,6 +17,7 @@ from smmpanel.db.repositories import Customer
 from smmpanel.domain.branding import Branding
 from smmpanel.money import format_amount
 from smmpanel.usecases.paging import Page
+from smmpanel.web import display_money
 from smmpanel.web.plain_text import plain_text
 from smmpanel.web.security import csrf_token
 
@@ -47,6 +48,7 @@ def when(context: jinja2.runtime.Context, moment: datetime | None) -> str:
 
 
 _env.filters["when"] = when
+display_money.install(_env)  # {{ amount|shown }}, {{ amount|exact_and_shown }}, display_currency()
 templates = Jinja2Templates(env=_env)
 
 

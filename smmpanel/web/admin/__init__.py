@@ -8,6 +8,7 @@ from smmpanel.web.admin import (
     attention,
     audit,
     coupons,
+    currencies,
     customers,
     gateways,
     import_preview,
@@ -48,4 +49,5 @@ routes: list[BaseRoute] = [
     *service_upkeep.routes,
     *coupons.routes,
     *affiliates.routes,
+    *currencies.routes,
 ]

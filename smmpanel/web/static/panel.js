@@ -224,3 +224,47 @@ for (const waiting of document.querySelectorAll("[data-reload-after]")) {
 // back (the gateway's return carries a query) the link is only shown.
 const gatewayLink = document.querySelector("a[data-follow]");
 if (gatewayLink) window.location.assign(gatewayLink.href);
+
+/* shop */
+// --- Display currencies: the picker submits itself; amounts the page computes get their converted twin. ---
+// The conversion is domain/currencies.py's, on integers: units × rate, half-up to the currency's decimals.
+for (const select of document.querySelectorAll("select[data-autosubmit]")) {
+  const apply = select.form.querySelector(".currency-apply");
+  if (apply) apply.hidden = true;
+  select.addEventListener("change", () => select.form.submit());
+}
+
+function parseUnits(text) {
+  const found = /(-?)(\d+)(?:\.(\d{1,5}))?/.exec(text || "");
+  if (!found) return null;
+  const units = BigInt(found[2]) * SCALE + BigInt((found[3] || "").padEnd(5, "0"));
+  return found[1] ? -units : units;
+}
+
+function convertedText(units, el) {
+  const [whole, frac = ""] = el.dataset.rate.split(".");
+  const numerator = BigInt(whole + frac);
+  const decimals = Number(el.dataset.decimals);
+  const negative = units < 0n;
+  const product = (negative ? -units : units) * numerator;
+  const shift = decimals - frac.length - 5;
+  let minor;
+  if (shift >= 0) minor = product * 10n ** BigInt(shift);
+  else { const divisor = 10n ** BigInt(-shift); minor = (product * 2n + divisor) / (2n * divisor); }
+  const one = 10n ** BigInt(decimals);
+  let number = `${minor / one}`;
+  if (decimals) number += `.${(minor % one).toString().padStart(decimals, "0")}`;
+  const sign = negative && minor !== 0n ? "-" : "";
+  return el.dataset.symbol ? `(≈ ${sign}${el.dataset.symbol}${number})` : `(≈ ${sign}${number} ${el.dataset.code})`;
+}
+
+for (const twin of document.querySelectorAll("[data-shown-of]")) {
+  const source = document.getElementById(twin.dataset.shownOf);
+  if (!source) continue;
+  const follow = () => {
+    const units = parseUnits(source.textContent);
+    twin.textContent = units === null ? "" : convertedText(units, twin);
+  };
+  new MutationObserver(follow).observe(source, { childList: true, characterData: true, subtree: true });
+  follow();
+}
