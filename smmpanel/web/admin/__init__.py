@@ -9,6 +9,7 @@ from smmpanel.web.admin import (
     audit,
     coupons,
     customers,
+    desk,
     gateways,
     import_preview,
     orders,
@@ -17,6 +18,7 @@ from smmpanel.web.admin import (
     people,
     provider_catalog,
     providers,
+    reports,
     service_upkeep,
     services,
     settings,
@@ -27,10 +29,12 @@ from smmpanel.web.admin.notify_settings import routes as notify_settings_routes
 
 routes: list[BaseRoute] = [
     *overview.routes,
+    *reports.routes,
     *customers.routes,
     *services.routes,
     *orders.routes,
     *attention.routes,
+    *desk.routes,
     *providers.routes,
     *tickets.routes,
     *audit.routes,

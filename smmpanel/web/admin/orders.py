@@ -19,6 +19,7 @@ from smmpanel.usecases import fulfilment, orders
 from smmpanel.usecases.audit import Audit, record
 from smmpanel.usecases.catalog_desk import all_providers
 from smmpanel.usecases.order_desk import OrderQuery, OrderView, check_with_provider, find_orders, order_view
+from smmpanel.web.admin import bulk_orders
 from smmpanel.web.admin.access import AdminRoute, staff_user
 from smmpanel.web.admin.common import (
     acting,
@@ -65,6 +66,7 @@ async def order_list(request: Request) -> Response:
         statuses=list(OrderStatus),
         providers=await all_providers(db),
         links=pager_urls("/admin/orders", page, kept),
+        bulk_actions=bulk_orders.choices(user),
     )
 
 
@@ -152,8 +154,7 @@ async def _link(request: Request, order_id: int, form: FormData, audit: Audit) -
 
 
 async def _resend(request: Request, order_id: int, form: FormData, audit: Audit) -> str:
-    await fulfilment.resend(context_of(request).database, order_id)
-    await record(context_of(request).database, audit, "order.resend", f"order {order_id}", None, None)
+    await fulfilment.resend(context_of(request).database, order_id, audit=audit)
     return f"Order {order_id} is queued to be sent again."
 
 
@@ -167,6 +168,7 @@ async def _check(request: Request, order_id: int, form: FormData, audit: Audit) 
 
 routes = [
     AdminRoute("/admin/orders", order_list, Permission.ORDERS_READ, methods=["GET"]),
+    *bulk_orders.routes,
     AdminRoute("/admin/orders/{id:int}", order_page, Permission.ORDERS_READ, methods=["GET"]),
     AdminRoute("/admin/orders/{id:int}/status", _action(_status_only), Permission.ORDERS_WRITE, methods=["POST"]),
     AdminRoute("/admin/orders/{id:int}/start-count", _action(_start_count), Permission.ORDERS_WRITE, methods=["POST"]),
