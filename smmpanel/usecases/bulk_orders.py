@@ -73,7 +73,7 @@ def _refusal(action: BulkAction, order: Order) -> str | None:
 
 
 def checked_ids(order_ids: Sequence[int]) -> list[int]:
-    ids = list(dict.fromkeys(order_ids))
+    ids = sorted(set(order_ids))  # oldest first, each once, however the page listed them
     if not ids:
         raise Refused("Tick at least one order")
     if len(ids) > MAX_BULK:
