@@ -26,6 +26,36 @@ class AuditEntry:
     created_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class AuditFilters:
+    """What the operator narrowed the log to; None (or empty) means any.
+
+    ``action`` is one action (``order.update``) or, ending in ``.*``, a family (``order.*``);
+    ``since`` is inclusive, ``until`` exclusive.
+    """
+
+    actor: str = ""
+    action: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def where(self) -> list[sa.ColumnElement[bool]]:
+        """The conditions; each of actor and action has an index ending in ``id``, for keyset pages."""
+        conditions: list[sa.ColumnElement[bool]] = []
+        if self.actor:
+            conditions.append(audit_log.c.actor == self.actor)
+        if self.action.endswith(".*"):
+            family = self.action[:-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            conditions.append(audit_log.c.action.like(f"{family}%", escape="\\"))
+        elif self.action:
+            conditions.append(audit_log.c.action == self.action)
+        if self.since is not None:
+            conditions.append(audit_log.c.created_at >= self.since)
+        if self.until is not None:
+            conditions.append(audit_log.c.created_at < self.until)
+        return conditions
+
+
 class AuditLog:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
@@ -46,7 +76,10 @@ class AuditLog:
             )
         )
 
-    async def page(self, *, before: int | None, after: int | None, limit: int) -> list[AuditEntry]:
-        """A keyset page on the primary key (see ``smmpanel.db.keyset``)."""
-        query = keyset(sa.select(audit_log), audit_log.c.id, before=before, after=after, limit=limit)
+    async def page(
+        self, *, before: int | None, after: int | None, limit: int, filters: AuditFilters | None = None
+    ) -> list[AuditEntry]:
+        """A keyset page on the primary key (see ``smmpanel.db.keyset``), narrowed by ``filters``."""
+        query = sa.select(audit_log).where(*(filters or AuditFilters()).where())
+        query = keyset(query, audit_log.c.id, before=before, after=after, limit=limit)
         return [AuditEntry(**row._asdict()) for row in await self._conn.execute(query)]

@@ -18,12 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from smmpanel.db.admin_api_repositories import AdminApi
 from smmpanel.db.affiliate_repositories import Affiliates
 from smmpanel.db.audit_repository import AuditLog
+from smmpanel.db.breakdown_repositories import Breakdowns
 from smmpanel.db.catalog_repositories import Categories, CustomerRates
 from smmpanel.db.catalog_upkeep_repositories import CatalogUpkeep
 from smmpanel.db.count_repositories import OrderCounts
 from smmpanel.db.coupon_repositories import Coupons
 from smmpanel.db.currency_repositories import Currencies
+from smmpanel.db.desk_repositories import Desk
 from smmpanel.db.dispatch_repositories import Dispatch
+from smmpanel.db.export_repositories import Exports
 from smmpanel.db.invites_repository import Invites
 from smmpanel.db.keyset import keyset
 from smmpanel.db.link_search import link_contains
@@ -75,6 +78,8 @@ class Refill:
     user_id: int
     status: RefillStatus
     created_at: datetime
+    reason: str | None = None
+    """Why the operator rejected it, in words for the customer; None otherwise."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +232,7 @@ def _order_of(values: dict[str, Any]) -> Order:
 
 
 def _refill(row: Any) -> Refill:
-    return Refill(row.id, row.order_id, row.user_id, RefillStatus(row.status), row.created_at)
+    return Refill(row.id, row.order_id, row.user_id, RefillStatus(row.status), row.created_at, row.reason)
 
 
 class Users:
@@ -667,9 +672,11 @@ class Refills:
         )
         return {row.id: _refill(row) for row in rows}
 
-    async def set_status(self, refill_id: int, status: RefillStatus, now: datetime) -> None:
+    async def set_status(
+        self, refill_id: int, status: RefillStatus, now: datetime, *, reason: str | None = None
+    ) -> None:
         await self._conn.execute(
-            refills.update().where(refills.c.id == refill_id).values(status=status.value, updated_at=now)
+            refills.update().where(refills.c.id == refill_id).values(status=status.value, updated_at=now, reason=reason)
         )
 
     async def of_customer_page(
@@ -741,3 +748,6 @@ class Repositories:
         self.coupons = Coupons(conn)
         self.affiliates = Affiliates(conn)
         self.currencies = Currencies(conn)
+        self.desk = Desk(conn)
+        self.breakdowns = Breakdowns(conn)
+        self.exports = Exports(conn)

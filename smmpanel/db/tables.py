@@ -24,6 +24,11 @@ metadata = sa.MetaData(
 Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 Amount = sa.BigInteger
 
+CANCEL_REQUEST_WHERE = "cancel_requested AND status IN ('Pending', 'In progress', 'Processing')"
+"""A cancel request on a running order; it waits for the operator while its ``cancel_state`` is NULL
+(not forwarded to a provider). The partial index keyed on ``cancel_state`` finds those few at once."""
+OPEN_TICKET_WHERE = "status = 'Open'"
+
 
 def _id() -> sa.Column[int]:
     return sa.Column("id", Id, primary_key=True, autoincrement=True)
@@ -140,6 +145,13 @@ orders = sa.Table(
         postgresql_where=sa.text("runs IS NOT NULL"),
         sqlite_where=sa.text("runs IS NOT NULL"),
     ),
+    # The operator's cancel-requests queue and its count in the nav: a handful among millions.
+    sa.Index(
+        "ix_orders_cancel_state_cancel_request",
+        "cancel_state",
+        postgresql_where=sa.text(CANCEL_REQUEST_WHERE),
+        sqlite_where=sa.text(CANCEL_REQUEST_WHERE),
+    ),
 )
 
 ledger_entries = sa.Table(
@@ -169,6 +181,7 @@ refills = sa.Table(
     sa.Column("synced_at", sa.DateTime(), nullable=True),
     _created(),
     sa.Column("updated_at", sa.DateTime(), nullable=False),
+    sa.Column("reason", sa.Text(), nullable=True),  # why the operator rejected it, shown to the customer
     sa.Index(None, "user_id", "id"),
     sa.Index(None, "order_id", "status"),
     sa.Index(None, "dispatch", "synced_at"),
@@ -242,6 +255,19 @@ tickets = sa.Table(
     sa.Column("assigned_to", Id, sa.ForeignKey("users.id"), nullable=True),  # the member of staff handling it
     sa.Index(None, "user_id", "id"),
     sa.Index(None, "unread_by_operator", "updated_at"),
+    sa.Index(
+        "ix_tickets_id_open", "id", postgresql_where=sa.text(OPEN_TICKET_WHERE), sqlite_where=sa.text(OPEN_TICKET_WHERE)
+    ),
+)
+
+canned_replies = sa.Table(
+    "canned_replies",
+    metadata,
+    _id(),
+    sa.Column("title", sa.String(64), nullable=False, unique=True),
+    sa.Column("body", sa.Text(), nullable=False),
+    _created(),
+    sa.Column("updated_at", sa.DateTime(), nullable=False),
 )
 
 ticket_messages = sa.Table(
@@ -267,6 +293,8 @@ audit_log = sa.Table(
     sa.Column("after", sa.JSON(), nullable=True),
     _created(),
     sa.Index(None, "created_at"),
+    sa.Index(None, "actor", "id"),
+    sa.Index(None, "action", "id"),
 )
 
 panel_settings = sa.Table(

@@ -32,6 +32,19 @@ def check_refill_allowed(service: Service, status: OrderStatus, finished_at: dat
         raise Refused(msg.REFILL_NOT_AVAILABLE_FOR_ORDER)
 
 
+MAX_REASON = 500
+
+
+def checked_reason(status: RefillStatus, reason: str) -> str | None:
+    """A rejection's reason as the customer will read it (one line); only a rejection carries one."""
+    text = " ".join(reason.split())
+    if status is not RefillStatus.REJECTED or not text:
+        return None
+    if len(text) > MAX_REASON:
+        raise Refused(f"The reason is too long (at most {MAX_REASON} characters)")
+    return text
+
+
 def check_refill_status_change(current: RefillStatus, new: RefillStatus) -> None:
     if current.is_final and new is not current:
         raise Refused(f"Refill is already {current.value}")

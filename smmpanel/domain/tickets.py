@@ -8,6 +8,36 @@ from smmpanel.errors import Refused
 
 MAX_SUBJECT = 255
 MAX_MESSAGE = 10_000
+MAX_CANNED_TITLE = 64
+
+
+class TicketTopic(StrEnum):
+    """The subjects a customer picks from; all but Other are about one of their orders."""
+
+    REFILL = "Refill"
+    CANCEL = "Cancel"
+    SPEED_UP = "Speed up"
+    OTHER = "Other"
+
+    @property
+    def needs_order(self) -> bool:
+        return self is not TicketTopic.OTHER
+
+
+def topic_subject(topic_text: str, order_id: int | None, subject: str) -> str:
+    """The ticket's subject from the picked topic: "Refill #123", or the customer's own words for Other.
+
+    ``order_id`` is required for the order topics (the caller checks it is the customer's own).
+    """
+    try:
+        topic = TicketTopic(topic_text or TicketTopic.OTHER)  # no topic (an old form): the customer's own words
+    except ValueError:
+        raise Refused("Please choose a subject") from None
+    if topic.needs_order:
+        if order_id is None:
+            raise Refused(f"Please write the order ID for {topic.value}")
+        return f"{topic.value} #{order_id}"
+    return checked_subject(subject)
 
 
 class TicketStatus(StrEnum):
@@ -41,3 +71,13 @@ def check_customer_may_reply(status: TicketStatus) -> None:
     """A closed ticket stays closed for its customer: a new problem gets a new ticket."""
     if status is TicketStatus.CLOSED:
         raise Refused("This ticket is closed. Please open a new one.")
+
+
+def checked_canned_reply(title: str, body: str) -> tuple[str, str]:
+    """A canned reply's title (one short line) and its text, kept like an answer would be."""
+    title = " ".join(title.split())
+    if not title:
+        raise Refused("Please write a title")
+    if len(title) > MAX_CANNED_TITLE:
+        raise Refused(f"The title is too long (at most {MAX_CANNED_TITLE} characters)")
+    return title, checked_message(body)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from smmpanel.clock import utcnow
-from smmpanel.db.audit_repository import AuditEntry
+from smmpanel.db.audit_repository import AuditEntry, AuditFilters
 from smmpanel.db.repositories import Repositories
 from smmpanel.db.unit_of_work import Database
 from smmpanel.usecases.paging import Page, keyset_page
@@ -53,12 +53,17 @@ async def record(
 
 
 async def audit_page(
-    db: Database, *, before: int | None = None, after: int | None = None, limit: int = PAGE_SIZE
+    db: Database,
+    *,
+    before: int | None = None,
+    after: int | None = None,
+    limit: int = PAGE_SIZE,
+    filters: AuditFilters | None = None,
 ) -> Page[AuditEntry]:
-    """Newest first, a keyset page at a time."""
+    """Newest first, a keyset page at a time, narrowed to who, what and when the operator chose."""
     async with db.read() as repos:
 
         async def fetch(before: int | None, after: int | None, limit: int) -> list[AuditEntry]:
-            return await repos.audit.page(before=before, after=after, limit=limit)
+            return await repos.audit.page(before=before, after=after, limit=limit, filters=filters)
 
         return await keyset_page(fetch, lambda entry: entry.id, before=before, after=after, limit=limit)

@@ -395,12 +395,13 @@ async def _attention_order(repos: Repositories, order_id: int) -> Order:
     return order
 
 
-async def resend(db: Database, order_id: int) -> None:
+async def resend(db: Database, order_id: int, *, audit: Audit | None = None) -> None:
     """The operator checked: the provider does not have it. Send it again."""
     async with db.write() as repos:
         order = await _attention_order(repos, order_id)
         values = {"dispatch": QUEUED, "attempts": 0, "next_attempt_at": utcnow(), "provider_order_id": None}
         await repos.orders.update(order.id, values, utcnow())
+        await audited(repos, audit, "order.resend", f"order {order_id}", None, None)
 
 
 async def fail(db: Database, order_id: int, *, audit: Audit | None = None) -> None:

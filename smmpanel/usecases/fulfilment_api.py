@@ -26,7 +26,7 @@ from smmpanel.domain.catalog import Service
 from smmpanel.domain.orders import Order, OrderStatus
 from smmpanel.domain.refills import check_refill_allowed
 from smmpanel.errors import NotFound, Refused
-from smmpanel.usecases import fulfilment, orders
+from smmpanel.usecases import desk, fulfilment, orders
 from smmpanel.usecases.admin_keys import acting
 from smmpanel.usecases.audit import audited
 
@@ -201,13 +201,5 @@ async def cancel_requests(db: Database, limit: int) -> list[AdminOrder]:
 
 async def reject_cancel(db: Database, key: AdminKey, order_id: int) -> AdminOrder:
     """The fulfiller goes on with the order: the customer's cancel request is dropped."""
-    async with db.write() as repos:
-        order = await repos.orders.get(order_id, for_update=True)
-        if order is None:
-            raise NotFound(f"no order {order_id}")
-        if not order.cancel_requested or order.cancel_state is not None or order.status.is_final:
-            raise Refused(f"order {order_id} has no cancel request waiting")
-        await repos.orders.update(order.id, {"cancel_requested": False}, utcnow())
-        before, after = {"cancel_requested": True}, {"cancel_requested": False}
-        await audited(repos, acting(key), "order.cancel_reject", f"order {order_id}", before, after)
+    await desk.refuse_cancel(db, order_id, audit=acting(key))
     return await order_by_id(db, order_id)

@@ -91,7 +91,7 @@ async def order_finished(
 async def refill_finished(repos: Repositories, refill_id: int, status: str, now: datetime) -> None:
     refill = await repos.refills.get(refill_id)
     if refill is not None:
-        values = {"refill_id": refill_id, "order_id": refill.order_id, "status": status}
+        values = {"refill_id": refill_id, "order_id": refill.order_id, "status": status, "reason": refill.reason or ""}
         await _to_customer(repos, refill.user_id, events.REFILL_FINISHED, values, now)
 
 

@@ -10,7 +10,7 @@ from smmpanel.db.dispatch_repositories import DONE, QUEUED, SENT
 from smmpanel.db.repositories import Refill
 from smmpanel.db.unit_of_work import Database
 from smmpanel.domain import messages as msg
-from smmpanel.domain.refills import RefillStatus, check_refill_allowed, check_refill_status_change
+from smmpanel.domain.refills import RefillStatus, check_refill_allowed, check_refill_status_change, checked_reason
 from smmpanel.errors import NotFound, Refused
 from smmpanel.usecases import notifications
 from smmpanel.usecases.paging import DEFAULT_SIZE, Page, keyset_page
@@ -52,13 +52,15 @@ async def refills_of_customer(db: Database, user_id: int, refill_ids: Sequence[i
         return await repos.refills.of_customer(user_id, refill_ids)
 
 
-async def update_refill(db: Database, refill_id: int, status: RefillStatus) -> Refill:
+async def update_refill(db: Database, refill_id: int, status: RefillStatus, *, reason: str = "") -> Refill:
+    """Settle a refill; a rejection may say why, in words its customer reads on the dashboard and in mail."""
+    kept_reason = checked_reason(status, reason)
     async with db.write() as repos:
         refill = await repos.refills.get(refill_id, for_update=True)
         if refill is None:
             raise NotFound(f"no refill {refill_id}")
         check_refill_status_change(refill.status, status)
-        await repos.refills.set_status(refill_id, status, utcnow())
+        await repos.refills.set_status(refill_id, status, utcnow(), reason=kept_reason)
         if status.is_final and not refill.status.is_final:
             await notifications.refill_finished(repos, refill_id, status.value, utcnow())
         updated = await repos.refills.get(refill_id)

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from smmpanel.clock import utcnow
+from smmpanel.db.breakdown_repositories import BreakdownBy, BreakdownRow
 from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.orders import OrderStatus
+from smmpanel.domain.periods import DayRange
 from smmpanel.errors import Refused
 from smmpanel.money import Units, format_amount, parse_amount
 from smmpanel.providers.pool import ClientPool
@@ -23,6 +25,7 @@ from smmpanel.usecases.providers import ProviderView, list_providers
 DAYS = 30
 LOW_BALANCE_SETTING = "low_balance_threshold"
 DEFAULT_LOW_BALANCE: Units = parse_amount("10")
+BREAKDOWN_LIMIT = 50
 
 
 @dataclass(frozen=True)
@@ -113,3 +116,47 @@ async def provider_health(db: Database, pool: ClientPool) -> ProviderHealth:
     views = await list_providers(db, pool)
     low = [view for view in views if view.balance is not None and view.balance < threshold]
     return ProviderHealth(low, [view for view in views if view.balance is None])
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Orders placed in a range, summed per service, provider or customer; the most charged first."""
+
+    by: BreakdownBy
+    days: DayRange
+    rows: list[BreakdownRow]
+
+    @property
+    def orders(self) -> int:
+        return sum(row.orders for row in self.rows)
+
+    @property
+    def charged(self) -> Units:
+        return sum(row.charged for row in self.rows)
+
+    @property
+    def cost(self) -> Units:
+        return sum(row.cost for row in self.rows)
+
+    @property
+    def profit(self) -> Units:
+        return self.charged - self.cost
+
+
+def breakdown_by(text: str) -> BreakdownBy:
+    try:
+        return BreakdownBy(text or BreakdownBy.SERVICE)
+    except ValueError:
+        raise Refused("Choose service, provider or customer") from None
+
+
+async def breakdown(db: Database, by: BreakdownBy, days: DayRange, *, limit: int = BREAKDOWN_LIMIT) -> Breakdown:
+    """Charged (less refunds), upstream cost and profit of the orders placed in ``days``, per ``by``.
+
+    Totals cover the ``limit`` groups shown; a panel with more groups than that sees its top ones.
+    """
+    if days.since is None or days.until is None:
+        raise Refused("Choose the first and the last day")
+    async with db.read() as repos:
+        rows = await repos.breakdowns.by(by, days.since, days.until, limit)
+    return Breakdown(by, days, rows)

@@ -13,7 +13,13 @@ from smmpanel.clock import utcnow
 from smmpanel.db.ticket_repositories import Ticket, TicketMessage
 from smmpanel.db.unit_of_work import Database
 from smmpanel.domain import messages as msg
-from smmpanel.domain.tickets import TicketStatus, check_customer_may_reply, checked_message, checked_subject
+from smmpanel.domain.tickets import (
+    TicketStatus,
+    check_customer_may_reply,
+    checked_message,
+    checked_subject,
+    topic_subject,
+)
 from smmpanel.errors import NotFound, Refused
 from smmpanel.usecases import notifications
 from smmpanel.usecases.paging import DEFAULT_SIZE, Page, keyset_page
@@ -39,6 +45,13 @@ async def open_ticket(db: Database, user_id: int, subject: str, message: str, or
         await repos.tickets.add_message(ticket_id, user_id, from_operator=False, body=body, now=now)
         await notifications.new_ticket(repos, user_id, ticket_id, subject, body, now)
     return ticket_id
+
+
+async def open_ticket_on_topic(
+    db: Database, user_id: int, topic: str, order_id: int | None, subject: str, message: str
+) -> int:
+    """A ticket on one of the preset topics: Refill, Cancel and Speed up name one of the customer's orders."""
+    return await open_ticket(db, user_id, topic_subject(topic, order_id, subject), message, order_id)
 
 
 async def tickets_of_customer(

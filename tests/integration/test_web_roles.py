@@ -16,7 +16,7 @@ import pytest
 
 from smmpanel.domain.roles import GRANTS, Role
 from smmpanel.money import format_amount, parse_amount
-from smmpanel.usecases import accounts, orders, payments, providers, settings, tickets
+from smmpanel.usecases import accounts, desk, orders, payments, providers, settings, tickets
 from smmpanel.usecases.gateways import add_gateway
 from smmpanel.web import admin
 from smmpanel.web.admin.access import AdminRoute
@@ -81,7 +81,10 @@ def site(
             payer_reference="TX-1",
         )
     )
+    canned = panel.run(lambda db: desk.save_canned_reply(db, "Thanks", "Thank you for waiting."))
     ids: dict[str, int | str] = {
+        "/admin/requests-to-cancel": order,
+        "/admin/canned-replies": canned,
         "/admin/customers": alice.id,
         "/admin/orders": order,
         "/admin/attention": order,

@@ -10,6 +10,7 @@ from smmpanel.web.admin import (
     coupons,
     currencies,
     customers,
+    desk,
     gateways,
     import_preview,
     invites,
@@ -19,6 +20,7 @@ from smmpanel.web.admin import (
     people,
     provider_catalog,
     providers,
+    reports,
     service_upkeep,
     services,
     settings,
@@ -29,10 +31,12 @@ from smmpanel.web.admin.notify_settings import routes as notify_settings_routes
 
 routes: list[BaseRoute] = [
     *overview.routes,
+    *reports.routes,
     *customers.routes,
     *services.routes,
     *orders.routes,
     *attention.routes,
+    *desk.routes,
     *providers.routes,
     *tickets.routes,
     *audit.routes,

@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from smmpanel.db.repositories import Customer
 from smmpanel.domain.roles import Permission
-from smmpanel.usecases import two_factor
+from smmpanel.usecases import desk, two_factor
 from smmpanel.web.security import LoginRequired, PageNotFound, context_of, current_user
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -60,7 +60,9 @@ class AdminRoute(Route):
 
     def __init__(self, path: str, endpoint: Endpoint, permission: Permission, *, methods: list[str]) -> None:
         async def guarded(request: Request) -> Response:
-            await require_permission(request, permission)
+            user = await require_permission(request, permission)
+            if request.method == "GET":  # the nav's queue counts; a form's POST only redirects
+                request.state.queue_counts = await desk.queue_counts(context_of(request).database, user)
             return await endpoint(request)
 
         super().__init__(path, guarded, methods=methods, name=endpoint.__name__)

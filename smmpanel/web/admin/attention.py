@@ -14,7 +14,7 @@ from smmpanel.errors import NotFound, Refused
 from smmpanel.usecases import audit, fulfilment, outages, refills
 from smmpanel.usecases.order_desk import all_refills, attention_rows
 from smmpanel.web.admin.access import AdminRoute, staff_user
-from smmpanel.web.admin.common import acting, form_values, form_whole, path_id, query_id, show
+from smmpanel.web.admin.common import acting, form_text, form_values, form_whole, path_id, query_id, show
 from smmpanel.web.pages import pager_urls, redirect
 from smmpanel.web.security import PageNotFound, checked_form, context_of
 
@@ -43,8 +43,7 @@ async def attention_action(request: Request) -> Response:
         raise PageNotFound
     try:
         if action == "resend":
-            await fulfilment.resend(db, order_id)
-            await audit.record(db, acting(user), "order.resend", f"order {order_id}", None, None)
+            await fulfilment.resend(db, order_id, audit=acting(user))
             notice = f"Order {order_id} is queued to be sent again."
         elif action == "set-upstream":
             provider_order_id = form_whole(form, "provider_order_id", "Provider's order id")
@@ -97,14 +96,16 @@ async def refill_list(request: Request) -> Response:
 
 async def settle_refill(request: Request) -> Response:
     user = staff_user(request)
-    await checked_form(request)
+    form = await checked_form(request)
     refill_id = path_id(request)
     status = REFILL_ACTIONS.get(request.path_params["action"])
     if status is None:
         raise PageNotFound
     try:
-        await refills.update_refill(context_of(request).database, refill_id, status)
-        facts = {"status": status.value}
+        refill = await refills.update_refill(
+            context_of(request).database, refill_id, status, reason=form_text(form, "reason")
+        )
+        facts = {"status": status.value, "reason": refill.reason}
         await audit.record(
             context_of(request).database, acting(user), "refill.update", f"refill {refill_id}", None, facts
         )

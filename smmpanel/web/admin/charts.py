@@ -6,7 +6,7 @@ and every text in them goes through the template's escaping like any other.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from smmpanel.money import format_amount
@@ -70,16 +70,19 @@ def money_by_day(days: Sequence[DayFigures], currency: str, *, width: int = 760,
     return chart
 
 
-def counts(values: dict[str, int], title: str, *, width: int = 360) -> Chart:
-    """One horizontal bar per key (e.g. orders per status), its count at its end."""
-    row, left, right = 24, 92, 48
+def counts(
+    values: dict[str, int], title: str, *, width: int = 360, text: Callable[[int], str] = str, left: int = 92
+) -> Chart:
+    """One horizontal bar per key (e.g. orders per status), its value (as ``text`` writes it) at its end."""
+    longest = max((len(text(value)) for value in values.values()), default=0)
+    row, right = 24, max(48, 16 + 7 * longest)  # room for the value written at the bar's end
     height = row * max(1, len(values)) + 8
     peak = max([0, *values.values()])
     chart = Chart(width, height, title)
     for index, (name, value) in enumerate(values.items()):
         y = 4 + index * row
         size = _height(value, peak, width - left - right)
-        chart.bars.append(Bar(left, y + 4, round(size, 2), row - 8, "count", f"{name}: {value}"))
+        chart.bars.append(Bar(left, y + 4, round(size, 2), row - 8, "count", f"{name}: {text(value)}"))
         chart.labels.append(Label(left - 6, y + row / 2 + 4, name, "end"))
-        chart.labels.append(Label(round(left + size + 6, 2), y + row / 2 + 4, str(value), "start"))
+        chart.labels.append(Label(round(left + size + 6, 2), y + row / 2 + 4, text(value), "start"))
     return chart

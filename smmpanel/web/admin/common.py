@@ -85,6 +85,7 @@ def acting(user: Customer) -> Audit:
 def show(request: Request, template: str, user: Customer, *, status_code: int = 200, **values: Any) -> HTMLResponse:
     """``render`` for operator pages, with the panel's currency at hand."""
     values.setdefault("form", {})
+    values.setdefault("queue_counts", getattr(request.state, "queue_counts", None))
     return render(
         request, template, user, status_code=status_code, currency=context_of(request).settings.currency, **values
     )

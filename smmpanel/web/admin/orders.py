@@ -26,6 +26,7 @@ from smmpanel.usecases.order_desk import (
     find_orders,
     order_view,
 )
+from smmpanel.web.admin import bulk_orders
 from smmpanel.web.admin.access import AdminRoute, staff_user
 from smmpanel.web.admin.common import (
     acting,
@@ -74,6 +75,7 @@ async def order_list(request: Request) -> Response:
         providers=await all_providers(db),
         links=pager_urls("/admin/orders", page, kept),
         link_indexed_length=LINK_INDEXED_LENGTH,
+        bulk_actions=bulk_orders.choices(user),
     )
 
 
@@ -161,8 +163,7 @@ async def _link(request: Request, order_id: int, form: FormData, audit: Audit) -
 
 
 async def _resend(request: Request, order_id: int, form: FormData, audit: Audit) -> str:
-    await fulfilment.resend(context_of(request).database, order_id)
-    await record(context_of(request).database, audit, "order.resend", f"order {order_id}", None, None)
+    await fulfilment.resend(context_of(request).database, order_id, audit=audit)
     return f"Order {order_id} is queued to be sent again."
 
 
@@ -176,6 +177,7 @@ async def _check(request: Request, order_id: int, form: FormData, audit: Audit) 
 
 routes = [
     AdminRoute("/admin/orders", order_list, Permission.ORDERS_READ, methods=["GET"]),
+    *bulk_orders.routes,
     AdminRoute("/admin/orders/{id:int}", order_page, Permission.ORDERS_READ, methods=["GET"]),
     AdminRoute("/admin/orders/{id:int}/status", _action(_status_only), Permission.ORDERS_WRITE, methods=["POST"]),
     AdminRoute("/admin/orders/{id:int}/start-count", _action(_start_count), Permission.ORDERS_WRITE, methods=["POST"]),

@@ -12,10 +12,10 @@ from smmpanel.domain.orders import parse_whole
 from smmpanel.domain.roles import Permission
 from smmpanel.domain.tickets import TicketStatus
 from smmpanel.errors import NotFound, Refused
-from smmpanel.usecases import staff, tickets
+from smmpanel.usecases import desk, staff, tickets
 from smmpanel.usecases.audit import record
 from smmpanel.web.admin.access import AdminRoute, staff_user
-from smmpanel.web.admin.common import acting, form_text, path_id, show
+from smmpanel.web.admin.common import acting, form_text, path_id, query_id, show
 from smmpanel.web.pages import redirect
 from smmpanel.web.security import PageNotFound, checked_form, context_of
 
@@ -63,7 +63,20 @@ async def _thread(request: Request, user: Customer, *, status_code: int = 200, *
     except NotFound:
         raise PageNotFound from None
     handlers = await _handlers(request)
-    return show(request, "admin/ticket.html", user, status_code=status_code, thread=thread, handlers=handlers, **values)
+    replies = await desk.canned_replies(context_of(request).database)
+    chosen = next((reply for reply in replies if reply.id == query_id(request, "canned")), None)
+    if chosen is not None:  # "Insert" without JavaScript: the answer box comes back holding the reply
+        values.setdefault("form", {"message": chosen.body})
+    return show(
+        request,
+        "admin/ticket.html",
+        user,
+        status_code=status_code,
+        thread=thread,
+        handlers=handlers,
+        canned=replies,
+        **values,
+    )
 
 
 async def ticket_page(request: Request) -> Response:

@@ -9,6 +9,7 @@ from starlette.routing import Route
 from smmpanel.db.repositories import Customer
 from smmpanel.domain import messages as msg
 from smmpanel.domain.orders import parse_whole
+from smmpanel.domain.tickets import TicketTopic
 from smmpanel.errors import NotFound, Refused
 from smmpanel.usecases import tickets
 from smmpanel.web.auth_routes import form_text
@@ -38,16 +39,30 @@ async def ticket_list(request: Request) -> Response:
 async def new_ticket(request: Request) -> Response:
     user = await require_user(request)
     if request.method == "GET":
-        values = {"subject": "", "message": "", "order": str(query_id(request, "order") or "")}
-        return show(request, "customer/ticket_new.html", user, values=values)
+        topic = request.query_params.get("topic", "")
+        values = {"topic": topic, "subject": "", "message": "", "order": str(query_id(request, "order") or "")}
+        return show(request, "customer/ticket_new.html", user, values=values, topics=list(TicketTopic))
     form = await checked_form(request)
-    values = {name: form_text(form, name) for name in ("subject", "message", "order")}
+    values = {name: form_text(form, name) for name in ("topic", "subject", "message", "order")}
     try:
-        ticket_id = await tickets.open_ticket(
-            context_of(request).database, user.id, values["subject"], values["message"], _order_id(values["order"])
+        ticket_id = await tickets.open_ticket_on_topic(
+            context_of(request).database,
+            user.id,
+            values["topic"],
+            _order_id(values["order"]),
+            values["subject"],
+            values["message"],
         )
     except Refused as refused:
-        return show(request, "customer/ticket_new.html", user, status_code=400, error=refused.message, values=values)
+        return show(
+            request,
+            "customer/ticket_new.html",
+            user,
+            status_code=400,
+            error=refused.message,
+            values=values,
+            topics=list(TicketTopic),
+        )
     return redirect(f"/tickets/{ticket_id}", f"Ticket #{ticket_id} opened. We will answer here.", request)
 
 

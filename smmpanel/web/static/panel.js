@@ -268,3 +268,26 @@ for (const twin of document.querySelectorAll("[data-shown-of]")) {
   new MutationObserver(follow).observe(source, { childList: true, characterData: true, subtree: true });
   follow();
 }
+
+/* opsday */
+// A ticket's canned reply goes into the answer at the cursor, keeping what was typed (without
+// JavaScript the button reloads the page with the reply in the box).
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-insert-into]");
+  if (!button) return;
+  const box = document.getElementById(button.dataset.insertInto);
+  const choice = button.form.querySelector("select");
+  const option = choice && choice.selectedOptions[0];
+  if (!box || !option) return;
+  event.preventDefault();
+  const start = box.selectionStart ?? box.value.length;
+  const end = box.selectionEnd ?? start;
+  box.setRangeText(option.dataset.body || "", start, end, "end");
+  box.focus();
+});
+// "Tick all" of a list of orders.
+document.addEventListener("change", (event) => {
+  const all = event.target.closest("input[data-check-all]");
+  if (!all) return;
+  for (const box of document.querySelectorAll(`input[name="${all.dataset.checkAll}"]`)) box.checked = all.checked;
+});
