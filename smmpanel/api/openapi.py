@@ -89,9 +89,9 @@ V2_SCHEMAS: dict[str, Schema] = {
             "service": INTEGER,
             "link": STRING,
             "quantity": INTEGER,
-            "runs": INTEGER,
+            "runs": nullable(INTEGER),  # null: a Subscriptions-type order with no limit of posts
             "interval": nullable(INTEGER),
-            "remaining_runs": INTEGER,
+            "remaining_runs": nullable(INTEGER),
             "status": {"enum": ["Active", "Paused", "Completed", "Canceled"]},
             "created_at": STRING,
         }

@@ -87,7 +87,7 @@ def test_an_operator_funds_finishes_answers_and_approves(
     expect(page.locator("#refills")).to_contain_text("Completed")
 
     page.click("nav.menu >> text=Services")
-    expect(page.locator("section.category")).to_have_count(2)
+    expect(page.locator("table.services tbody.category")).to_have_count(2)
     screenshot(page, "admin-services")
 
     thread = panel.run(lambda db: tickets.ticket_for_customer(db, alice_id, ticket_id))

@@ -481,3 +481,43 @@ def test_pages_need_a_login(site: tuple[Panel, LiveServer]) -> None:
             assert answer.status_code == 303 and answer.headers["location"].startswith("/login?next="), path
         for path in ("/tickets", "/tickets/1", "/api"):
             assert anonymous.get(path).status_code == 303
+
+
+def test_subscriptions_list_subscriptions_orders_with_their_posts_and_drip_feeds_have_their_own_page(
+    site: tuple[Panel, LiveServer],
+) -> None:
+    panel, server = site
+    service = panel.service()
+    auto = panel.service(name="Auto likes", type=ServiceType.SUBSCRIPTIONS, rate="2", min=10, max=1000)
+    drip = place(panel, "alice", service=str(service), link="https://drip", quantity="100", runs="3", interval="10")
+    params = {"username": "sub_user", "min": "100", "max": "200", "delay": "30", "posts": "4", "expiry": "31/12/2099"}
+    alice_id = user_id(panel, "alice")
+    subscribed = panel.run(lambda db: orders.place_order(db, alice_id, {"service": str(auto), **params}))
+    for quantity in (150, 200):
+        panel.run(lambda db, q=quantity: orders.record_subscription_post(db, subscribed, q))
+    alice = login(server)
+
+    listing = alice.get("/subscriptions").text
+    rows = re.findall(r"<tr>\s*(<td><a href=\"/orders/\d+\">.*?)</tr>", listing, re.S)
+    cells = [
+        [html.unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in rows
+    ]
+    assert len(cells) == 1
+    assert cells[0][0] == str(subscribed) and cells[0][2:] == [
+        "sub_user",
+        "Auto likes",
+        "2 of 4",
+        "100–200",
+        "30 min",
+        "2099-12-31",
+        "350",
+        "0.70",
+        "Active",
+    ]
+    assert "https://drip" not in listing
+
+    drips = alice.get("/drip-feeds").text
+    assert f'action="/drip-feeds/{drip}/stop"' in drips and "sub_user" not in drips
+    assert 'href="/drip-feeds"' in drips  # in the menu
+    alice.close()

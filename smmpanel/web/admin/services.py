@@ -170,9 +170,8 @@ async def set_enabled(request: Request) -> Response:
         )
     except NotFound:
         raise PageNotFound from None
-    return redirect(
-        "/admin/services", f"#{service.id} {service.name} is {'on sale' if enabled else 'off sale'}.", request
-    )
+    notice = f"#{service.id} {service.name} is {'on sale' if enabled else 'off sale'}."
+    return redirect(f"/admin/services#service-{service.id}", notice, request)
 
 
 async def rename_category(request: Request) -> Response:

@@ -176,11 +176,12 @@ document.addEventListener("click", (event) => {
   }
 });
 
-// Operator pages: a "select all" box in a table's header ticks every box of that table.
+// Operator pages: a "select all" box ticks every box of its group (a tbody), else of its table.
 document.addEventListener("change", (event) => {
   const all = event.target.closest("input[data-check-all]");
   if (!all) return;
-  for (const box of all.closest("table").querySelectorAll("tbody input[type=checkbox]")) box.checked = all.checked;
+  const scope = all.closest("tbody") || all.closest("table");
+  for (const box of scope.querySelectorAll("input[type=checkbox]:not([data-check-all])")) box.checked = all.checked;
 });
 
 // --- Paying by card on /funds/payments/<id>: Stripe.js reads the card, the panel charges it. ---
