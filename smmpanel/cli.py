@@ -231,8 +231,10 @@ async def refill_list(db: Database, args: argparse.Namespace) -> Result:
 
 
 async def refill_update(db: Database, args: argparse.Namespace) -> Result:
-    refill = await refills.update_refill(db, args.refill_id, args.status)
-    data = {"id": refill.id, "order": refill.order_id, "status": refill.status.value}
+    refill = await refills.update_refill(db, args.refill_id, args.status, reason=args.reason)
+    data: dict[str, object] = {"id": refill.id, "order": refill.order_id, "status": refill.status.value}
+    if refill.reason:
+        data["reason"] = refill.reason
     return Result(data, f"refill {refill.id}: {refill.status.value}")
 
 
@@ -410,6 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command(refill, "update", refill_update, "settle a refill request")
     sub.add_argument("refill_id", type=positive_int)
     sub.add_argument("--status", type=enum_arg(RefillStatus), required=True)
+    sub.add_argument("--reason", default="", help="why a rejection, in words the customer reads")
 
     ledger = groups.add_parser("ledger", help="the money ledger").add_subparsers(
         dest="cmd", required=True, parser_class=Parser

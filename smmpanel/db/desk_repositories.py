@@ -43,6 +43,9 @@ class CannedReply:
     updated_at: datetime
 
 
+_CANNED = sa.select(canned_replies.c.id, canned_replies.c.title, canned_replies.c.body, canned_replies.c.updated_at)
+
+
 class Desk:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
@@ -74,13 +77,12 @@ class Desk:
         return await self._count(sa.select(sa.func.count()).select_from(tickets).where(sa.text(OPEN_TICKET_WHERE)))
 
     async def canned_replies(self) -> list[CannedReply]:
-        query = sa.select(
-            canned_replies.c.id, canned_replies.c.title, canned_replies.c.body, canned_replies.c.updated_at
-        ).order_by(canned_replies.c.title)
+        query = _CANNED.order_by(canned_replies.c.title)
         return [CannedReply(**row._asdict()) for row in await self._conn.execute(query)]
 
     async def canned_reply(self, reply_id: int) -> CannedReply | None:
-        return next((reply for reply in await self.canned_replies() if reply.id == reply_id), None)
+        row = (await self._conn.execute(_CANNED.where(canned_replies.c.id == reply_id))).first()
+        return CannedReply(**row._asdict()) if row else None
 
     async def title_taken(self, title: str, *, other_than: int | None = None) -> bool:
         query = sa.select(canned_replies.c.id).where(sa.func.lower(canned_replies.c.title) == title.lower())

@@ -155,3 +155,41 @@ def test_the_report_draws_its_chart_and_the_orders_download_as_safe_csv(
     assert lines[0].startswith(b"id,created_at,customer,service_id,service,link,")
     evil_line = next(line for line in lines if line.startswith(f"{evil},".encode()))
     assert b',"\'=HYPERLINK(""http://evil.example"")",' in evil_line
+
+
+def test_the_new_pages_fit_a_phone(
+    new_page: Callable[[], Page], start_server: Callable[..., LiveServer], database_url: str
+) -> None:
+    """At 390 px wide no new page scrolls sideways: their tables scroll inside their own box."""
+    panel, server, service = _site(start_server, database_url)
+    order_id = _place(panel, service, "https://instagram.com/" + "a-very-long-profile-name" * 4)
+    panel.update_order(order_id, "In progress")
+
+    async def ask_to_cancel(db: Database) -> None:
+        alice = next(user for user in await accounts.list_customers(db) if user.username == "alice")
+        await orders.cancel_orders(db, alice.id, [order_id])
+
+    panel.run(ask_to_cancel)
+    panel.run(lambda db: desk.save_canned_reply(db, "Thanks", "Thank you for waiting."))
+    base = server.base_url
+    operator, customer = new_page(), new_page()
+    for opened in (operator, customer):
+        opened.set_viewport_size({"width": 390, "height": 844})
+    log_in(operator, base, "boss", PASSWORD)
+    log_in(customer, base, "alice", PASSWORD)
+    pages = [
+        (operator, "/admin/requests-to-cancel"),
+        (operator, "/admin/canned-replies"),
+        (operator, "/admin/reports"),
+        (operator, "/admin/audit"),
+        (customer, "/tickets/new"),
+    ]
+    for opened, path in pages:
+        opened.goto(f"{base}{path}")
+        width = opened.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, (path, width)
+    operator.goto(f"{base}/admin/orders")
+    operator.check(f'#orders input[name=order][value="{order_id}"]')
+    operator.click("#bulk-review")
+    expect(operator.locator("#bulk-plan")).to_be_visible()
+    assert operator.evaluate("document.documentElement.scrollWidth") <= 390
