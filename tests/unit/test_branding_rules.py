@@ -32,13 +32,13 @@ def test_an_image_over_the_limit_or_empty_is_refused() -> None:
     assert branding.checked_image(png, "Logo", len(png)) == "image/png"
     with pytest.raises(Refused, match=r"^Logo is too large \(at most 0 KB\)$"):
         branding.checked_image(png, "Logo", len(png) - 1)
-    with pytest.raises(Refused, match="^Logo: choose a file to upload$"):
+    with pytest.raises(Refused, match=r"^Logo: choose a file to upload$"):
         branding.checked_image(b"", "Logo", 10)
 
 
 @pytest.mark.parametrize("text", ["#12345", "#1234567", "red", "#12345g", "#fff", "#123456;}", " #12345 "])
 def test_a_colour_is_six_hex_digits_or_refused(text: str) -> None:
-    with pytest.raises(Refused, match="^Primary colour: write a colour as #rrggbb"):
+    with pytest.raises(Refused, match=r"^Primary colour: write a colour as #rrggbb"):
         branding.checked_colour(text, "Primary colour")
 
 
@@ -48,7 +48,7 @@ def test_a_colour_is_kept_in_lower_case() -> None:
 
 @pytest.mark.parametrize("name", ["Mars/Olympus", "../../etc/passwd", "/etc/localtime", "", "europe/berlin"])
 def test_an_unknown_time_zone_is_refused(name: str) -> None:
-    with pytest.raises(Refused, match="^Unknown time zone"):
+    with pytest.raises(Refused, match=r"^Unknown time zone"):
         branding.checked_time_zone(name)
 
 
