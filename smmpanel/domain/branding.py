@@ -47,7 +47,7 @@ class Branding:
     name: str = "smmpanel"
     primary: str = "#4f46e5"
     accent: str = "#a5b4fc"
-    theme: ThemeMode = ThemeMode.AUTO
+    theme: ThemeMode = ThemeMode.LIGHT
     signup: SignupMode = SignupMode.OPEN
     time_zone: str = "UTC"
     contact: str = ""

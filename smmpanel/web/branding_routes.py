@@ -26,7 +26,15 @@ DEFAULT_FAVICON = (Path(__file__).parent / "static" / "favicon.ico").read_bytes(
 LONG_CACHE = "public, max-age=31536000, immutable"
 """For addresses that carry the version of what they serve: a new upload is a new address."""
 SHORT_CACHE = "public, max-age=300"
-DARK = {"--ink": "#e5e7eb", "--muted": "#98a2b3", "--line": "#344054", "--bg": "#0b1220", "--card": "#111827"}
+DARK = {
+    "--ink": "#e5e7eb",
+    "--muted": "#98a2b3",
+    "--line": "#344054",
+    "--bg": "#0b1220",
+    "--card": "#111827",
+    "--soft": "#1f2937",
+    "--edge": "#475467",
+}
 
 
 class BrandingLoader:

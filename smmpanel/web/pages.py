@@ -9,6 +9,7 @@ from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 import jinja2
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
@@ -38,13 +39,15 @@ _env.filters["plain_text"] = plain_text  # markup from outside (a provider's err
 
 
 @jinja2.pass_context
-def when(context: jinja2.runtime.Context, moment: datetime | None) -> str:
-    """A stored (naive UTC) moment in the panel's customer-facing time zone, to the second."""
+def when(context: jinja2.runtime.Context, moment: datetime | None) -> Markup:
+    """A stored (naive UTC) moment in the panel's customer-facing time zone, to the second, as a
+    ``<time>`` (which panel.css keeps on one line, so a narrow table column never breaks a date)."""
     if moment is None:
-        return ""
+        return Markup("")
     zone = context.get("brand", Branding()).time_zone
-    local = moment.replace(tzinfo=UTC, microsecond=0).astimezone(ZoneInfo(zone))
-    return local.strftime("%Y-%m-%d %H:%M:%S")
+    exact = moment.replace(tzinfo=UTC, microsecond=0)
+    local = exact.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S")
+    return Markup('<time datetime="{}">{}</time>').format(exact.isoformat().replace("+00:00", "Z"), local)
 
 
 _env.filters["when"] = when

@@ -22,9 +22,9 @@ from smmpanel.config import Settings
 from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.orders import OrderStatus
 from smmpanel.money import parse_amount
-from smmpanel.usecases import accounts, orders, payments, providers, refills, tickets
-from smmpanel.usecases.gateways import add_gateway
+from smmpanel.usecases import accounts, orders, providers, refills, tickets
 from tests.browser.conftest import log_in
+from tests.support.deposits import bank, deposit, submitted
 from tests.support.panel import Panel
 from tests.support.server import LiveServer
 
@@ -75,25 +75,14 @@ def site(start_server: Callable[..., LiveServer], database_url: str) -> Iterator
         await accounts.create_customer(db, "boss", password=PASSWORD, admin=True)
         await accounts.create_customer(db, "alice", parse_amount("250"), password=PASSWORD)
         alice = next(user for user in await accounts.list_customers(db) if user.username == "alice")
-        await add_gateway(db, "manual", "bank", options={})
-        transfer = await payments.start_payment(
-            db,
-            payments.PaymentContext("http://127.0.0.1", "USD"),
-            user_id=alice.id,
-            gateway_name="bank",
-            amount=parse_amount("10"),
-            payer_reference="TX-2026-000118-LONG-REFERENCE-FROM-THE-BANK",
-        )
         provider = await providers.add_provider(db, "upstream", "http://127.0.0.1:9/api/v2", "key")
-        return {
-            "/admin/customers": alice.id,
-            "/admin/providers": provider,
-            "/admin/payments": transfer.payment.id,
-            "/funds/payments": transfer.payment.id,
-            "/admin/gateways": "bank",
-        }
+        return {"/admin/customers": alice.id, "/admin/providers": provider, "/admin/gateways": "bank"}
 
     ids = panel.run(set_up)
+    bank(panel)
+    deposit(panel, "alice", "20")
+    pending = submitted(panel, "alice", "10").id
+    ids.update({"/admin/payments": pending, "/funds/payments": pending})
     service = panel.service(name="Instagram Followers [Real, Refill 30 days, 10K/day]", rate="0.90")
     panel.service(name="Views", category="TikTok Views, Worldwide, Instant Start", rate="0.05", min=100, max=100000)
     alice = next(user for user in panel.run(accounts.list_customers) if user.username == "alice")
