@@ -13,6 +13,7 @@ from smmpanel.errors import Refused
 from smmpanel.usecases import accounts, two_factor
 from smmpanel.web.admin.access import landing_page
 from smmpanel.web.pages import redirect, render, safe_next, site_of
+from smmpanel.web.public.landing import landing
 from smmpanel.web.security import (
     checked_form,
     client_address,
@@ -40,7 +41,7 @@ def _duration(seconds: float) -> str:
 async def home(request: Request) -> Response:
     user = await current_user(request)
     if user is None:
-        return redirect("/login")
+        return await landing(request)  # a visitor: the storefront
     return redirect(landing_page(user))
 
 

@@ -2,10 +2,11 @@
 
 Templates write ``{{ amount|shown }}`` (the chosen currency: ``≈ €11.52``, or ``12.5 USD`` exactly
 when it is the panel's own) and ``{{ amount|exact_and_shown }}`` (``12.5 USD (≈ €11.52)``, for a
-charge). ``display_currency()`` is the chosen ``DisplayCurrency`` and ``currency_choices()`` every
-one offered. The choice is the request's own: a logged-in customer's is kept on their account, a
-visitor's in a cookie; the list comes from the process's cache, read once per request by
-``CurrencyMenus`` (a middleware), because Jinja filters cannot wait for the database.
+charge). ``display_currency()`` is the chosen ``DisplayCurrency``, ``panel_currency()`` the panel's
+own and ``currency_choices()`` every one offered. The choice is the request's own: a logged-in
+customer's is kept on their account, a visitor's in a cookie; the list comes from the process's
+cache, read once per request by ``CurrencyMenus`` (a middleware), because Jinja filters cannot wait
+for the database.
 """
 
 from __future__ import annotations
@@ -83,6 +84,11 @@ def display_currency(context: Any) -> DisplayCurrency:
 
 
 @jinja2.pass_context
+def panel_currency(context: Any) -> DisplayCurrency:
+    return menu_of(context["request"]).panel
+
+
+@jinja2.pass_context
 def currency_choices(context: Any) -> tuple[DisplayCurrency, ...]:
     return menu_of(context["request"]).choices
 
@@ -93,3 +99,4 @@ def install(env: jinja2.Environment) -> None:
     env.filters["exact_and_shown"] = exact_and_shown
     env.globals["display_currency"] = display_currency
     env.globals["currency_choices"] = currency_choices
+    env.globals["panel_currency"] = panel_currency
