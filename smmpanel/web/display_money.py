@@ -11,9 +11,11 @@ for the database.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import jinja2
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -25,6 +27,7 @@ from smmpanel.web.context import WebContext
 from smmpanel.web.security import context_of
 
 COOKIE = "smmpanel_currency"
+log = logging.getLogger("smmpanel.web")
 _MENU = "currency_menu"
 
 
@@ -37,8 +40,12 @@ class CurrencyMenus:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self._context.db is not None and not scope["path"].startswith("/static/"):
-            menu = await currencies.currency_menu(self._context.db, self._context.settings.currency)
-            scope.setdefault("state", {})[_MENU] = menu
+            try:
+                menu = await currencies.currency_menu(self._context.db, self._context.settings.currency)
+            except (SQLAlchemyError, OSError):  # the page itself decides what a database outage means
+                log.warning("display currencies unavailable; amounts shown in the panel's currency")
+            else:
+                scope.setdefault("state", {})[_MENU] = menu
         await self._app(scope, receive, send)
 
 

@@ -85,6 +85,7 @@ def test_the_operator_adds_checks_changes_and_removes_currencies(
     assert banner(saved, "notice") == "Currency EUR saved."
     bad = boss.post("/admin/currencies/update", code="EUR", symbol="€", decimals="2", rate="zero")
     assert bad.status_code == 400 and banner(bad, "error").startswith("rate must be a plain number")
+    assert 'name="rate" value="zero"' in bad.text  # the refused change comes back as typed
     made = followed(boss, boss.post("/admin/currencies/default", code="JPY"))
     assert banner(made, "notice") == "Prices are now shown in JPY unless a customer picks another."
     assert [(c.code, c.is_default) for c in panel.run(currencies.list_currencies)] == [("EUR", False), ("JPY", True)]
