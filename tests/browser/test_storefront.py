@@ -37,7 +37,7 @@ def shop(start_server: Callable[..., LiveServer], database_url: str) -> tuple[st
 
 
 def test_a_visitor_looks_around_searches_and_filters(page: Page, shop: tuple[str, Panel, dict[str, int]]) -> None:
-    base, _panel, ids = shop
+    base, panel, ids = shop
 
     page.goto(f"{base}/")
     expect(page.locator("#panel-name")).to_have_text("smmpanel")
@@ -64,6 +64,16 @@ def test_a_visitor_looks_around_searches_and_filters(page: Page, shop: tuple[str
     expect(page.locator("tr[id^=service-]")).to_have_count(1)
     expect(page.locator(f"#service-{ids['views']}")).to_be_visible()
 
+    # A visitor's currency: the page their browser may keep a minute is not served in the old one.
+    panel.run(lambda db: currencies.add_currency(db, "EUR", symbol="€", decimals=2, rate="0.92", panel_code="USD"))
+    page.goto(f"{base}/services?category=YouTube")
+    page.select_option("#currency-select", "EUR")
+    expect(page).to_have_url(f"{base}/services?category=YouTube")
+    expect(page.locator(f"#service-{ids['views']} .rate-shown")).to_have_text("≈ €1.84")
+    page.goto(f"{base}/")
+    expect(page.locator("#figure-cheapest")).to_have_text("≈ €0.41")  # 0.45 × 0.92 = 0.414
+
+    page.goto(f"{base}/services?category=YouTube")
     page.click(f"#service-{ids['views']} a.button")  # ordering needs an account
     expect(page).to_have_url(f"{base}/login?next=/orders/new%3Fservice%3D{ids['views']}")
 

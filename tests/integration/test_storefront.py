@@ -79,9 +79,19 @@ def test_a_visitor_lands_on_the_storefront(shop: tuple[Panel, LiveServer, dict[s
 def test_a_visitor_searches_and_filters_the_public_list(
     shop: tuple[Panel, LiveServer, dict[str, int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _panel, server, ids = shop
+    panel, server, ids = shop
+    key = panel.customer("olga", "5")
+    done = int(panel.call(key, "add", service=ids["likes"], link="https://x.test/p", quantity=100)["order"])
+    panel.update_order(done, "Completed")  # finished at once: the shortest average shown is a minute
     with httpx.Client(base_url=server.base_url, timeout=30) as visitor:
         page = visitor.get("/services")
+        averages = dict(re.findall(r'<tr id="service-(\d+)">.*?<td class="average">([^<]*)<', page.text, re.S))
+        assert averages == {
+            str(ids["likes"]): "1 min",
+            str(ids["followers"]): "—",
+            str(ids["xss"]): "—",
+            str(ids["views"]): "—",
+        }
         assert page.status_code == 200 and page.headers["cache-control"] == "private, max-age=60"
         assert listed(page) == [ids["likes"], ids["followers"], ids["xss"], ids["views"]]
         assert ESCAPED in page.text and XSS not in page.text  # a service name is text, never markup
