@@ -135,6 +135,8 @@ def test_a_customer_reads_converted_amounts_while_money_and_the_api_stay_exact(
         assert picked(page) == "USD" and shown_balance(page) is None  # the panel's own: nothing converted
         chose = carol.post("/currency", currency="JPY", next="/orders/new")
         assert chose.status_code == 303 and chose.headers["location"] == "/orders/new"
+        forged = carol.post("/currency", csrf=False, currency="BTC", next="/orders/new")
+        assert forged.status_code == 403  # another site cannot change the account's choice
         page = carol.get("/orders/new")
         assert picked(page) == "JPY"
         assert shown_balance(page) == "≈ ¥1532"  # 10.12345 × 151.37 = 1532.386... half-up to 0 decimals
