@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import TypeVar
 
 from smmpanel.clock import utcnow
-from smmpanel.db.repositories import Customer, OrderFilter
+from smmpanel.db.repositories import Customer, OrderFilter, Repositories
 from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.catalog import Service
 from smmpanel.domain.dripfeed import remaining_runs, schedule_status
@@ -146,12 +146,16 @@ async def service_offers(db: Database, customer: Customer) -> list[ServiceOffer]
     its average completion time where the latest orders tell it."""
     async with db.read() as repos:
         listing = await price_listing(repos, customer, await repos.services.listing(enabled_only=True))
-        completions = await repos.orders.recent_completions(COMPLETION_SAMPLE)
-    spans: dict[int, list[timedelta]] = {}
-    for service_id, created, finished in completions:
-        spans.setdefault(service_id, []).append(max(finished - created, timedelta(0)))
-    averages = {service_id: sum(found, timedelta(0)) / len(found) for service_id, found in spans.items()}
+        averages = await completion_averages(repos)
     return [ServiceOffer(service, averages.get(service.id)) for service in listing]
+
+
+async def completion_averages(repos: Repositories) -> dict[int, timedelta]:
+    """Service id → how long its orders took, over the latest Completed orders (one bounded read)."""
+    spans: dict[int, list[timedelta]] = {}
+    for service_id, created, finished in await repos.orders.recent_completions(COMPLETION_SAMPLE):
+        spans.setdefault(service_id, []).append(max(finished - created, timedelta(0)))
+    return {service_id: sum(found, timedelta(0)) / len(found) for service_id, found in spans.items()}
 
 
 async def place_order_with_receipt(db: Database, user_id: int, params: Mapping[str, str]) -> Receipt:

@@ -26,6 +26,7 @@ from smmpanel.web.admin.access import TwoFactorEnrolmentRequired
 from smmpanel.web.context import WebContext
 from smmpanel.web.display_money import CurrencyMenus
 from smmpanel.web.pages import login_redirect, render
+from smmpanel.web.public import services as public_services
 from smmpanel.web.security import CsrfRejected, LoginRequired, PageNotFound, current_user
 from smmpanel.web.sessions import PanelSessions
 
@@ -68,6 +69,7 @@ def create_web_app(context: WebContext, extra_routes: list[BaseRoute] | None = N
         *impersonation.routes,
         *email_routes.routes,
         *currency_picker.routes,
+        *public_services.routes,
         *(extra_routes or []),
     ]
     app = Starlette(

@@ -15,6 +15,7 @@ from smmpanel.usecases import signup as signup_rules
 from smmpanel.web.admin.access import landing_page
 from smmpanel.web.key_once import hold_key_once
 from smmpanel.web.pages import redirect, render, safe_next, site_of
+from smmpanel.web.public.landing import landing
 from smmpanel.web.security import (
     checked_form,
     client_address,
@@ -42,7 +43,7 @@ def _duration(seconds: float) -> str:
 async def home(request: Request) -> Response:
     user = await current_user(request)
     if user is None:
-        return redirect("/login")
+        return await landing(request)  # a visitor: the storefront
     return redirect(landing_page(user))
 
 

@@ -2,17 +2,20 @@
 
 Templates write ``{{ amount|shown }}`` (the chosen currency: ``≈ €11.52``, or ``12.5 USD`` exactly
 when it is the panel's own) and ``{{ amount|exact_and_shown }}`` (``12.5 USD (≈ €11.52)``, for a
-charge). ``display_currency()`` is the chosen ``DisplayCurrency`` and ``currency_choices()`` every
-one offered. The choice is the request's own: a logged-in customer's is kept on their account, a
-visitor's in a cookie; the list comes from the process's cache, read once per request by
-``CurrencyMenus`` (a middleware), because Jinja filters cannot wait for the database.
+charge). ``display_currency()`` is the chosen ``DisplayCurrency``, ``panel_currency()`` the panel's
+own and ``currency_choices()`` every one offered. The choice is the request's own: a logged-in
+customer's is kept on their account, a visitor's in a cookie; the list comes from the process's
+cache, read once per request by ``CurrencyMenus`` (a middleware), because Jinja filters cannot wait
+for the database.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import jinja2
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -24,6 +27,7 @@ from smmpanel.web.context import WebContext
 from smmpanel.web.security import context_of
 
 COOKIE = "smmpanel_currency"
+log = logging.getLogger("smmpanel.web")
 _MENU = "currency_menu"
 
 
@@ -36,8 +40,12 @@ class CurrencyMenus:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self._context.db is not None and not scope["path"].startswith("/static/"):
-            menu = await currencies.currency_menu(self._context.db, self._context.settings.currency)
-            scope.setdefault("state", {})[_MENU] = menu
+            try:
+                menu = await currencies.currency_menu(self._context.db, self._context.settings.currency)
+            except (SQLAlchemyError, OSError):  # the page itself decides what a database outage means
+                log.warning("display currencies unavailable; amounts shown in the panel's currency")
+            else:
+                scope.setdefault("state", {})[_MENU] = menu
         await self._app(scope, receive, send)
 
 
@@ -83,6 +91,11 @@ def display_currency(context: Any) -> DisplayCurrency:
 
 
 @jinja2.pass_context
+def panel_currency(context: Any) -> DisplayCurrency:
+    return menu_of(context["request"]).panel
+
+
+@jinja2.pass_context
 def currency_choices(context: Any) -> tuple[DisplayCurrency, ...]:
     return menu_of(context["request"]).choices
 
@@ -93,3 +106,4 @@ def install(env: jinja2.Environment) -> None:
     env.filters["exact_and_shown"] = exact_and_shown
     env.globals["display_currency"] = display_currency
     env.globals["currency_choices"] = currency_choices
+    env.globals["panel_currency"] = panel_currency

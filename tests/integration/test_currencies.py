@@ -85,6 +85,7 @@ def test_the_operator_adds_checks_changes_and_removes_currencies(
     assert banner(saved, "notice") == "Currency EUR saved."
     bad = boss.post("/admin/currencies/update", code="EUR", symbol="€", decimals="2", rate="zero")
     assert bad.status_code == 400 and banner(bad, "error").startswith("rate must be a plain number")
+    assert 'name="rate" value="zero"' in bad.text  # the refused change comes back as typed
     made = followed(boss, boss.post("/admin/currencies/default", code="JPY"))
     assert banner(made, "notice") == "Prices are now shown in JPY unless a customer picks another."
     assert [(c.code, c.is_default) for c in panel.run(currencies.list_currencies)] == [("EUR", False), ("JPY", True)]
@@ -134,6 +135,8 @@ def test_a_customer_reads_converted_amounts_while_money_and_the_api_stay_exact(
         assert picked(page) == "USD" and shown_balance(page) is None  # the panel's own: nothing converted
         chose = carol.post("/currency", currency="JPY", next="/orders/new")
         assert chose.status_code == 303 and chose.headers["location"] == "/orders/new"
+        forged = carol.post("/currency", csrf=False, currency="BTC", next="/orders/new")
+        assert forged.status_code == 403  # another site cannot change the account's choice
         page = carol.get("/orders/new")
         assert picked(page) == "JPY"
         assert shown_balance(page) == "≈ ¥1532"  # 10.12345 × 151.37 = 1532.386... half-up to 0 decimals

@@ -17,7 +17,14 @@ from smmpanel.web.security import checked_form, context_of
 PAGE = "/admin/currencies"
 
 
-async def _page(request: Request, *, error: str | None = None, form: dict[str, str] | None = None) -> Response:
+async def _page(
+    request: Request,
+    *,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+    editing: dict[str, str] | None = None,
+) -> Response:
+    """The list and the add form; ``form`` refills the add form, ``editing`` the row whose change was refused."""
     db = context_of(request).database
     listing = await currencies.list_currencies(db)
     panel = currencies.panel_currency(context_of(request).settings.currency)
@@ -28,6 +35,7 @@ async def _page(request: Request, *, error: str | None = None, form: dict[str, s
         status_code=400 if error else 200,
         error=error,
         form=form or {},
+        editing=editing or {},
         listing=listing,
         panel=panel,
         default=next((c.code for c in listing if c.is_default), panel.code),
@@ -70,8 +78,8 @@ async def update(request: Request) -> Response:
             rate=form_text(form, "rate"),
             audit=acting(staff_user(request)),
         )
-    except (Refused, NotFound) as problem:
-        return await _page(request, error=_message(problem))
+    except (Refused, NotFound) as problem:  # that row shows again with what was typed
+        return await _page(request, error=_message(problem), editing=form_values(form))
     return redirect(PAGE, f"Currency {code.strip().upper()} saved.", request)
 
 
