@@ -75,7 +75,7 @@ GOALS = {"balance": 0.7, "status-1": 0.7, "status-100": 0.7, "add": 0.5}
 NOT_ENOUGH_FUNDS = "Not enough funds on balance"
 BENCH_SHARE = 100
 """One order in this many belongs to the benchmark customer."""
-READY_SECONDS = 60.0
+READY_SECONDS = 180.0
 STOP_SECONDS = 15.0
 
 
@@ -385,8 +385,9 @@ def start_server(name: str, data: Dataset, config: Config, workdir: Path, tag: s
         except (httpx.TransportError, ValueError):
             pass
         if time.monotonic() > deadline:
+            said = server.tail()  # before stop_server closes the log
             stop_server(server)
-            raise RuntimeError(f"{name} did not answer within {READY_SECONDS:.0f} s:\n{server.tail()}")
+            raise RuntimeError(f"{name} did not answer within {READY_SECONDS:.0f} s:\n{said}")
         time.sleep(0.2)
 
 

@@ -7,9 +7,11 @@ are compared with a plain ``GROUP BY`` over the orders themselves, before and af
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 
@@ -23,6 +25,14 @@ from smmpanel.usecases import orders as order_cases
 from tests.support.panel import Panel
 
 LINK = "https://instagram.com/p/counted"
+
+
+@pytest.fixture
+def panel(database_url: str) -> Iterator[Panel]:
+    """The operator's side of a panel on the test's database, driven through the use cases."""
+    driver = Panel(database_url)
+    yield driver
+    driver.close()
 
 
 def _place(panel: Panel, count: int) -> list[int]:
@@ -72,93 +82,77 @@ def _kept(panel: Panel, *, fold: bool) -> tuple[dict[str, int], dict[str, int]]:
     return panel.run(work)
 
 
-def test_counts_follow_every_change_of_an_order(database_url: str) -> None:
-    panel = Panel(database_url)
-    try:
-        ids = _place(panel, 6)
-        assert _kept(panel, fold=False) == _truth(panel) == ({"Pending": 6}, {})
-        panel.update_order(ids[0], "Completed")
-        panel.update_order(ids[1], "In progress")
-        panel.update_order(ids[1], "In progress", remains=10)  # no change of status: no delta
-        _sql(panel, orders.update().where(orders.c.id.in_(ids[2:5])).values(dispatch="queued"))
-        _sql(panel, orders.update().where(orders.c.id == ids[3]).values(dispatch="attention"))
-        assert _kept(panel, fold=True) == _truth(panel)
-        _sql(panel, orders.update().where(orders.c.id == ids[4]).values(dispatch=None))
-        panel.update_order(ids[5], "Canceled")
-        _sql(panel, ledger_entries.delete().where(ledger_entries.c.order_id == ids[0]))
-        _sql(panel, orders.delete().where(orders.c.id == ids[0]))
-        expected = ({"Pending": 3, "In progress": 1, "Canceled": 1}, {"queued": 1, "attention": 1})
-        assert _kept(panel, fold=False) == _truth(panel) == expected
-        assert _kept(panel, fold=True) == expected
-        assert _kept(panel, fold=True) == expected  # a second fold with nothing to fold changes nothing
-    finally:
-        panel.close()
+def test_counts_follow_every_change_of_an_order(panel: Panel) -> None:
+    ids = _place(panel, 6)
+    assert _kept(panel, fold=False) == _truth(panel) == ({"Pending": 6}, {})
+    panel.update_order(ids[0], "Completed")
+    panel.update_order(ids[1], "In progress")
+    panel.update_order(ids[1], "In progress", remains=10)  # no change of status: no delta
+    _sql(panel, orders.update().where(orders.c.id.in_(ids[2:5])).values(dispatch="queued"))
+    _sql(panel, orders.update().where(orders.c.id == ids[3]).values(dispatch="attention"))
+    assert _kept(panel, fold=True) == _truth(panel)
+    _sql(panel, orders.update().where(orders.c.id == ids[4]).values(dispatch=None))
+    panel.update_order(ids[5], "Canceled")
+    _sql(panel, ledger_entries.delete().where(ledger_entries.c.order_id == ids[0]))
+    _sql(panel, orders.delete().where(orders.c.id == ids[0]))
+    expected = ({"Pending": 3, "In progress": 1, "Canceled": 1}, {"queued": 1, "attention": 1})
+    assert _kept(panel, fold=False) == _truth(panel) == expected
+    assert _kept(panel, fold=True) == expected
+    assert _kept(panel, fold=True) == expected  # a second fold with nothing to fold changes nothing
 
 
-def test_the_overview_counts_the_orders_of_its_window(database_url: str) -> None:
-    panel = Panel(database_url)
-    try:
-        ids = _place(panel, 3)
-        old = utcnow() - timedelta(days=45)
-        _sql(panel, orders.update().where(orders.c.id == ids[0]).values(created_at=old))  # not a real move:
-        _sql(panel, sa.text("DELETE FROM order_counts"))  # so recount, as migration 0023 does
-        _sql(panel, sa.text("DELETE FROM order_count_deltas"))
-        day = "created_at::date" if not database_url.startswith("sqlite") else "substr(created_at, 1, 10)"
-        _sql(
-            panel,
-            sa.text(
-                f"INSERT INTO order_counts (day, status, dispatch, n, upstream_charge) SELECT {day}, status,"
-                f" coalesce(dispatch, ''), count(*), 0 FROM orders GROUP BY {day}, status, coalesce(dispatch, '')"
-            ),
-        )
-        panel.update_order(ids[1], "Completed")
-        _sql(panel, orders.update().where(orders.c.id.in_(ids)).values(upstream_charge=12_345))
-        figures = panel.run(reports.overview)
-        assert figures.cost == 2 * 12_345 and figures.today.cost == 2 * 12_345
-        assert figures.orders_by_status == {status.value: 0 for status in OrderStatus} | {
-            "Pending": 1,
-            "Completed": 1,
-        }
-        gauges = panel.run(operations.panel_gauges)
-        assert gauges.orders_by_status["Pending"] == 2 and gauges.orders_by_status["Completed"] == 1
-    finally:
-        panel.close()
+def test_the_overview_counts_the_orders_of_its_window(panel: Panel) -> None:
+    ids = _place(panel, 3)
+    old = utcnow() - timedelta(days=45)
+    _sql(panel, orders.update().where(orders.c.id == ids[0]).values(created_at=old))  # not a real move:
+    _sql(panel, sa.text("DELETE FROM order_counts"))  # so recount, as migration 0023 does
+    _sql(panel, sa.text("DELETE FROM order_count_deltas"))
+    day = "created_at::date" if not panel.database_url.startswith("sqlite") else "substr(created_at, 1, 10)"
+    _sql(
+        panel,
+        sa.text(
+            f"INSERT INTO order_counts (day, status, dispatch, n, upstream_charge) SELECT {day}, status,"
+            f" coalesce(dispatch, ''), count(*), 0 FROM orders GROUP BY {day}, status, coalesce(dispatch, '')"
+        ),
+    )
+    panel.update_order(ids[1], "Completed")
+    _sql(panel, orders.update().where(orders.c.id.in_(ids)).values(upstream_charge=12_345))
+    figures = panel.run(reports.overview)
+    assert figures.cost == 2 * 12_345 and figures.today.cost == 2 * 12_345
+    assert figures.orders_by_status == {status.value: 0 for status in OrderStatus} | {
+        "Pending": 1,
+        "Completed": 1,
+    }
+    gauges = panel.run(operations.panel_gauges)
+    assert gauges.orders_by_status["Pending"] == 2 and gauges.orders_by_status["Completed"] == 1
 
 
-def test_the_migration_counts_the_orders_already_there(database_url: str) -> None:
-    panel = Panel(database_url)
-    try:
-        _place(panel, 4)
-        panel.update_order(1, "Partial", remains=50)
-        command.downgrade(alembic_config(database_url), "0015")
-        _sql(panel, orders.update().where(orders.c.id == 2).values(status="Completed", dispatch="sent"))
-        upgrade(database_url)
-        assert _kept(panel, fold=False) == _truth(panel) == ({"Pending": 2, "Partial": 1, "Completed": 1}, {"sent": 1})
+def test_the_migration_counts_the_orders_already_there(panel: Panel) -> None:
+    _place(panel, 4)
+    panel.update_order(1, "Partial", remains=50)
+    command.downgrade(alembic_config(panel.database_url), "0015")
+    _sql(panel, orders.update().where(orders.c.id == 2).values(status="Completed", dispatch="sent"))
+    upgrade(panel.database_url)
+    assert _kept(panel, fold=False) == _truth(panel) == ({"Pending": 2, "Partial": 1, "Completed": 1}, {"sent": 1})
 
-        async def today(db: Database) -> dict[str, int]:
-            async with db.read() as repos:
-                return await repos.counts.by_status(date.today() + timedelta(days=1))
+    async def today(db: Database) -> dict[str, int]:
+        async with db.read() as repos:
+            return await repos.counts.by_status(date.today() + timedelta(days=1))
 
-        assert panel.run(today) == {}
-    finally:
-        panel.close()
+    assert panel.run(today) == {}
 
 
-def test_a_scrape_reads_no_table_that_grows_with_the_orders(database_url: str) -> None:
+def test_a_scrape_reads_no_table_that_grows_with_the_orders(panel: Panel) -> None:
     """Only the kept counts, and one probe of the (dispatch, next_attempt_at) index for the lag."""
-    panel = Panel(database_url)
     seen: list[str] = []
-    try:
-        _place(panel, 2)
+    _place(panel, 2)
 
-        async def work(db: Database) -> None:
-            sa.event.listen(db.engine.sync_engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
-            await operations.panel_gauges(db)
-            await reports.overview(db)
+    async def work(db: Database) -> None:
+        sa.event.listen(db.engine.sync_engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+        await operations.panel_gauges(db)
+        await reports.overview(db)
 
-        panel.run(work)
-        scans = [text for text in seen if "FROM orders" in text and "min(orders.next_attempt_at)" not in text]
-        assert [text for text in scans if "GROUP BY" in text or "count(" in text] == []
-        assert any("order_counts" in text for text in seen)
-    finally:
-        panel.close()
+    panel.run(work)
+    scans = [text for text in seen if "FROM orders" in text and "min(orders.next_attempt_at)" not in text]
+    assert [text for text in scans if "GROUP BY" in text or "count(" in text] == []
+    assert any("order_counts" in text for text in seen)

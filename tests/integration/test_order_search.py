@@ -8,6 +8,9 @@ neither index can answer.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 import sqlalchemy as sa
 
 from smmpanel.clock import utcnow
@@ -27,6 +30,14 @@ LINKS = [
     "https://instagram.com/p/XYZ",
 ]
 PARTS = ["abc", "ABC_1", "c%1", "_12", "youtube", "v=zz9", "ärger", "ÄRGER", "news/4", "o/7", "p/", "/", "nothing here"]
+
+
+@pytest.fixture
+def panel(database_url: str) -> Iterator[Panel]:
+    """The operator's side of a panel on the test's database, driven through the use cases."""
+    driver = Panel(database_url)
+    yield driver
+    driver.close()
 
 
 def _seed(panel: Panel) -> list[int]:
@@ -69,50 +80,38 @@ def _sql(panel: Panel, *statements: sa.Executable) -> None:
     panel.run(work)
 
 
-def test_a_link_search_finds_what_the_scan_found(database_url: str) -> None:
-    panel = Panel(database_url)
-    try:
-        ids = _seed(panel)
-        for part in PARTS:
-            assert _found(panel, text=part) == _scanned(panel, part), part
-        assert _found(panel, text="abc") == [ids[1], ids[0]]
-        assert _found(panel, text="c%1") == [ids[1]]  # % is a character, not a wildcard
-        assert _found(panel, text="ABC_1") == [ids[0]]
-        assert _found(panel, text="nothing here") == []
-    finally:
-        panel.close()
+def test_a_link_search_finds_what_the_scan_found(panel: Panel) -> None:
+    ids = _seed(panel)
+    for part in PARTS:
+        assert _found(panel, text=part) == _scanned(panel, part), part
+    assert _found(panel, text="abc") == [ids[1], ids[0]]
+    assert _found(panel, text="c%1") == [ids[1]]  # % is a character, not a wildcard
+    assert _found(panel, text="ABC_1") == [ids[0]]
+    assert _found(panel, text="nothing here") == []
 
 
-def test_the_search_follows_changed_and_removed_links(database_url: str) -> None:
-    panel = Panel(database_url)
-    try:
-        ids = _seed(panel)
-        panel.run(lambda db: order_cases.change_link(db, ids[6], "https://instagram.com/p/Renamed"))
-        assert _found(panel, text="renamed") == [ids[6]]
-        assert _found(panel, text="p/xyz") == _scanned(panel, "p/xyz") == []
-        _sql(
-            panel,
-            ledger_entries.delete().where(ledger_entries.c.order_id == ids[0]),
-            orders.delete().where(orders.c.id == ids[0]),
-        )
-        assert _found(panel, text="abc") == [ids[1]]
-    finally:
-        panel.close()
+def test_the_search_follows_changed_and_removed_links(panel: Panel) -> None:
+    ids = _seed(panel)
+    panel.run(lambda db: order_cases.change_link(db, ids[6], "https://instagram.com/p/Renamed"))
+    assert _found(panel, text="renamed") == [ids[6]]
+    assert _found(panel, text="p/xyz") == _scanned(panel, "p/xyz") == []
+    _sql(
+        panel,
+        ledger_entries.delete().where(ledger_entries.c.order_id == ids[0]),
+        orders.delete().where(orders.c.id == ids[0]),
+    )
+    assert _found(panel, text="abc") == [ids[1]]
 
 
-def test_an_upstream_id_finds_its_order_at_any_provider(database_url: str) -> None:
-    panel = Panel(database_url)
-    try:
-        ids = _seed(panel)
-        now = utcnow()
-        made = [{"name": name, "url": f"http://{name}.test/api/v2", "api_key": "k", "created_at": now} for name in "ab"]
-        _sql(panel, providers.insert().values(made))
-        _sql(panel, orders.update().where(orders.c.id == ids[2]).values(provider_id=2, provider_order_id="90210"))
-        _sql(panel, orders.update().where(orders.c.id == ids[3]).values(provider_id=1, provider_order_id="902"))
-        assert _found(panel, upstream_id=" 90210 ") == [ids[2]]
-        assert _found(panel, upstream_id="902") == [ids[3]]  # exactly, not a part
-        assert _found(panel, upstream_id="90210", text="youtube") == [ids[2]]
-        assert _found(panel, upstream_id="90210", text="tiktok") == []
-        assert _found(panel, upstream_id="1") == []
-    finally:
-        panel.close()
+def test_an_upstream_id_finds_its_order_at_any_provider(panel: Panel) -> None:
+    ids = _seed(panel)
+    now = utcnow()
+    made = [{"name": name, "url": f"http://{name}.test/api/v2", "api_key": "k", "created_at": now} for name in "ab"]
+    _sql(panel, providers.insert().values(made))
+    _sql(panel, orders.update().where(orders.c.id == ids[2]).values(provider_id=2, provider_order_id="90210"))
+    _sql(panel, orders.update().where(orders.c.id == ids[3]).values(provider_id=1, provider_order_id="902"))
+    assert _found(panel, upstream_id=" 90210 ") == [ids[2]]
+    assert _found(panel, upstream_id="902") == [ids[3]]  # exactly, not a part
+    assert _found(panel, upstream_id="90210", text="youtube") == [ids[2]]
+    assert _found(panel, upstream_id="90210", text="tiktok") == []
+    assert _found(panel, upstream_id="1") == []
