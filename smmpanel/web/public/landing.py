@@ -10,8 +10,6 @@ from smmpanel.web.pages import render
 from smmpanel.web.public.caching import cache_for
 from smmpanel.web.security import context_of
 
-PANEL_NAME = "smmpanel"
-"""What the layout calls the panel, until the operator's own name (a setting) takes its place."""
 CATEGORIES_SHOWN = 12
 
 
@@ -21,7 +19,6 @@ async def landing(request: Request) -> Response:
         request,
         "public/landing.html",
         None,
-        panel_name=PANEL_NAME,
         figures=figures,
         categories=figures.categories[:CATEGORIES_SHOWN],
     )
