@@ -77,7 +77,7 @@ class OrderCounts:
         return {str(status): int(n) for status, n in found}
 
     async def by_dispatch(self) -> dict[str, int]:
-        """Orders per engine state (``queued``, ``sent``, ``attention`` …); those the engine holds not."""
+        """Orders per engine state (``queued``, ``sent``, ``attention`` …); orders the engine does not hold left out."""
         rows = self._all(None)
         found = await self._conn.execute(
             sa.select(rows.c.dispatch, sa.func.sum(rows.c.n))
