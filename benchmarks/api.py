@@ -22,6 +22,15 @@ script stops it there). Scenarios:
                      must be ``Not enough funds on balance``
 ``add``              a Default order (the customer's balance is huge): every one must succeed
 
+Only when named in ``--scenarios``, and served by smmpanel only (``ID_LIST_SCENARIOS``): calls
+taking 100 ids, each answered per id (most of them an error: canceled already, no refill, …),
+to show that they keep their speed past five runs of each prepared statement on PostgreSQL
+(the generic-plan trap, ``smmpanel.db.id_lists``):
+
+``cancel-100``         ``cancel`` of 100 of the customer's orders
+``refill-100``         ``refill`` of 100 of the customer's orders
+``refill-status-100``  ``refill_status`` of 100 refill ids
+
 Per run it prints requests/s, p50/p99 latency, non-2xx answers, JSON ``error`` answers
 where success is expected (or answers other than the expected error), and the peak RSS of the
 server's processes (sampled every 0.1 s). Each scenario runs ``--repeat`` times per server;
@@ -70,6 +79,8 @@ ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 SCENARIOS = ("balance", "status-1", "status-100", "services", "add-broke", "add")
 SCALE_SCENARIOS = ("status-1", "status-100", "add")
+ID_LIST_SCENARIOS = ("cancel-100", "refill-100", "refill-status-100")
+"""Not in the default run, and not served by ``benchmarks.bare``."""
 SERVERS = ("smmpanel", "bare", "before")
 GOALS = {"balance": 0.7, "status-1": 0.7, "status-100": 0.7, "add": 0.5}
 NOT_ENOUGH_FUNDS = "Not enough funds on balance"
@@ -271,8 +282,21 @@ def scenarios(data: Dataset, config: Config, names: Sequence[str]) -> list[Scena
         "services": Scenario("services", [f"{key}&action=services"], None, config.services_requests),
         "add-broke": Scenario("add-broke", [f"key={data.broke_key}&{add}{n}" for n in range(100)], NOT_ENOUGH_FUNDS, 0),
         "add": Scenario("add", [f"{key}&{add}{n}" for n in range(100)], None, 0),
+        **{name: _id_list(name, key, ids, pick, config) for name in ID_LIST_SCENARIOS},
     }
     return [Scenario(s.name, s.bodies, s.expect_error, s.requests or config.requests) for n in names for s in [made[n]]]
+
+
+def _id_list(name: str, key: str, ids: Sequence[int], pick: random.Random, config: Config) -> Scenario:
+    """One of ``ID_LIST_SCENARIOS``: ten calls of 100 ids each, every id answered on its own."""
+    action, field_name = {"cancel-100": ("cancel", "orders"), "refill-100": ("refill", "orders")}.get(
+        name, ("refill_status", "refills")
+    )
+    bodies = [
+        f"{key}&action={action}&{field_name}=" + ",".join(map(str, pick.sample(ids, min(100, len(ids)))))
+        for _ in range(10)
+    ]
+    return Scenario(name, bodies, '"', config.services_requests)
 
 
 # --- the servers ------------------------------------------------------------------------------
@@ -415,8 +439,10 @@ def probe(server: Server, scenario: Scenario) -> None:
         raise RuntimeError(f"{server.name} {scenario.name}: HTTP {answer.status_code}: {answer.text[:300]}")
     document = answer.json()
     error = document.get("error") if isinstance(document, dict) else None
-    if scenario.expect_error is not None:
+    if scenario.expect_error is not None and scenario.name not in ID_LIST_SCENARIOS:
         ok = error == scenario.expect_error
+    elif scenario.name in ID_LIST_SCENARIOS:  # a list with one answer per id
+        ok = isinstance(document, list) and len(document) == len(scenario.bodies[0].split("=")[-1].split(","))
     elif scenario.name == "status-100":
         ok = isinstance(document, dict) and len(document) >= 1 and all("status" in v for v in document.values())
     else:
@@ -769,6 +795,8 @@ async def bench_backend(config: Config, backend: str, workdir: Path, runs: list[
                 for name in config.servers:
                     async with served(name, data, config, workdir, f"{backend}-{level}-{name}-{repeat}") as server:
                         for scenario in scenarios(data, config, names):
+                            if name == "bare" and scenario.name in ID_LIST_SCENARIOS:
+                                continue
                             run = Run(backend, level, name, scenario.name, repeat)
                             await asyncio.to_thread(measure, server, scenario, config, workdir, run)
                             runs.append(run)
@@ -867,8 +895,8 @@ def parse_args(argv: Sequence[str] | None) -> Config:
         **common_config(parser, args),
         services_requests=args.services_requests,
         servers=servers,
-        scenarios=names(parser, args.scenarios, SCENARIOS),
-        scale_scenarios=names(parser, args.scale_scenarios, SCENARIOS),
+        scenarios=names(parser, args.scenarios, SCENARIOS + ID_LIST_SCENARIOS),
+        scale_scenarios=names(parser, args.scale_scenarios, SCENARIOS + ID_LIST_SCENARIOS),
         profile=args.profile.resolve() if args.profile else None,
         baseline=args.baseline.resolve() if args.baseline else None,
     )

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from smmpanel.db.id_lists import ids_in
 from smmpanel.db.tables import CANCEL_REQUEST_WHERE, admin_api_keys, ledger_entries, orders, refills, users
 from smmpanel.domain.ledger import EntryKind
 from smmpanel.domain.orders import ACTIVE_STATUSES, Order, OrderStatus
@@ -167,7 +168,7 @@ class AdminApi:
         if ids:
             await self._conn.execute(
                 orders.update()
-                .where(orders.c.id.in_(ids))
+                .where(ids_in(self._conn, orders.c.id, ids))
                 .values(dispatch=PULLED, pulled_by=key_id, next_attempt_at=lease_until, updated_at=now)
             )
         return ids
@@ -180,7 +181,9 @@ class AdminApi:
         rows = await self._conn.execute(
             sa.select(orders.c.id, admin_api_keys.c.name)
             .join(admin_api_keys, admin_api_keys.c.id == orders.c.pulled_by)
-            .where(orders.c.id.in_(wanted), orders.c.dispatch == PULLED, orders.c.next_attempt_at >= now)
+            .where(
+                ids_in(self._conn, orders.c.id, wanted), orders.c.dispatch == PULLED, orders.c.next_attempt_at >= now
+            )
             .where(orders.c.status.in_([status.value for status in ACTIVE_STATUSES]))
         )
         return {int(row.id): str(row.name) for row in rows}
@@ -196,7 +199,7 @@ class AdminApi:
         """Everyone's orders, filtered, a page by offset, each with its customer's username."""
         where: list[Any] = []
         if filters.ids:
-            where.append(orders.c.id.in_(set(filters.ids)))
+            where.append(ids_in(self._conn, orders.c.id, filters.ids))
         if filters.created_from is not None:
             where.append(orders.c.created_at >= filters.created_from)
         if filters.created_to is not None:
@@ -223,7 +226,7 @@ class AdminApi:
         rows = await self._conn.execute(
             sa.select(*_ORDER_COLUMNS, users.c.username)
             .join(users, users.c.id == orders.c.user_id)
-            .where(orders.c.id.in_(set(order_ids)))
+            .where(ids_in(self._conn, orders.c.id, order_ids))
             .order_by(orders.c.id)
         )
         return [_order(row) for row in rows]
@@ -259,7 +262,7 @@ class AdminApi:
         if ids:
             await self._conn.execute(
                 refills.update()
-                .where(refills.c.id.in_(ids))
+                .where(ids_in(self._conn, refills.c.id, ids))
                 .values(status=RefillStatus.IN_PROGRESS.value, updated_at=now)
             )
         return ids

@@ -19,13 +19,17 @@ status sync, or the next drip-feed run.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from smmpanel.db.id_lists import ids_in, is_postgres
 from smmpanel.db.tables import engine_workers, orders, providers, refills, service_providers
 
 QUEUED = "queued"
@@ -99,35 +103,71 @@ class Dispatch:
                 .scalar_subquery()
             )
             where = sa.and_(where, sa.func.coalesce(orders.c.provider_id, first, 0).not_in(skip_providers))
-        ids = await self._claim(orders, where, (orders.c.next_attempt_at, orders.c.id), limit)
-        if not ids:
-            return []
-        await self._conn.execute(
-            orders.update()
-            .where(orders.c.id.in_(ids))
-            .values(dispatch=CLAIMED, next_attempt_at=lease_until, claimed_by=worker_id, updated_at=now)
+        picked = (
+            sa.select(orders.c.id)
+            .where(where)
+            .order_by(orders.c.next_attempt_at, orders.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
         )
         rows = await self._conn.execute(
-            sa.select(orders.c.id, orders.c.service_id, orders.c.provider_id, orders.c.attempts)
-            .where(orders.c.id.in_(ids))
-            .order_by(orders.c.id)
+            orders.update()
+            .where(orders.c.id.in_(picked))
+            .values(dispatch=CLAIMED, next_attempt_at=lease_until, claimed_by=worker_id, updated_at=now)
+            .returning(orders.c.id, orders.c.service_id, orders.c.provider_id, orders.c.attempts)
         )
-        return [SendClaim(row.id, row.service_id, row.provider_id, row.attempts) for row in rows]
+        claims = [SendClaim(row.id, row.service_id, row.provider_id, row.attempts) for row in rows]
+        return sorted(claims, key=lambda claim: claim.order_id)
 
-    async def start_send(
-        self, order_id: int, claim: datetime, provider_id: int, lease_until: datetime, now: datetime
-    ) -> bool:
-        """Mark a claimed order ``sending`` to ``provider_id``, the last step before its HTTP call.
+    async def start_sends(
+        self, order_ids: Sequence[int], claim: datetime, provider_id: int, lease_until: datetime, now: datetime
+    ) -> set[int]:
+        """Mark claimed orders ``sending`` to ``provider_id``, the last step before their HTTP calls;
+        return those marked.
 
         Only while the claim is still ours (``claim`` is its lease): a claim that lapsed and was
         taken by another worker, or an order canceled meanwhile, is left alone and not sent.
         """
         result = await self._conn.execute(
             orders.update()
-            .where(orders.c.id == order_id, orders.c.dispatch == CLAIMED, orders.c.next_attempt_at == claim)
+            .where(
+                ids_in(self._conn, orders.c.id, order_ids),
+                orders.c.dispatch == CLAIMED,
+                orders.c.next_attempt_at == claim,
+            )
             .values(dispatch=SENDING, provider_id=provider_id, next_attempt_at=lease_until, updated_at=now)
+            .returning(orders.c.id)
         )
-        return result.rowcount == 1
+        return {int(order_id) for order_id in result.scalars()}
+
+    async def settle_accepted(self, answers: Mapping[int, str], now: datetime) -> set[int]:
+        """Orders still ``sending`` become ``sent`` with the provider's order id, in one statement;
+        return those written (the others outlived their lease meanwhile).
+
+        A provider's order id that another order already has (the twin check) fails the whole
+        statement with ``IntegrityError`` (the unique index of migration 0022): nothing is written.
+        """
+        if not answers:
+            return set()
+        if is_postgres(self._conn):
+            source = sa.text("SELECT * FROM unnest(:order_ids, :upstream_ids) AS answer(order_id, upstream_id)")
+            source = source.bindparams(
+                sa.bindparam("order_ids", list(answers), type_=postgresql.ARRAY(sa.BigInteger)),
+                sa.bindparam("upstream_ids", list(answers.values()), type_=postgresql.ARRAY(sa.String)),
+            )
+        else:
+            source = sa.text(
+                "SELECT json_extract(value, '$[0]') AS order_id, json_extract(value, '$[1]') AS upstream_id"
+                " FROM json_each(:answers)"
+            ).bindparams(answers=json.dumps(list(answers.items())))
+        answer = source.columns(order_id=sa.BigInteger(), upstream_id=sa.String()).subquery("answer")
+        result = await self._conn.execute(
+            orders.update()
+            .where(orders.c.id == answer.c.order_id, orders.c.dispatch == SENDING)
+            .values(dispatch=SENT, provider_order_id=answer.c.upstream_id, next_attempt_at=now, updated_at=now)
+            .returning(orders.c.id)
+        )
+        return {int(order_id) for order_id in result.scalars()}
 
     async def release_sends(self, order_ids: list[int], now: datetime) -> int:
         """Give back claimed orders whose send never started: ``queued`` again and due at once,
@@ -136,7 +176,7 @@ class Dispatch:
             return 0
         result = await self._conn.execute(
             orders.update()
-            .where(orders.c.id.in_(order_ids), orders.c.dispatch == CLAIMED)
+            .where(ids_in(self._conn, orders.c.id, order_ids), orders.c.dispatch == CLAIMED)
             .values(dispatch=QUEUED, next_attempt_at=now, claimed_by=None, updated_at=now)
         )
         return int(result.rowcount)
@@ -196,7 +236,7 @@ class Dispatch:
         if ids:
             await self._conn.execute(
                 orders.update()
-                .where(orders.c.id.in_(ids))
+                .where(ids_in(self._conn, orders.c.id, ids))
                 .values(dispatch=ATTENTION, attention_reason=reason, next_attempt_at=None, updated_at=now)
             )
         return ids
@@ -220,9 +260,13 @@ class Dispatch:
         ids = await self._claim(orders, where, (orders.c.next_attempt_at, orders.c.id), limit)
         if not ids:
             return []
-        await self._conn.execute(orders.update().where(orders.c.id.in_(ids)).values(next_attempt_at=next_due))
+        await self._conn.execute(
+            orders.update().where(ids_in(self._conn, orders.c.id, ids)).values(next_attempt_at=next_due)
+        )
         rows = await self._conn.execute(
-            sa.select(orders.c.id, orders.c.provider_id, orders.c.provider_order_id).where(orders.c.id.in_(ids))
+            sa.select(orders.c.id, orders.c.provider_id, orders.c.provider_order_id).where(
+                ids_in(self._conn, orders.c.id, ids)
+            )
         )
         return [
             SyncClaim(row.id, row.provider_id, int(row.provider_order_id))
@@ -245,9 +289,13 @@ class Dispatch:
         )
         if not ids:
             return []
-        await self._conn.execute(orders.update().where(orders.c.id.in_(ids)).values(cancel_state=SENT, updated_at=now))
+        await self._conn.execute(
+            orders.update().where(ids_in(self._conn, orders.c.id, ids)).values(cancel_state=SENT, updated_at=now)
+        )
         rows = await self._conn.execute(
-            sa.select(orders.c.id, orders.c.provider_id, orders.c.provider_order_id).where(orders.c.id.in_(ids))
+            sa.select(orders.c.id, orders.c.provider_id, orders.c.provider_order_id).where(
+                ids_in(self._conn, orders.c.id, ids)
+            )
         )
         return [
             SyncClaim(row.id, row.provider_id, int(row.provider_order_id))
@@ -264,11 +312,11 @@ class Dispatch:
         ids = await self._claim(refills, where, (sa.nulls_first(refills.c.synced_at), refills.c.id), limit)
         if not ids:
             return []
-        await self._conn.execute(refills.update().where(refills.c.id.in_(ids)).values(synced_at=now))
+        await self._conn.execute(refills.update().where(ids_in(self._conn, refills.c.id, ids)).values(synced_at=now))
         rows = await self._conn.execute(
             sa.select(refills.c.id, refills.c.provider_refill_id, orders.c.provider_id, orders.c.provider_order_id)
             .join(orders, orders.c.id == refills.c.order_id)
-            .where(refills.c.id.in_(ids))
+            .where(ids_in(self._conn, refills.c.id, ids))
         )
         return [
             RefillClaim(row.id, row.provider_id, int(row.provider_order_id), _int_or_none(row.provider_refill_id))

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from smmpanel.db.id_lists import ids_in
 from smmpanel.db.tables import providers, service_providers
 from smmpanel.money import Units
 
@@ -72,7 +73,7 @@ class Providers:
         return _provider(row) if row else None
 
     async def many(self, provider_ids: set[int]) -> dict[int, Provider]:
-        rows = await self._conn.execute(sa.select(providers).where(providers.c.id.in_(provider_ids)))
+        rows = await self._conn.execute(sa.select(providers).where(ids_in(self._conn, providers.c.id, provider_ids)))
         return {row.id: _provider(row) for row in rows}
 
     async def all(self) -> list[Provider]:

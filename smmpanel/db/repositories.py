@@ -27,6 +27,7 @@ from smmpanel.db.currency_repositories import Currencies
 from smmpanel.db.desk_repositories import Desk
 from smmpanel.db.dispatch_repositories import Dispatch
 from smmpanel.db.export_repositories import Exports
+from smmpanel.db.id_lists import ids_in, ids_listed, is_postgres
 from smmpanel.db.invites_repository import Invites
 from smmpanel.db.keyset import keyset
 from smmpanel.db.link_search import link_contains
@@ -217,9 +218,13 @@ _UPDATE_ORDER = orders.update().where(orders.c.id == sa.bindparam("order_id"))
 _ADD_ORDER = orders.insert().returning(orders.c.id)
 _SUBSCRIPTION_SERVICES = sa.select(services.c.id).where(services.c.type == ServiceType.SUBSCRIPTIONS.value)
 
-_ORDERS_OF_CUSTOMER = sa.select(*_ORDER_COLUMNS).where(
-    orders.c.user_id == sa.bindparam("user_id"), orders.c.id.in_(sa.bindparam("order_ids", expanding=True))
-)
+_ORDERS_OF_CUSTOMER = {
+    postgres: sa.select(*_ORDER_COLUMNS).where(
+        orders.c.user_id == sa.bindparam("user_id"), ids_listed(orders.c.id, "order_ids", postgres=postgres)
+    )
+    for postgres in (False, True)
+}
+"""The customer's orders among many ids, one statement per back end (``smmpanel.db.id_lists``)."""
 
 
 def _order(row: Any) -> Order:
@@ -400,7 +405,7 @@ class Services:
         return _service(row) if row else None
 
     async def many(self, service_ids: Iterable[int]) -> dict[int, Service]:
-        query = sa.select(services, _CATEGORY_HIDDEN).where(services.c.id.in_(set(service_ids)))
+        query = sa.select(services, _CATEGORY_HIDDEN).where(ids_in(self._conn, services.c.id, service_ids))
         return {row.id: _service(row) for row in await self._conn.execute(query)}
 
     async def listing(self, *, enabled_only: bool) -> list[Service]:
@@ -447,7 +452,8 @@ class Orders:
         """The customer's own orders among ``order_ids``; anyone else's are simply absent."""
         if not order_ids:
             return {}
-        rows = await self._conn.execute(_ORDERS_OF_CUSTOMER, {"user_id": user_id, "order_ids": list(set(order_ids))})
+        query = _ORDERS_OF_CUSTOMER[is_postgres(self._conn)]
+        rows = await self._conn.execute(query, {"user_id": user_id, "order_ids": sorted(set(order_ids))})
         return {row.id: _order(row) for row in rows}
 
     async def has_active_with_link(self, user_id: int, service_id: int, link: str) -> bool:
@@ -478,7 +484,7 @@ class Orders:
         """``for_update`` locks the rows in id order, so that two batches can never deadlock each other."""
         if not order_ids:
             return {}
-        query = sa.select(*_ORDER_COLUMNS).where(orders.c.id.in_(set(order_ids)))
+        query = sa.select(*_ORDER_COLUMNS).where(ids_in(self._conn, orders.c.id, order_ids))
         if for_update:
             query = query.order_by(orders.c.id).with_for_update()
         rows = await self._conn.execute(query)
@@ -668,7 +674,7 @@ class Refills:
         if not refill_ids:
             return {}
         rows = await self._conn.execute(
-            sa.select(refills).where(refills.c.user_id == user_id, refills.c.id.in_(set(refill_ids)))
+            sa.select(refills).where(refills.c.user_id == user_id, ids_in(self._conn, refills.c.id, refill_ids))
         )
         return {row.id: _refill(row) for row in rows}
 

@@ -135,8 +135,8 @@ orders = sa.Table(
     sa.Index(None, "parent_id"),
     sa.Index(None, "cancel_state"),
     sa.Index(None, "user_id", "status", "id"),
-    # The engine's twin check on every accepted send (``Orders.with_upstream_id``).
-    sa.Index(None, "provider_id", "provider_order_id"),
+    # The engine's twin check: a provider's order id belongs to one local order (migration 0022).
+    sa.Index(None, "provider_id", "provider_order_id", unique=True),
     # The drip-feed listing of one customer among their (possibly millions of) orders.
     sa.Index(
         "ix_orders_user_id_id_drip_feed",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -13,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from smmpanel.clock import utcnow
 from smmpanel.config import Settings
 from smmpanel.db.unit_of_work import Database
+from smmpanel.engine.coalesce import Coalescer
 from smmpanel.engine.lanes import Lanes
 from smmpanel.providers.apiv2_client import UpstreamAmbiguous, UpstreamRefused, UpstreamUnreachable
 from smmpanel.providers.pool import ClientPool
@@ -39,8 +41,52 @@ def _lease(settings: Settings) -> timedelta:
     return timedelta(seconds=settings.http_timeout + settings.http_connect_timeout + settings.send_lease_grace)
 
 
+class Sends:
+    """The database writes around one engine's sends, each kind made for many sends at once.
+
+    A lane runs its provider's sends concurrently; marking each ``sending`` and recording each
+    accepted answer would cost a transaction per order. Here the sends that reach one of these
+    steps while the previous batch is being written are written together (``Coalescer``), and
+    each send still waits for its own write before going on: an order is on the wire only after
+    its ``sending`` is committed, exactly as when it was written alone.
+    """
+
+    def __init__(self, db: Database, settings: Settings, lanes: Lanes) -> None:
+        self.db = db
+        self._settings = settings
+        self.lanes = lanes
+        self.start: Coalescer[tuple[fulfilment.SendPlan, datetime], bool] = Coalescer(
+            self._start, settings.forward_batch
+        )
+        """Mark one order ``sending`` (its claim's lease given); False when it is no longer ours."""
+        self.accepted: Coalescer[tuple[fulfilment.SendPlan, int], None] = Coalescer(
+            self._accept, settings.forward_batch
+        )
+        """Record the provider's order id of one accepted send."""
+
+    async def _start(self, items: Sequence[tuple[fulfilment.SendPlan, datetime]]) -> list[bool]:
+        by_claim: defaultdict[datetime, list[fulfilment.SendPlan]] = defaultdict(list)
+        for plan, claim in items:
+            by_claim[claim].append(plan)
+        started: set[int] = set()
+        async with self.lanes.database():
+            for claim, plans in by_claim.items():
+                started |= await fulfilment.start_sends(self.db, plans, claim, utcnow() + _lease(self._settings))
+        return [plan.order.id in started for plan, _ in items]
+
+    async def _accept(self, items: Sequence[tuple[fulfilment.SendPlan, int]]) -> list[None]:
+        await _record(partial(fulfilment.sends_accepted, self.db, items), self.lanes)
+        return [None] * len(items)
+
+
 async def forward_due(
-    db: Database, pool: ClientPool, settings: Settings, lanes: Lanes, worker_id: int, stop: asyncio.Event | None = None
+    db: Database,
+    pool: ClientPool,
+    settings: Settings,
+    lanes: Lanes,
+    sends: Sends,
+    worker_id: int,
+    stop: asyncio.Event | None = None,
 ) -> int:
     """Claim due orders and hand each one's send to its provider's lane; return how many were claimed.
 
@@ -54,26 +100,24 @@ async def forward_due(
     claimed_until = now + _lease(settings)  # a claim that lapses before its send starts is queued again
     async with db.write() as repos:
         claims = await repos.dispatch.claim_to_send(now, claimed_until, settings.forward_batch, lanes.busy(), worker_id)
-    unsent: list[int] = []
-    for claim in claims:
-        try:
-            plan = await fulfilment.plan_send(db, claim.order_id)
-        except Exception:  # nothing went upstream yet: the order can safely wait for the next pass
-            log.exception("order %d: could not prepare its send; it is queued again", claim.order_id)
-            unsent.append(claim.order_id)
-            continue
-        if plan is not None:
-            send = partial(_send_one, db, pool, settings, lanes, plan, claimed_until, stop)
-            lanes.submit(plan.provider.id, send, f"order {plan.order.id}: its send")
-    await _release(db, unsent)
+    if not claims:
+        return 0
+    try:
+        plans = await fulfilment.plan_sends(db, [claim.order_id for claim in claims])
+    except Exception:  # nothing went upstream yet: the orders can safely wait for the next pass
+        log.exception("%d claimed orders: could not prepare their sends; they are queued again", len(claims))
+        await _release(db, [claim.order_id for claim in claims])
+        return len(claims)
+    for plan in plans:
+        send = partial(_send_one, pool, settings, sends, plan, claimed_until, stop)
+        lanes.submit(plan.provider.id, send, f"order {plan.order.id}: its send")
     return len(claims)
 
 
 async def _send_one(
-    db: Database,
     pool: ClientPool,
     settings: Settings,
-    lanes: Lanes,
+    sends: Sends,
     plan: fulfilment.SendPlan,
     claimed_until: datetime,
     stop: asyncio.Event | None,
@@ -83,18 +127,16 @@ async def _send_one(
     if stop is not None and stop.is_set():  # the last moment at which it is certainly unsent
         return  # still claimed by this engine, which gives its claims back as it stops
     try:
-        async with lanes.database():
-            started = await fulfilment.start_send(db, plan, claimed_until, utcnow() + _lease(settings))
+        started = await sends.start((plan, claimed_until))
     except Exception:
         log.exception("order %d: could not start its send; it is queued again", order_id)
-        await _release(db, [order_id])
+        await _release(sends.db, [order_id])
         return
     if not started:
         return  # its claim lapsed and another worker has it, or it was canceled meanwhile
-    record = await _send(pool, settings, plan)
+    record = await _send(pool, settings, sends, plan)
     try:
-        async with lanes.database():
-            await _record(db, record)
+        await record()
     except Exception:  # it may have reached the provider: its lease ends on the attention list
         log.exception("order %d: its send could not be recorded", order_id)
 
@@ -115,7 +157,7 @@ def outage_rules(settings: Settings) -> fulfilment.OutageRules:
     )
 
 
-Recorder = Callable[[Database], Awaitable[None]]
+Recorder = Callable[[], Awaitable[None]]
 """Writes what a provider answered to one send."""
 
 RECORD_ATTEMPTS = 3
@@ -124,23 +166,27 @@ would leave the order for the operator to check by hand."""
 RECORD_BACKOFF_SECONDS = 1.0
 
 
-async def _send(pool: ClientPool, settings: Settings, plan: fulfilment.SendPlan) -> Recorder:
+async def _send(pool: ClientPool, settings: Settings, sends: Sends, plan: fulfilment.SendPlan) -> Recorder:
     """Send the order; return how to record the provider's answer."""
+    db = sends.db
     try:
         provider_order_id = await pool.client_for(plan.provider).add(plan.params)
     except UpstreamRefused as refusal:
-        return partial(fulfilment.send_refused, plan=plan, reason=refusal.message)
+        return partial(_record, partial(fulfilment.send_refused, db, plan, refusal.message), sends.lanes)
     except UpstreamUnreachable as error:
-        return partial(fulfilment.send_unreachable, plan=plan, reason=error.reason, rules=outage_rules(settings))
+        unreachable = partial(fulfilment.send_unreachable, db, plan, error.reason, outage_rules(settings))
+        return partial(_record, unreachable, sends.lanes)
     except UpstreamAmbiguous as error:
-        return partial(fulfilment.send_ambiguous, plan=plan, reason=error.reason)
-    return partial(fulfilment.send_accepted, plan=plan, provider_order_id=provider_order_id)
+        return partial(_record, partial(fulfilment.send_ambiguous, db, plan, error.reason), sends.lanes)
+    return partial(sends.accepted, (plan, provider_order_id))
 
 
-async def _record(db: Database, record: Recorder) -> None:
+async def _record(record: Recorder, lanes: Lanes) -> None:
+    """``record`` in one of the lanes' database places, tried again after a failed write."""
     for attempt in range(1, RECORD_ATTEMPTS + 1):
         try:
-            await record(db)
+            async with lanes.database():
+                await record()
             return
         except (SQLAlchemyError, OSError):
             if attempt == RECORD_ATTEMPTS:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import timedelta
 from functools import partial
+from typing import TypeVar
 
 from smmpanel.clock import utcnow
 from smmpanel.config import Settings
@@ -13,11 +14,19 @@ from smmpanel.db.provider_repositories import Provider
 from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.refills import RefillStatus
 from smmpanel.engine.lanes import Lanes
-from smmpanel.providers.apiv2_client import UpstreamError, UpstreamRefused
+from smmpanel.providers.apiv2_client import MAX_IDS, UpstreamError, UpstreamRefused
 from smmpanel.providers.pool import ClientPool
 from smmpanel.usecases import notifications
 
 REFUSED = "refused"
+
+Claim = TypeVar("Claim", SyncClaim, RefillClaim)
+
+
+def _calls(batch: list[Claim]) -> list[list[Claim]]:
+    """A provider's claims in calls of at most ``MAX_IDS`` ids: API v2 takes no more in one list
+    (the client refuses a longer one), and a claim batch can hold up to 1,000."""
+    return [batch[start : start + MAX_IDS] for start in range(0, len(batch), MAX_IDS)]
 
 
 async def forward_cancels(db: Database, pool: ClientPool, settings: Settings, lanes: Lanes) -> int:
@@ -29,8 +38,9 @@ async def forward_cancels(db: Database, pool: ClientPool, settings: Settings, la
     for claim in claims:
         by_provider[claim.provider_id].append(claim)
     for provider_id, batch in by_provider.items():
-        ask = partial(_cancel, db, pool, lanes, providers.get(provider_id), batch)
-        lanes.submit(provider_id, ask, f"provider {provider_id}: cancels")
+        for chunk in _calls(batch):
+            ask = partial(_cancel, db, pool, lanes, providers.get(provider_id), chunk)
+            lanes.submit(provider_id, ask, f"provider {provider_id}: cancels")
     return len(claims)
 
 
@@ -98,8 +108,9 @@ async def sync_refills(db: Database, pool: ClientPool, settings: Settings, lanes
         if claim.provider_id in providers and claim.provider_refill_id is not None:
             by_provider[claim.provider_id].append(claim)
     for provider_id, batch in by_provider.items():
-        check = partial(_refill_statuses, db, pool, lanes, providers[provider_id], batch)
-        lanes.submit(provider_id, check, f"{providers[provider_id].name}: refill status")
+        for chunk in _calls(batch):
+            check = partial(_refill_statuses, db, pool, lanes, providers[provider_id], chunk)
+            lanes.submit(provider_id, check, f"{providers[provider_id].name}: refill status")
     return len(claims)
 
 

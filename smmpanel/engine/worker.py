@@ -16,7 +16,7 @@ from smmpanel.clock import utcnow
 from smmpanel.config import Settings
 from smmpanel.db.unit_of_work import Database
 from smmpanel.engine.catalog_sync import sync_due_catalogs
-from smmpanel.engine.forward import expire_abandoned_sends, forward_due
+from smmpanel.engine.forward import Sends, expire_abandoned_sends, forward_due
 from smmpanel.engine.lanes import Lanes
 from smmpanel.engine.mail_out import send_messages_due
 from smmpanel.engine.provider_checks import check_providers
@@ -41,6 +41,7 @@ class Engine:
         )
         """For the mail pass's Telegram messages."""
         self.lanes = Lanes(settings.provider_concurrency, settings.db_pool_size)
+        self.sends = Sends(db, settings, self.lanes)
         self._stop: asyncio.Event | None = None
         """Set while ``run_until`` runs: a pass in progress stops starting new sends once it is set."""
         self._worker_id: int | None = None
@@ -60,7 +61,7 @@ class Engine:
         db, pool, settings, lanes = self.db, self.pool, self.settings, self.lanes
         handled = await expire_abandoned_sends(db, settings)
         handled += await self._place_drip_feed_runs()
-        handled += await forward_due(db, pool, settings, lanes, await self._registered(), self._stop)
+        handled += await forward_due(db, pool, settings, lanes, self.sends, await self._registered(), self._stop)
         handled += await sync_due(db, pool, settings, lanes)
         handled += await forward_cancels(db, pool, settings, lanes)
         handled += await forward_refills(db, pool, settings, lanes)

@@ -1,4 +1,11 @@
-"""One HTTP connection pool for all providers, and one client per provider on top of it."""
+"""One API v2 client per provider, each with a connection pool of its own kept alive between calls.
+
+A provider's lane runs at most ``provider_concurrency`` exchanges at once (``engine.lanes``),
+so that many connections are kept open to it: a send reuses one instead of connecting
+(and for HTTPS, shaking hands) again. Two more are allowed for the calls made outside the
+lane (the balance check, a catalog import). A busy provider cannot take connections from
+another's pool.
+"""
 
 from __future__ import annotations
 
@@ -8,32 +15,43 @@ from smmpanel.config import Settings
 from smmpanel.db.provider_repositories import Provider
 from smmpanel.providers.apiv2_client import ApiV2Client
 
+OUTSIDE_THE_LANE = 2
+"""Connections beyond the lane's concurrency: a balance check or a catalog import meanwhile."""
+
 
 class ClientPool:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._http = httpx.AsyncClient(
+        self._clients: dict[tuple[int, str, str], tuple[ApiV2Client, httpx.AsyncClient]] = {}
+
+    def _connections(self) -> httpx.AsyncClient:
+        settings = self._settings
+        most = settings.provider_concurrency + OUTSIDE_THE_LANE
+        return httpx.AsyncClient(
             timeout=httpx.Timeout(settings.http_timeout, connect=settings.http_connect_timeout),
-            limits=httpx.Limits(max_connections=settings.provider_concurrency * 16),
+            limits=httpx.Limits(max_connections=most, max_keepalive_connections=most),
         )
-        self._clients: dict[tuple[int, str, str], ApiV2Client] = {}
 
     def client_for(self, provider: Provider) -> ApiV2Client:
-        """The provider's client; a changed URL or key gets a fresh one."""
+        """The provider's client; a changed URL or key gets a fresh one (the old one's connections
+        are closed with the pool)."""
         ident = (provider.id, provider.url, provider.api_key)
-        client = self._clients.get(ident)
-        if client is None:
+        found = self._clients.get(ident)
+        if found is None:
+            http = self._connections()
             client = ApiV2Client(
                 provider.url,
                 provider.api_key,
                 timeout=self._settings.http_timeout,
                 connect_timeout=self._settings.http_connect_timeout,
-                client=self._http,
+                client=http,
                 answer_limit=self._settings.provider_answer_limit,
                 catalog_limit=self._settings.provider_catalog_limit,
             )
-            self._clients[ident] = client
-        return client
+            found = self._clients[ident] = (client, http)
+        return found[0]
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        clients, self._clients = self._clients, {}
+        for _, http in clients.values():
+            await http.aclose()

@@ -10,11 +10,16 @@ order goes to the operator's attention list instead of being sent again.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
+
 from smmpanel import metrics
 from smmpanel.clock import utcnow
+from smmpanel.db.catalog_upkeep_repositories import ProviderCatalog
 from smmpanel.db.dispatch_repositories import (
     ATTENTION,
     CLAIMED,
@@ -38,7 +43,7 @@ from smmpanel.money import Units, format_amount
 from smmpanel.providers.apiv2_client import UpstreamError, UpstreamOrderStatus, UpstreamUnreachable
 from smmpanel.usecases import notifications
 from smmpanel.usecases.audit import Audit, audited
-from smmpanel.usecases.loss_guard import choose_link
+from smmpanel.usecases.loss_guard import Choice, choose_link
 from smmpanel.usecases.orders import finish_order, refresh_drip_feed
 from smmpanel.usecases.upstream_subscriptions import follow_subscription
 
@@ -73,63 +78,131 @@ async def _locked(repos: Repositories, order_id: int) -> Order:
 
 async def plan_send(db: Database, order_id: int) -> SendPlan | None:
     """What to send for a claimed order; None when it has no provider left (it is failed here)."""
+    plans = await plan_sends(db, [order_id])
+    return plans[0] if plans else None
+
+
+async def plan_sends(db: Database, order_ids: Sequence[int]) -> list[SendPlan]:
+    """What to send for claimed orders, read in one transaction whatever their number.
+
+    An order with no provider left is failed here, one every provider would serve at a loss is
+    held for the operator; neither is in the answer.
+    """
     async with db.read() as repos:
-        order = await repos.orders.get(order_id)
-        service = await repos.services.get(order.service_id) if order else None
-        links = await repos.links.of_service(order.service_id) if order else []
-        if order is None or service is None or order.dispatch != CLAIMED:
-            return None
-        known = [link.provider_id for link in links]
-        link = links[known.index(order.provider_id)] if order.provider_id in known else _next_link(links, None)
-        choice = await choose_link(repos, order, links, link) if link else None
+        found = await repos.orders.many(order_ids)
+        claimed = [found[i] for i in sorted(found) if found[i].dispatch == CLAIMED]
+        services = await repos.services.many({order.service_id for order in claimed})
+        links = {service_id: await repos.links.of_service(service_id) for service_id in services}
+        provider_ids = {link.provider_id for service_links in links.values() for link in service_links}
+        rates = await repos.upkeep.providers.many(provider_ids)
+        known = await repos.providers.many(provider_ids)
+        choices: list[tuple[Order, Choice | None]] = []
+        for order in claimed:
+            if order.service_id not in services:
+                continue
+            choices.append((order, await _choose(repos, order, links[order.service_id], rates)))
+    plans = []
+    for order, choice in choices:
+        if choice is not None and choice.reason is not None:
+            await hold_at_loss(db, order.id, choice.reason)
+            continue
         link = choice.link if choice else None
-        provider = (await repos.providers.many({link.provider_id}))[link.provider_id] if link else None
-    if choice is not None and choice.reason is not None:
-        await hold_at_loss(db, order_id, choice.reason)
-        return None
-    if link is None or provider is None:
-        await fail_send(db, order_id, "the service has no provider")
-        return None
-    if choice is not None and choice.below_cost and choice.cost is not None:
-        await flag_below_cost(db, order_id, link.provider_id, choice.cost)
-    params = upstream_params(service.type, link.provider_service_id, order.link, order.quantity, order.details)
-    return SendPlan(order, provider, link, params)
+        provider = known.get(link.provider_id) if link else None
+        if link is None or provider is None:
+            await fail_send(db, order.id, "the service has no provider")
+            continue
+        if choice is not None and choice.below_cost and choice.cost is not None:
+            await flag_below_cost(db, order.id, link.provider_id, choice.cost)
+        kind = services[order.service_id].type
+        params = upstream_params(kind, link.provider_service_id, order.link, order.quantity, order.details)
+        plans.append(SendPlan(order, provider, link, params))
+    return plans
 
 
-async def start_send(db: Database, plan: SendPlan, claim: datetime, lease_until: datetime) -> bool:
-    """Mark the order ``sending`` just before its HTTP call; False when it is no longer ours to send.
+async def _choose(
+    repos: Repositories, order: Order, links: list[ServiceLink], rates: Mapping[int, ProviderCatalog]
+) -> Choice | None:
+    """The link the order goes to: the one it names, else the service's first, checked for a loss."""
+    known = [link.provider_id for link in links]
+    link = links[known.index(order.provider_id)] if order.provider_id in known else _next_link(links, None)
+    return await choose_link(repos, order, links, link, rates) if link else None
+
+
+async def start_sends(db: Database, plans: Sequence[SendPlan], claim: datetime, lease_until: datetime) -> set[int]:
+    """Mark orders ``sending`` just before their HTTP calls, in one transaction; return those still
+    ours to send (the others' claims lapsed, or they were canceled meanwhile).
 
     Naming the provider here makes an interrupted send show where it went. Orders that a
     worker claimed but had not started are not on the wire: when the worker dies they are
     queued again, not handed to the operator.
     """
+    by_provider: defaultdict[int, list[int]] = defaultdict(list)
+    for plan in plans:
+        by_provider[plan.provider.id].append(plan.order.id)
+    started: set[int] = set()
     async with db.write() as repos:
-        return await repos.dispatch.start_send(plan.order.id, claim, plan.provider.id, lease_until, utcnow())
+        for provider_id, order_ids in by_provider.items():
+            started |= await repos.dispatch.start_sends(order_ids, claim, provider_id, lease_until, utcnow())
+    return started
+
+
+async def start_send(db: Database, plan: SendPlan, claim: datetime, lease_until: datetime) -> bool:
+    """``start_sends`` of one order: False when it is no longer ours to send."""
+    return plan.order.id in await start_sends(db, [plan], claim, lease_until)
 
 
 async def send_accepted(db: Database, plan: SendPlan, provider_order_id: int) -> None:
+    await sends_accepted(db, [(plan, provider_order_id)])
+
+
+async def sends_accepted(db: Database, answers: Sequence[tuple[SendPlan, int]]) -> None:
+    """Record the providers' order ids of accepted sends: ``sent``, in one statement for all of them.
+
+    The twin check is the database's: a provider's order id already given to another order
+    fails the statement (a unique index), and then each answer is recorded on its own, the
+    twin going to the attention list; it is never sent again.
+    """
+    now = utcnow()
+    mine = {plan.order.id: str(provider_order_id) for plan, provider_order_id in answers}
+    try:
+        async with db.write() as repos:
+            settled = await repos.dispatch.settle_accepted(mine, now)
+            for provider_id in sorted({plan.provider.id for plan, _ in answers}):
+                await answered(repos, provider_id, now)
+    except IntegrityError:
+        if len(answers) == 1:
+            await _twin(db, *answers[0])
+            return
+        for answer in answers:
+            await sends_accepted(db, [answer])
+        return
+    for plan, provider_order_id in answers:
+        if plan.order.id not in settled:
+            await _accepted_late(db, plan, provider_order_id)
+
+
+async def _twin(db: Database, plan: SendPlan, provider_order_id: int) -> None:
+    """The provider gave an order id it had already given for another order: the operator checks."""
     now = utcnow()
     async with db.write() as repos:
-        # Writing the provider's row first locks it: concurrent answers from one provider are
-        # settled one after the other, so each twin check sees the ids recorded before it.
-        await answered(repos, plan.provider.id, now)
         twin = await repos.orders.with_upstream_id(plan.provider.id, str(provider_order_id))
-        if twin is not None and twin != plan.order.id:
-            reason = (
-                f"{plan.provider.name} answered order id {provider_order_id}, which it already gave for order {twin}"
-            )
-            values: dict[str, object] = {"dispatch": ATTENTION, "attention_reason": reason, "next_attempt_at": None}
-        else:
-            values = {"dispatch": SENT, "provider_order_id": str(provider_order_id), "next_attempt_at": now}
+        reason = f"{plan.provider.name} answered order id {provider_order_id}, which it already gave for order {twin}"
+        values: dict[str, object] = {"dispatch": ATTENTION, "attention_reason": reason, "next_attempt_at": None}
         if await repos.dispatch.settle_send(plan.order.id, values, now):
-            if values["dispatch"] == ATTENTION:
-                await notifications.order_needs_attention(repos, plan.order.id, str(values["attention_reason"]), now)
-        else:
-            # The send outlived its lease and was handed to the operator: tell them what came back.
-            reason = f"{plan.provider.name} accepted it as order {provider_order_id} after the send was given up"
-            await repos.orders.update(
-                plan.order.id, {"provider_order_id": str(provider_order_id), "attention_reason": reason}, now
-            )
+            await notifications.order_needs_attention(repos, plan.order.id, reason, now)
+        await answered(repos, plan.provider.id, now)
+
+
+async def _accepted_late(db: Database, plan: SendPlan, provider_order_id: int) -> None:
+    """The send outlived its lease and was handed to the operator: tell them what came back."""
+    reason = f"{plan.provider.name} accepted it as order {provider_order_id} after the send was given up"
+    values: dict[str, object] = {"provider_order_id": str(provider_order_id), "attention_reason": reason}
+    try:
+        async with db.write() as repos:
+            await repos.orders.update(plan.order.id, values, utcnow())
+    except IntegrityError:  # another order has that id: the reason says it, the id stays with the other
+        async with db.write() as repos:
+            await repos.orders.update(plan.order.id, {"attention_reason": f"{reason}, an id it gave before"}, utcnow())
 
 
 async def answered(repos: Repositories, provider_id: int, now: datetime) -> None:
@@ -420,5 +493,8 @@ async def set_upstream(db: Database, order_id: int, provider_order_id: int) -> N
         order = await _attention_order(repos, order_id)
         if order.provider_id is None:
             raise Refused(f"order {order_id} was never sent to a provider")
+        twin = await repos.orders.with_upstream_id(order.provider_id, str(provider_order_id))
+        if twin is not None and twin != order.id:
+            raise Refused(f"the provider's order {provider_order_id} is already order {twin}'s")
         values = {"dispatch": SENT, "provider_order_id": str(provider_order_id), "next_attempt_at": utcnow()}
         await repos.orders.update(order.id, values, utcnow())

@@ -10,8 +10,10 @@ A link whose provider rate is unknown (linked by hand, never imported or synced)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from smmpanel.db.catalog_upkeep_repositories import ProviderCatalog
 from smmpanel.db.provider_repositories import ServiceLink
 from smmpanel.db.repositories import Repositories
 from smmpanel.domain.orders import Order
@@ -37,10 +39,18 @@ async def _paid(repos: Repositories, order: Order) -> Units:
     return parent.charge // max(1, parent.runs or 1) if parent else 0
 
 
-async def choose_link(repos: Repositories, order: Order, links: list[ServiceLink], first: ServiceLink) -> Choice:
-    """``first`` or, when it costs more than the charge, the next provider that does not."""
+async def choose_link(
+    repos: Repositories,
+    order: Order,
+    links: list[ServiceLink],
+    first: ServiceLink,
+    rates: Mapping[int, ProviderCatalog],
+) -> Choice:
+    """``first`` or, when it costs more than the charge, the next provider that does not.
+
+    ``rates`` holds the catalog of every provider in ``links`` (read once for a batch of orders).
+    """
     paid = await _paid(repos, order)
-    rates = await repos.upkeep.providers.many(link.provider_id for link in links)
     candidates = links[links.index(first) :]
     costs: list[Units] = []
     for link in candidates:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shutil
 
-from benchmarks.api import SCALE_SCENARIOS, SCENARIOS, main
+from benchmarks.api import ID_LIST_SCENARIOS, SCALE_SCENARIOS, SCENARIOS, main
 from tests.support.databases import POSTGRES_ADMIN_URL
 
 
@@ -31,3 +31,20 @@ def test_every_scenario_answers_as_expected_on_both_servers(database_url: str) -
         assert run.requests >= 5, run
         assert (run.non_2xx, run.json_errors, run.socket_errors) == (0, 0, 0), run
         assert run.peak_rss_mb > 0 and run.p50_ms > 0, run
+
+
+def test_the_id_list_scenarios_answer_every_id_on_smmpanel(database_url: str) -> None:
+    """``cancel``, ``refill`` and ``refill_status`` of many ids: served by smmpanel only."""
+    backend = "sqlite" if database_url.startswith("sqlite") else "postgres"
+    args = ["--backends", backend, "--levels", "300", "--customers", "20", "--catalog", "30", "--repeat", "1"]
+    args += ["--services-requests", "12", "--concurrency", "2", "--servers", "smmpanel,bare"]
+    args += ["--scenarios", ",".join(ID_LIST_SCENARIOS), "--postgres-url", POSTGRES_ADMIN_URL]
+    if shutil.which("wrk") is None:
+        args.append("--no-wrk")
+    runs = main(args)
+    assert [(run.server, run.scenario) for run in runs] == [("smmpanel", name) for name in ID_LIST_SCENARIOS]
+    if shutil.which("wrk") is None:
+        return
+    for run in runs:
+        assert run.requests >= 12, run
+        assert (run.non_2xx, run.json_errors, run.socket_errors) == (0, 0, 0), run
