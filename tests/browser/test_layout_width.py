@@ -34,6 +34,7 @@ NOT_PAGES = {
     "/theme.css": "a stylesheet (the branding's colours)",
     "/favicon.ico": "an image",
     "/brand/logo": "an image (404 until one is uploaded)",
+    "/admin/reports/export": "a CSV download",
 }
 """GET routes that are no page: nothing to measure."""
 LONG_LINK = "https://www.instagram.com/p/Cz0123456789abcdefghijklmnopqrstuvwxyz_ABCDEFGHIJKLMNOP/?igshid=" + "x" * 60
