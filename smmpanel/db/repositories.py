@@ -24,6 +24,7 @@ from smmpanel.db.coupon_repositories import Coupons
 from smmpanel.db.dispatch_repositories import Dispatch
 from smmpanel.db.keyset import keyset
 from smmpanel.db.notify_repositories import NotifyRepositories
+from smmpanel.db.order_charges import OrderCharges
 from smmpanel.db.payment_repositories import Gateways, PaymentEvents, Payments
 from smmpanel.db.provider_repositories import Providers, ServiceLinks
 from smmpanel.db.report_repositories import Reports
@@ -683,6 +684,7 @@ class Repositories:
         self.ledger = Ledger(conn)
         self.services = Services(conn)
         self.orders = Orders(conn)
+        self.order_charges = OrderCharges(conn)
         self.refills = Refills(conn)
         self.providers = Providers(conn)
         self.links = ServiceLinks(conn)

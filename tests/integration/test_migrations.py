@@ -27,12 +27,16 @@ def _differences(database_url: str) -> list[Any]:
 
 
 def _described(differences: list[Any]) -> list[str]:
-    return [f"{diff[0]} {getattr(diff[1], 'name', diff[1])}" for diff in differences]
+    return sorted(f"{diff[0]} {getattr(diff[1], 'name', diff[1])}" for diff in differences)
 
 
 def _expected(database_url: str) -> list[str]:
-    # SQLite cannot add a foreign key to an existing table; migration 0002 says so.
-    return ["add_fk fk_orders_parent_id_orders"] if database_url.startswith("sqlite") else []
+    # SQLite cannot add a foreign key to an existing table; migration 0002 says so. Nor drop one
+    # without rebuilding the table: the customer keys that 0021 drops on PostgreSQL stay there.
+    if not database_url.startswith("sqlite"):
+        return []
+    kept = ["remove_fk fk_ledger_entries_user_id_users", "remove_fk fk_orders_user_id_users"]
+    return sorted(["add_fk fk_orders_parent_id_orders", *kept])
 
 
 def test_migrated_schema_matches_the_tables(database_url: str) -> None:
