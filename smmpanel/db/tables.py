@@ -156,6 +156,10 @@ ledger_entries = sa.Table(
     sa.Index(None, "order_id"),
 )
 
+# Still created after and emptied before ``users``, as when they had the foreign key (SQLite keeps it).
+orders.add_is_dependent_on(users)
+ledger_entries.add_is_dependent_on(users)
+
 refills = sa.Table(
     "refills",
     metadata,
