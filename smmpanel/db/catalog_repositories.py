@@ -22,15 +22,15 @@ class PriceTerms:
     but every order needs it too, and it comes with them in the same statement."""
 
 
-_CUSTOM_RATE = (
+CUSTOM_RATE = (
     sa.select(customer_rates.c.rate)
     .where(
         customer_rates.c.user_id == sa.bindparam("user_id"), customer_rates.c.service_id == sa.bindparam("service_id")
     )
     .scalar_subquery()
 )
-_FORWARDED = sa.exists().where(service_providers.c.service_id == sa.bindparam("service_id"))
-_TERMS = sa.select(users.c.discount, _CUSTOM_RATE.label("custom"), _FORWARDED.label("forwarded")).where(
+FORWARDED = sa.exists().where(service_providers.c.service_id == sa.bindparam("service_id"))
+_TERMS = sa.select(users.c.discount, CUSTOM_RATE.label("custom"), FORWARDED.label("forwarded")).where(
     users.c.id == sa.bindparam("user_id")
 )
 """Built once: every order reads it (building a statement costs more than SQLite running it)."""

@@ -64,12 +64,13 @@ class UsedToken:
 REQUIRE_VERIFIED_EMAIL = "require_verified_email"
 """The panel setting (``on``) that keeps customers without a verified address from ordering."""
 
-_UNVERIFIED_REFUSED = sa.select(users.c.id).where(
-    users.c.id == sa.bindparam("user_id"),
+UNVERIFIED_REFUSED = sa.and_(
     users.c.role == "customer",
     users.c.email_verified_at.is_(None),
     sa.exists().where(panel_settings.c.name == REQUIRE_VERIFIED_EMAIL, panel_settings.c.value == "on"),
 )
+"""A customer row without a verified address while the operator requires one (to order)."""
+_UNVERIFIED_REFUSED = sa.select(users.c.id).where(users.c.id == sa.bindparam("user_id"), UNVERIFIED_REFUSED)
 
 
 class Emails:
@@ -167,7 +168,7 @@ class AccountTokens:
         )
 
 
-_LOW_BALANCE_CROSSED = (
+LOW_BALANCE_CROSSED = (
     notification_prefs.update()
     .where(
         notification_prefs.c.user_id == sa.bindparam("owner"),
@@ -214,7 +215,7 @@ class NotificationPrefs:
 
     async def low_balance_crossed(self, user_id: int, balance: Units) -> Units | None:
         """The customer's threshold when ``balance`` has just gone under it (once until it is back above)."""
-        found = await self._conn.execute(_LOW_BALANCE_CROSSED, {"owner": user_id, "new_balance": balance})
+        found = await self._conn.execute(LOW_BALANCE_CROSSED, {"owner": user_id, "new_balance": balance})
         threshold = found.scalar_one_or_none()
         return None if threshold is None else int(threshold)
 

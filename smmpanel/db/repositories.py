@@ -32,6 +32,7 @@ from smmpanel.db.invites_repository import Invites
 from smmpanel.db.keyset import keyset
 from smmpanel.db.link_search import link_contains
 from smmpanel.db.notify_repositories import NotifyRepositories
+from smmpanel.db.order_charges import OrderCharges
 from smmpanel.db.payment_repositories import Gateways, PaymentEvents, Payments
 from smmpanel.db.provider_repositories import Providers, ServiceLinks
 from smmpanel.db.report_repositories import Reports
@@ -733,6 +734,7 @@ class Repositories:
         self.ledger = Ledger(conn)
         self.services = Services(conn)
         self.orders = Orders(conn)
+        self.order_charges = OrderCharges(conn)
         self.refills = Refills(conn)
         self.providers = Providers(conn)
         self.links = ServiceLinks(conn)

@@ -92,7 +92,8 @@ orders = sa.Table(
     "orders",
     metadata,
     _id(),
-    sa.Column("user_id", Id, sa.ForeignKey("users.id"), nullable=False),
+    # No foreign key to users (migration 0021): its FOR KEY SHARE locked the row every order debits.
+    sa.Column("user_id", Id, nullable=False),
     sa.Column("service_id", Id, sa.ForeignKey("services.id"), nullable=False),
     sa.Column("link", sa.Text(), nullable=False),
     sa.Column("quantity", sa.BigInteger(), nullable=False),
@@ -158,7 +159,7 @@ ledger_entries = sa.Table(
     "ledger_entries",
     metadata,
     _id(),
-    sa.Column("user_id", Id, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("user_id", Id, nullable=False),  # no foreign key to users, as for orders (migration 0021)
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("amount", Amount, nullable=False),
     sa.Column("balance_after", Amount, nullable=False),
@@ -168,6 +169,10 @@ ledger_entries = sa.Table(
     sa.Index(None, "user_id", "id"),
     sa.Index(None, "order_id"),
 )
+
+# Still created after and emptied before ``users``, as when they had the foreign key (SQLite keeps it).
+orders.add_is_dependent_on(users)
+ledger_entries.add_is_dependent_on(users)
 
 refills = sa.Table(
     "refills",

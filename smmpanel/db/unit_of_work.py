@@ -65,6 +65,26 @@ class Database:
                 clear(self._cache_key, stale)
 
     @asynccontextmanager
+    async def write_each(self) -> AsyncIterator[Repositories]:
+        """``write()`` for a unit of work whose every write is one self-contained statement: on
+        PostgreSQL each statement commits on its own (no BEGIN, no COMMIT round trip), so a row
+        that statement locks is held only while the server runs it and flushes its commit, never
+        while this process gets round to sending a COMMIT (issue 17). SQLite: ``write()``.
+        """
+        if self.is_sqlite:
+            async with self.write() as repos:
+                yield repos
+            return
+        async with self._reader.connect() as conn:
+            await conn.execution_options(**{WRITE_OPTION: True})
+            try:
+                yield Repositories(conn)
+            finally:
+                stale = take_stale(conn.info) if not conn.invalidated else None
+                if stale:
+                    clear(self._cache_key, stale)
+
+    @asynccontextmanager
     async def read(self) -> AsyncIterator[Repositories]:
         async with self._reader.connect() as conn, conn.begin():
             yield Repositories(conn)

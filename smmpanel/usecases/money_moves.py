@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from smmpanel.db.repositories import Repositories
 from smmpanel.domain import messages as msg
@@ -41,3 +42,18 @@ async def post_entry(
         )
         await notifications.balance_changed(repos, user_id, amount, balance, now)
     return balance
+
+
+async def charge_new_order(repos: Repositories, values: dict[str, Any], now: datetime) -> int:
+    """Insert the order ``values`` describe and charge ``values["charge"]`` for it, with its ledger
+    entry (note ``order <id>``); refuse, writing nothing, when the balance is short. Return its id.
+
+    ``post_entry``'s rules in one write (``OrderCharges.place``): on PostgreSQL one statement, so
+    the customer's row is held for the shortest time, and a refused order draws no order id.
+    """
+    placed = await repos.order_charges.place(values, EntryKind.CHARGE.value, now)
+    if placed is None:
+        raise Refused(msg.NOT_ENOUGH_FUNDS)
+    if placed.low_balance is not None:
+        await notifications.low_balance_reached(repos, values["user_id"], placed.balance, placed.low_balance, now)
+    return placed.order_id

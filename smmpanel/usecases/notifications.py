@@ -109,10 +109,16 @@ async def balance_changed(repos: Repositories, user_id: int, amount: Units, bala
     if amount < 0:
         threshold = await repos.notify.prefs.low_balance_crossed(user_id, balance)
         if threshold is not None:
-            values = {"balance": balance, "threshold": threshold}
-            await _to_customer(repos, user_id, events.LOW_BALANCE, values, now)
+            await low_balance_reached(repos, user_id, balance, threshold, now)
     elif amount > 0:
         await repos.notify.prefs.rearm_low_balance(user_id, balance)
+
+
+async def low_balance_reached(
+    repos: Repositories, user_id: int, balance: Units, threshold: Units, now: datetime
+) -> None:
+    """The customer's balance has just gone under their ``threshold`` (already marked as told)."""
+    await _to_customer(repos, user_id, events.LOW_BALANCE, {"balance": balance, "threshold": threshold}, now)
 
 
 # --- to the operator ---------------------------------------------------------------

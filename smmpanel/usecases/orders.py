@@ -29,9 +29,9 @@ from smmpanel.domain.orders import (
 from smmpanel.domain.pricing import priced_for_customer
 from smmpanel.errors import NotFound, Refused
 from smmpanel.money import Units, format_amount, per_thousand_charge, proportional_refund
-from smmpanel.usecases import catalog, email_accounts, notifications
+from smmpanel.usecases import catalog, notifications
 from smmpanel.usecases.audit import Audit, audited
-from smmpanel.usecases.money_moves import post_entry
+from smmpanel.usecases.money_moves import charge_new_order, post_entry
 from smmpanel.usecases.pricing import priced_service
 
 
@@ -53,10 +53,13 @@ async def place_order(db: Database, user_id: int, params: Mapping[str, str]) -> 
     listed = await _orderable_service(db, params.get("service"))
     now = utcnow()
     build_order_request(listed, params, now.date())  # refuse bad input before taking the write lock
-    async with db.write() as repos:
-        if await email_accounts.must_verify_first(repos, user_id):
+    # Every write below is one statement (the charge with its order and entry, the alert), except
+    # the duplicate-link rule's lock-check-insert, which needs a transaction round them.
+    async with db.write() if listed.deny_duplicate_link else db.write_each() as repos:
+        order_terms = await repos.order_charges.terms(user_id, listed.id)  # one read: the rate and the email rule
+        if order_terms.unverified:
             raise Refused(msg.EMAIL_NOT_VERIFIED)
-        terms = await repos.rates.terms(user_id, listed.id)
+        terms = order_terms.price
         service = priced_for_customer(listed, discount=terms.discount, custom=terms.custom_rate)
         request = build_order_request(service, params, now.date())
         if service.deny_duplicate_link:
@@ -68,32 +71,21 @@ async def place_order(db: Database, user_id: int, params: Mapping[str, str]) -> 
             if await repos.users.balance(user_id) < first_post:
                 raise Refused(msg.NOT_ENOUGH_FUNDS)
         dispatch = (DRIPFEED if request.runs else QUEUED) if terms.forwarded else None
-        order_id = await repos.orders.add(
-            {
-                "dispatch": dispatch,
-                "next_attempt_at": now if dispatch else None,
-                "user_id": user_id,
-                "service_id": service.id,
-                "link": request.link,
-                "quantity": request.quantity,
-                "runs": request.runs,
-                "interval": request.interval,
-                "details": request.details,
-                "charge": request.charge,
-                "status": OrderStatus.PENDING.value,
-                "remains": request.ordered,
-            },
-            now,
-        )
-        await post_entry(
-            repos,
-            user_id=user_id,
-            kind=EntryKind.CHARGE,
-            amount=-request.charge,
-            now=now,
-            order_id=order_id,
-            note=f"order {order_id}",
-        )
+        values = {
+            "dispatch": dispatch,
+            "next_attempt_at": now if dispatch else None,
+            "user_id": user_id,
+            "service_id": service.id,
+            "link": request.link,
+            "quantity": request.quantity,
+            "runs": request.runs,
+            "interval": request.interval,
+            "details": request.details,
+            "charge": request.charge,
+            "status": OrderStatus.PENDING.value,
+            "remains": request.ordered,
+        }
+        order_id = await charge_new_order(repos, values, now)
     return order_id
 
 

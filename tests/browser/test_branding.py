@@ -27,6 +27,8 @@ PNG = base64.b64decode(  # a 2×1 PNG: teal and amber
 )
 BRAND = "rgb(15, 118, 110)"  # #0f766e
 
+WELCOME = "Welcome! Your account is ready. Your API key is on the API page."
+
 
 def operator_page(page: Page, server: LiveServer, panel: Panel) -> None:
     panel.run(lambda db: accounts.create_customer(db, "boss", password=PASSWORD, admin=True))
@@ -113,7 +115,7 @@ def test_a_closed_panel_refuses_sign_ups_and_an_invite_opens_one_account(
     carol.fill("input[name=password]", PASSWORD)
     carol.fill("input[name=password_again]", PASSWORD)
     carol.click("button.primary")
-    expect(carol.locator(".banner.notice")).to_have_text("Welcome! Your account is ready. Your API key is on the API page.")
+    expect(carol.locator(".banner.notice")).to_have_text(WELCOME)
 
     dave = new_page()  # the same link, again: spent
     dave.goto(link.group(1))
@@ -133,7 +135,7 @@ def test_an_open_panel_signs_up_and_links_the_terms(page: Page, start_server: Ca
     expect(page.locator("form a[href='/terms']")).to_be_visible()
     expect(page.locator("footer a[href='/contact']")).to_be_visible()
     sign_up(page, server.base_url, "erin", PASSWORD)
-    expect(page.locator(".banner.notice")).to_have_text("Welcome! Your account is ready. Your API key is on the API page.")
+    expect(page.locator(".banner.notice")).to_have_text(WELCOME)
 
 
 def test_times_are_shown_in_the_panels_time_zone(

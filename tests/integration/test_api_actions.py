@@ -316,6 +316,25 @@ def test_add_with_exactly_enough_funds_leaves_zero(panel: Panel) -> None:
     assert_answer(panel, key, "balance", {"balance": "0.00", "currency": "USD"})
 
 
+def test_a_refused_add_draws_no_order_id(panel: Panel) -> None:
+    """Issue 16: the charge comes first (on PostgreSQL in the same statement as the insert), so
+    an order refused for funds inserts nothing, and the next order takes the very next id."""
+    key = panel.customer(balance="1")
+    service = panel.service(rate="0.90")
+    first = add(panel, key, service, link=LINK, quantity="1000")
+    for _ in range(3):
+        assert_add_refused(panel, key, "Not enough funds on balance", service=service, link=LINK, quantity="1000")
+    panel.run(lambda db: accounts.fund(db, "alice", 90_000))
+    assert add(panel, key, service, link=LINK, quantity="1000") == first + 1
+    assert panel.balance() == "0.10"
+    _, entries = panel.run(lambda db: accounts.ledger_of(db, "alice", 100))
+    charges = [(e.amount, e.balance_after, e.order_id, e.note) for e in entries if e.kind == "charge"]
+    assert sorted(charges, key=lambda c: c[2] or 0) == [
+        (-90_000, 10_000, first, f"order {first}"),
+        (-90_000, 10_000, first + 1, f"order {first + 1}"),
+    ]
+
+
 def test_add_subscription_charges_nothing_up_front_and_each_post_when_recorded(panel: Panel) -> None:
     key = panel.customer(balance="1")
     service = panel.service(type=ServiceType.SUBSCRIPTIONS, rate="0.40", min=100, max=50000)
