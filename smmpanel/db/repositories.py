@@ -23,6 +23,7 @@ from smmpanel.db.catalog_upkeep_repositories import CatalogUpkeep
 from smmpanel.db.coupon_repositories import Coupons
 from smmpanel.db.dispatch_repositories import Dispatch
 from smmpanel.db.keyset import keyset
+from smmpanel.db.language_repository import Languages
 from smmpanel.db.notify_repositories import NotifyRepositories
 from smmpanel.db.payment_repositories import Gateways, PaymentEvents, Payments
 from smmpanel.db.provider_repositories import Providers, ServiceLinks
@@ -701,3 +702,4 @@ class Repositories:
         self.upkeep = CatalogUpkeep(conn)
         self.coupons = Coupons(conn)
         self.affiliates = Affiliates(conn)
+        self.languages = Languages(conn)

@@ -55,6 +55,8 @@ users = sa.Table(
     sa.Column("referrer_id", Id, nullable=True),
     sa.CheckConstraint("balance >= 0", name="balance_not_negative"),
     sa.Index(None, "referrer_id"),
+    # The language they chose (smmpanel.i18n code); none: their browser's, else the panel's default.
+    sa.Column("language", sa.String(8), nullable=True),
 )
 
 services = sa.Table(

@@ -34,4 +34,4 @@ def check_refill_allowed(service: Service, status: OrderStatus, finished_at: dat
 
 def check_refill_status_change(current: RefillStatus, new: RefillStatus) -> None:
     if current.is_final and new is not current:
-        raise Refused(f"Refill is already {current.value}")
+        raise Refused("Refill is already %(status)s", status=current.value)

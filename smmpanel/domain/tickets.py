@@ -23,7 +23,7 @@ def checked_subject(subject: str) -> str:
     if not subject:
         raise Refused("Please write a subject")
     if len(subject) > MAX_SUBJECT:
-        raise Refused(f"The subject is too long (at most {MAX_SUBJECT} characters)")
+        raise Refused("The subject is too long (at most %(max_subject)s characters)", max_subject=MAX_SUBJECT)
     return subject
 
 
@@ -33,7 +33,7 @@ def checked_message(message: str) -> str:
     if not message:
         raise Refused("Please write a message")
     if len(message) > MAX_MESSAGE:
-        raise Refused(f"The message is too long (at most {MAX_MESSAGE} characters)")
+        raise Refused("The message is too long (at most %(max_message)s characters)", max_message=MAX_MESSAGE)
     return message
 
 

@@ -165,7 +165,7 @@ async def resend(db: Database, key: AdminKey, order_id: int) -> AdminOrder:
             raise NotFound(f"no order {order_id}")
         if order.dispatch == PULLED:
             if order.status.is_final:
-                raise Refused(f"Order is already {order.status.value}")
+                raise Refused("Order is already %(status)s", status=order.status.value)
             values = {"dispatch": None, "pulled_by": None, "next_attempt_at": None}
             await repos.orders.update(order.id, values, utcnow())
             await audited(repos, audit, "order.release", f"order {order_id}", None, {"dispatch": "waiting"})
@@ -206,7 +206,7 @@ async def reject_cancel(db: Database, key: AdminKey, order_id: int) -> AdminOrde
         if order is None:
             raise NotFound(f"no order {order_id}")
         if not order.cancel_requested or order.cancel_state is not None or order.status.is_final:
-            raise Refused(f"order {order_id} has no cancel request waiting")
+            raise Refused("order %(order_id)s has no cancel request waiting", order_id=order_id)
         await repos.orders.update(order.id, {"cancel_requested": False}, utcnow())
         before, after = {"cancel_requested": True}, {"cancel_requested": False}
         await audited(repos, acting(key), "order.cancel_reject", f"order {order_id}", before, after)

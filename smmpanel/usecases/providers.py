@@ -47,7 +47,7 @@ async def add_provider(db: Database, name: str, url: str, api_key: str, *, audit
         raise Refused("provider key must not be empty")
     async with db.write() as repos:
         if await repos.providers.by_name(name) is not None:
-            raise Refused(f"provider {name!r} already exists")
+            raise Refused("provider %(name)r already exists", name=name)
         provider_id = await repos.providers.add(name, url, api_key.strip(), utcnow())
         await audited(repos, audit, "provider.add", f"provider {name}", None, {"url": url})
     return provider_id
@@ -118,7 +118,7 @@ async def remove_provider(db: Database, name: str) -> None:
     async with db.write() as repos:
         active = await repos.orders.active_count_for_provider(provider.id)
         if active:
-            raise Refused(f"provider {name!r} still has {active} active orders")
+            raise Refused("provider %(name)r still has %(active)s active orders", name=name, active=active)
         await repos.providers.remove(provider.id)
 
 

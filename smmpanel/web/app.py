@@ -12,8 +12,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
+from smmpanel import i18n
 from smmpanel.api.body_limit import BodyTooLarge, too_large_handler
-from smmpanel.web import auth_routes, email_routes, impersonation, session_routes, two_factor_routes
+from smmpanel.web import auth_routes, email_routes, impersonation, languages, session_routes, two_factor_routes
 from smmpanel.web.admin.access import TwoFactorEnrolmentRequired
 from smmpanel.web.context import WebContext
 from smmpanel.web.pages import login_redirect, render
@@ -57,11 +58,16 @@ def create_web_app(context: WebContext, extra_routes: list[BaseRoute] | None = N
         *two_factor_routes.routes,
         *impersonation.routes,
         *email_routes.routes,
+        *languages.routes,
         *(extra_routes or []),
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(PanelSessions, context=context), Middleware(impersonation.ReadOnlyGuard)],
+        middleware=[
+            Middleware(PanelSessions, context=context),
+            Middleware(impersonation.ReadOnlyGuard),
+            Middleware(languages.LanguageChoice, context=context),
+        ],
         exception_handlers={
             BodyTooLarge: too_large_handler,
             CsrfRejected: _csrf_rejected,
@@ -73,4 +79,5 @@ def create_web_app(context: WebContext, extra_routes: list[BaseRoute] | None = N
         },
     )
     app.state.web = context
+    i18n.load_catalogs()
     return app

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from smmpanel.db.repositories import Customer
 from smmpanel.domain.roles import Permission
+from smmpanel.errors import Phrase
 from smmpanel.usecases import people
 from smmpanel.web.admin.access import landing_page
 from smmpanel.web.pages import redirect, render
@@ -46,7 +47,7 @@ async def end(request: Request) -> Response:
         return redirect("/login")
     await log_in_session(request, staff)
     back = f"/admin/customers/{customer.id}" if staff.may(Permission.CUSTOMERS_READ) else landing_page(staff)
-    return redirect(back, f"You are back as {staff.username}.", request)
+    return redirect(back, Phrase("You are back as %(username)s.", username=staff.username), request)
 
 
 class ReadOnlyGuard:

@@ -41,7 +41,7 @@ def form_amount(form: FormData, name: str, label: str, *, blank: Units | None = 
     try:
         return parse_amount(text)
     except AmountError:
-        raise Refused(f"{label}: write a number with at most 5 decimals, e.g. 12.5") from None
+        raise Refused("%(label)s: write a number with at most 5 decimals, e.g. 12.5", label=label) from None
 
 
 def form_whole(form: FormData, name: str, label: str, *, blank: int | None = None) -> int:
@@ -49,7 +49,7 @@ def form_whole(form: FormData, name: str, label: str, *, blank: int | None = Non
         return blank
     number = parse_whole(form_text(form, name))
     if number is None:
-        raise Refused(f"{label}: write a whole number")
+        raise Refused("%(label)s: write a whole number", label=label)
     return number
 
 

@@ -9,7 +9,7 @@ from starlette.routing import Route
 from smmpanel.db.repositories import Customer
 from smmpanel.domain import messages as msg
 from smmpanel.domain.orders import parse_whole
-from smmpanel.errors import NotFound, Refused
+from smmpanel.errors import NotFound, Phrase, Refused
 from smmpanel.usecases import tickets
 from smmpanel.web.auth_routes import form_text
 from smmpanel.web.customer.common import path_id, query_id, show
@@ -48,7 +48,11 @@ async def new_ticket(request: Request) -> Response:
         )
     except Refused as refused:
         return show(request, "customer/ticket_new.html", user, status_code=400, error=refused.message, values=values)
-    return redirect(f"/tickets/{ticket_id}", f"Ticket #{ticket_id} opened. We will answer here.", request)
+    return redirect(
+        f"/tickets/{ticket_id}",
+        Phrase("Ticket #%(ticket_id)s opened. We will answer here.", ticket_id=ticket_id),
+        request,
+    )
 
 
 async def _thread(
