@@ -17,11 +17,9 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from smmpanel import i18n
-from smmpanel.domain.roles import Permission
 from smmpanel.errors import Refused
 from smmpanel.usecases import languages
-from smmpanel.web.admin.access import AdminRoute, staff_user
-from smmpanel.web.admin.common import acting, form_text
+from smmpanel.web.admin.common import form_text
 from smmpanel.web.context import WebContext
 from smmpanel.web.pages import redirect, safe_next
 from smmpanel.web.security import checked_form, context_of, current_user
@@ -80,20 +78,4 @@ def _back(request: Request) -> str:
     return safe_next(referer.path + (f"?{referer.query}" if referer.query else ""))
 
 
-async def default_language(request: Request) -> Response:
-    """The settings page's language section: the panel's default for everyone who chose none."""
-    user = staff_user(request)
-    form = await checked_form(request)
-    db = context_of(request).database
-    try:
-        code = await languages.set_default_language(db, form_text(form, "default_language"), audit=acting(user))
-    except Refused as refused:
-        return redirect("/admin/settings", refused.message, request)
-    name = i18n.LANGUAGES[code].name
-    return redirect("/admin/settings", "Default language saved: %(name)s.", request, name=name)
-
-
-routes = [
-    Route("/language", pick_language, methods=["POST"]),
-    AdminRoute("/admin/settings/language", default_language, Permission.SETTINGS, methods=["POST"]),
-]
+routes = [Route("/language", pick_language, methods=["POST"])]

@@ -8,11 +8,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from smmpanel import i18n
+from smmpanel.clock import utcnow
+from smmpanel.db.tables import mail_queue
 from smmpanel.db.unit_of_work import Database
 from smmpanel.money import parse_amount
-from smmpanel.usecases import accounts, languages
+from smmpanel.usecases import accounts, audit, languages, notifications
 from tests.support.panel import Panel
 from tests.support.server import LiveServer
 from tests.support.visitor import Visitor
@@ -26,6 +29,7 @@ def site(database_url: str, start_server: Callable[..., LiveServer]) -> tuple[Pa
     panel = Panel(database_url, server.api_url)
     for name in ("alice", "bob", "omar"):
         panel.run(lambda db, name=name: accounts.create_customer(db, name, parse_amount("100"), password=PASSWORD))
+    panel.run(lambda db: accounts.create_customer(db, "boss", password=PASSWORD, admin=True))
     return panel, server
 
 
@@ -151,3 +155,48 @@ def test_a_refusal_shows_in_the_customer_s_language_on_the_dashboard(site: tuple
     assert "Количество меньше минимального: 50" in page.text
     assert 'value="https://x"' in page.text  # what was typed stays
     alice.close()
+
+
+def test_the_operator_sets_the_default_language_on_the_settings_page_and_it_is_audited(
+    site: tuple[Panel, LiveServer],
+) -> None:
+    panel, server = site
+    boss = visitor(server)
+    boss.log_in("boss", PASSWORD)
+    settings = boss.get("/admin/settings")
+    assert 'action="/admin/settings/language"' in settings.text
+    assert re.search(r'<option value="en" lang="en" selected>English</option>', settings.text)
+    answer = boss.submit("/admin/settings", "/admin/settings/language", default_language="ar")
+    assert (answer.status_code, answer.headers["location"]) == (303, "/admin/settings")
+    saved = boss.get("/admin/settings")
+    assert "Default language saved: العربية." in saved.text  # the operator's own page stays in their language
+    assert re.search(r'<option value="ar" lang="ar" selected>', saved.text)
+    assert html_tag(visitor(server, "de").get("/login")) == ("ar", "rtl")
+    entry = panel.run(lambda db: audit.audit_page(db, limit=10)).items[0]
+    assert (entry.actor, entry.action, entry.target) == ("boss", "setting.update", "setting default_language")
+    assert (entry.before, entry.after) == ({"value": None}, {"value": "ar"})
+    boss.close()
+
+
+def test_mail_to_a_customer_is_in_their_language_and_to_the_operator_in_the_default(
+    site: tuple[Panel, LiveServer],
+) -> None:
+    panel, _server = site
+    alice, bob = user_id(panel, "alice"), user_id(panel, "bob")
+    panel.run(lambda db: languages.choose_language(db, alice, "ru"))
+    panel.run(lambda db: languages.set_default_language(db, "tr", audit=None))
+
+    async def answer_both(db: Database) -> list[tuple[str, str, str]]:
+        async with db.write() as repos:
+            for user, email in ((alice, "alice@example.com"), (bob, "bob@example.com")):
+                await repos.notify.emails.set(user, email, utcnow())
+                await notifications.ticket_answered(repos, user, 7, "Speed", "Soon.", utcnow())
+        async with db.engine.connect() as conn:
+            rows = await conn.execute(sa.select(mail_queue).order_by(mail_queue.c.id))
+            return [(row.recipient, row.subject, row.body_html or "") for row in rows]
+
+    (to_alice, subject_ru, html_ru), (to_bob, subject_tr, html_tr) = panel.run(answer_both)
+    assert (to_alice, subject_ru) == ("alice@example.com", "Ответ на тикет #7: Speed")
+    assert '<html lang="ru" dir="ltr">' in html_ru and "Отправлено вашей SMM-панелью." in html_ru
+    assert (to_bob, subject_tr) == ("bob@example.com", "#7 numaralı talep yanıtlandı: Speed")  # bob chose none
+    assert '<html lang="tr" dir="ltr">' in html_tr

@@ -11,6 +11,7 @@ from smmpanel.web.admin import (
     customers,
     gateways,
     import_preview,
+    language_settings,
     orders,
     overview,
     payments,
@@ -46,4 +47,5 @@ routes: list[BaseRoute] = [
     *service_upkeep.routes,
     *coupons.routes,
     *affiliates.routes,
+    *language_settings.routes,
 ]
