@@ -50,7 +50,7 @@ wrap-templates: install-test
 messages: install-test
 	$(BIN)/pybabel extract -F babel.cfg -k translate -k Refused -k redirect:2 -k Phrase \
 		--no-location --sort-output --omit-header -o $(LOCALES)/messages.pot .
-	for lang in en ru tr ar; do \
+	for lang in $$($(BIN)/python -c 'from smmpanel.i18n import LANGUAGES; print(*LANGUAGES)'); do \
 		test -f $(LOCALES)/$$lang/LC_MESSAGES/messages.po || $(BIN)/pybabel init -i $(LOCALES)/messages.pot -d $(LOCALES) -l $$lang; \
 	done
 	$(BIN)/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-fuzzy-matching --ignore-obsolete
