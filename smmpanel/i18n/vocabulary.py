@@ -1,11 +1,13 @@
-"""Words the pages show through ``_(variable)``: the statuses of orders, refills, tickets and payments.
+"""Words the pages show through ``_(variable)`` or from panel.js, which extraction cannot see in place.
 
-Templates translate a status where they show it (``macros.status``); the catalogs learn the words from
-here, since a variable cannot be extracted. The values themselves stay English in the database and the API.
+Templates translate a status where they show it (``macros.status``); the values themselves stay English
+in the database and the API. ``SCRIPT_TEXTS`` are panel.js's live texts (``t("…")`` there): each page
+carries their translations in ``<html data-texts>`` (``script_texts``).
 """
 
 from __future__ import annotations
 
+from smmpanel import i18n
 from smmpanel.i18n import N_
 
 STATUSES = (
@@ -26,3 +28,29 @@ STATUSES = (
     N_("Reversed"),
     N_("Paid"),
 )
+
+SCRIPT_TEXTS = (
+    N_("per package"),
+    N_("per 1000"),
+    N_("Refill %(days)s days"),
+    N_("Quantity less than minimal %(minimum)s"),
+    N_("Quantity more than maximum %(maximum)s"),
+    N_("1 package"),
+    N_("Fill in min and max per post"),
+    N_("Each post costs %(low)s–%(high)s %(currency)s, charged when delivered"),
+    N_("Enter the quantity"),
+    N_("Enter the number of runs"),
+    N_("%(quantity)s × %(runs)s runs = %(total)s × %(rate)s %(currency)s / 1000"),
+    N_("Not enough funds on balance"),
+    N_("Copied"),
+    N_("The card was not read: please check it."),
+    N_("The card was not authenticated."),
+    N_("The payment could not be sent; please try again."),
+)
+
+
+def script_texts() -> dict[str, str]:
+    """panel.js's texts in this request's language (English: none needed, the script has them)."""
+    if i18n.current_language().code == i18n.SOURCE:
+        return {}
+    return {text: i18n.gettext(text) for text in SCRIPT_TEXTS}

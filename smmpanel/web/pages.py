@@ -14,6 +14,7 @@ from starlette.templating import Jinja2Templates
 from smmpanel import i18n
 from smmpanel.clock import iso_utc
 from smmpanel.db.repositories import Customer
+from smmpanel.i18n.vocabulary import script_texts
 from smmpanel.money import format_amount
 from smmpanel.usecases.paging import Page
 from smmpanel.web.security import csrf_token
@@ -52,6 +53,7 @@ def render(
         "csrf_token": csrf_token(request),
         "language": i18n.current_language(),
         "languages": list(i18n.LANGUAGES.values()),
+        "script_texts": script_texts(),
         **values,
     }
     return templates.TemplateResponse(request, template, context, status_code=status_code)

@@ -25,6 +25,7 @@ def test_a_customer_switches_to_russian_and_it_stays_after_logging_out_and_in(
 ) -> None:
     server, panel = start_server(), Panel(database_url)
     panel.run(lambda db: accounts.create_customer(db, "carol", parse_amount("10"), password=PASSWORD))
+    service = panel.service(name="Followers", min=50, max=10000)
     base, page = server.base_url, new_page()
     log_in(page, base, "carol", PASSWORD)
     page.goto(f"{base}/orders")
@@ -36,6 +37,9 @@ def test_a_customer_switches_to_russian_and_it_stays_after_logging_out_and_in(
     expect(page.locator("h1")).to_have_text("Заказы")
     page.goto(f"{base}/funds")
     expect(page.locator("h1")).to_have_text("Баланс")
+    page.goto(f"{base}/orders/new?service={service}")  # panel.js's live hints speak Russian too
+    page.fill("input[name=quantity]", "10")
+    expect(page.locator("#charge-hint")).to_have_text("Количество меньше минимального: 50")
     page.click(".who button.link")  # «Выйти»
     expect(page.locator("button.primary")).to_have_text("Войти")  # the login page, still in Russian
     log_in(page, base, "carol", PASSWORD)
