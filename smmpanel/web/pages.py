@@ -30,6 +30,7 @@ _env = jinja2.Environment(
 # Every text a person reads goes through ``_()`` / ``{% trans %}``, in the language of the request being
 # served (a context variable, see smmpanel.i18n): never a switch shared by concurrent requests.
 _env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+_env.globals["translated"] = i18n.translated  # a text made in Python (error pages' titles, a Phrase)
 _env.filters["money"] = format_amount
 _env.filters["when"] = lambda moment: "" if moment is None else iso_utc(moment).replace("T", " ").rstrip("Z")
 templates = Jinja2Templates(env=_env)
