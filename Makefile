@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint install install-test lock screenshots
+.PHONY: run test lint install install-test lock screenshots messages wrap-templates
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,3 +44,17 @@ test: lint
 # The README's screenshots (docs/screenshots/*.png), from a demo panel in Chromium: not a test.
 screenshots: install-test
 	$(BIN)/python docs/take_screenshots.py
+
+# Languages (README "Languages"): wrap new template texts in _(), then refresh every catalog from the code.
+TEMPLATE_FILES = $(shell find smmpanel/web/templates smmpanel/notify/templates -type f)
+LOCALES = smmpanel/locale
+wrap-templates: install-test
+	$(BIN)/python -m smmpanel.i18n.wrap $(TEMPLATE_FILES)
+
+messages: install-test
+	$(BIN)/pybabel extract -F babel.cfg -k translate -k Refused -k redirect:2 -k Phrase \
+		--no-location --sort-output --omit-header -o $(LOCALES)/messages.pot .
+	for lang in $$($(BIN)/python -c 'from smmpanel.i18n import LANGUAGES; print(*LANGUAGES)'); do \
+		test -f $(LOCALES)/$$lang/LC_MESSAGES/messages.po || $(BIN)/pybabel init -i $(LOCALES)/messages.pot -d $(LOCALES) -l $$lang; \
+	done
+	$(BIN)/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-fuzzy-matching --ignore-obsolete

@@ -75,7 +75,8 @@ async def provider_import(db: Database, args: argparse.Namespace) -> Result:
     if report.demo_hidden:
         data["demo_hidden"] = report.demo_hidden
     text = f"created {len(report.created)}, updated {len(report.updated)}, disabled {len(report.disabled)} services"
-    text += report.demo_notice
+    if report.demo_hidden:
+        text += f" {report.demo_notice}"
     return Result(data, text)
 
 

@@ -30,6 +30,7 @@ from smmpanel.db.export_repositories import Exports
 from smmpanel.db.id_lists import ids_in, ids_listed, is_postgres
 from smmpanel.db.invites_repository import Invites
 from smmpanel.db.keyset import keyset
+from smmpanel.db.language_repository import Languages
 from smmpanel.db.link_search import link_contains
 from smmpanel.db.notify_repositories import NotifyRepositories
 from smmpanel.db.order_charges import OrderCharges
@@ -759,3 +760,4 @@ class Repositories:
         self.desk = Desk(conn)
         self.breakdowns = Breakdowns(conn)
         self.exports = Exports(conn)
+        self.languages = Languages(conn)

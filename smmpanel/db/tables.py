@@ -62,6 +62,8 @@ users = sa.Table(
     sa.Index(None, "referrer_id"),
     # Display currencies: the code the customer reads prices in (None: the panel's default).
     sa.Column("display_currency", sa.String(3), nullable=True),
+    # The language they chose (smmpanel.i18n code); none: their browser's, else the panel's default.
+    sa.Column("language", sa.String(8), nullable=True),
 )
 
 services = sa.Table(

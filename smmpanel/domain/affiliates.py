@@ -67,4 +67,8 @@ def check_payout(pending: Units, minimum: Units) -> None:
     if pending <= 0:
         raise Refused(NOTHING_PENDING)
     if pending < minimum:
-        raise Refused(f"The minimum payout is {format_amount(minimum)}: {format_amount(pending)} is pending")
+        raise Refused(
+            "The minimum payout is %(minimum)s: %(pending)s is pending",
+            minimum=format_amount(minimum),
+            pending=format_amount(pending),
+        )

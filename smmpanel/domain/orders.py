@@ -240,7 +240,7 @@ def subscription_post_charge(service: Service, details: Mapping[str, object], qu
 def check_status_change(current: OrderStatus, new: OrderStatus) -> None:
     """A finished order stays finished: its refund, if any, has already been paid."""
     if current.is_final and new is not current:
-        raise Refused(f"Order is already {current.value}")
+        raise Refused("Order is already %(status)s", status=current.value)
 
 
 def refund_for(status: OrderStatus, charge: Units, remains: int, ordered: int) -> Units:

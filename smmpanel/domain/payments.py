@@ -147,15 +147,19 @@ def check_deposit_amount(amount: Units, minimum: Units, maximum: Units | None) -
     if amount <= 0:
         raise Refused("Enter an amount above zero")
     if amount < minimum:
-        raise Refused(f"The minimum for this method is {format_amount(minimum)}")
+        raise Refused("The minimum for this method is %(minimum)s", minimum=format_amount(minimum))
     if maximum is not None and amount > maximum:
-        raise Refused(f"The maximum for this method is {format_amount(maximum)}")
+        raise Refused("The maximum for this method is %(maximum)s", maximum=format_amount(maximum))
 
 
 def check_minor_unit(amount: Units, minor_unit: Units) -> None:
     """Refuse an amount the gateway cannot charge exactly (finer than its cents): never rounded."""
     if amount % minor_unit:
-        raise Refused(f"{format_amount(amount)} cannot be paid this way: use at most {_decimals(minor_unit)} decimals")
+        raise Refused(
+            "%(amount)s cannot be paid this way: use at most %(decimals)s decimals",
+            amount=format_amount(amount),
+            decimals=_decimals(minor_unit),
+        )
 
 
 def _decimals(minor_unit: Units) -> int:
@@ -170,7 +174,7 @@ def to_cents(amount: Units) -> int:
     """
     cents, rest = divmod(amount, CENT)
     if rest:
-        raise Refused(f"{format_amount(amount)} is not a whole number of cents")
+        raise Refused("%(amount)s is not a whole number of cents", amount=format_amount(amount))
     return cents
 
 

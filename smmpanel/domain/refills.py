@@ -47,4 +47,4 @@ def checked_reason(status: RefillStatus, reason: str) -> str | None:
 
 def check_refill_status_change(current: RefillStatus, new: RefillStatus) -> None:
     if current.is_final and new is not current:
-        raise Refused(f"Refill is already {current.value}")
+        raise Refused("Refill is already %(status)s", status=current.value)

@@ -35,7 +35,7 @@ def topic_subject(topic_text: str, order_id: int | None, subject: str) -> str:
         raise Refused("Please choose a subject") from None
     if topic.needs_order:
         if order_id is None:
-            raise Refused(f"Please write the order ID for {topic.value}")
+            raise Refused("Please write the order ID for %(topic)s", topic=topic.value)
         return f"{topic.value} #{order_id}"
     return checked_subject(subject)
 
@@ -53,7 +53,7 @@ def checked_subject(subject: str) -> str:
     if not subject:
         raise Refused("Please write a subject")
     if len(subject) > MAX_SUBJECT:
-        raise Refused(f"The subject is too long (at most {MAX_SUBJECT} characters)")
+        raise Refused("The subject is too long (at most %(max_subject)s characters)", max_subject=MAX_SUBJECT)
     return subject
 
 
@@ -63,7 +63,7 @@ def checked_message(message: str) -> str:
     if not message:
         raise Refused("Please write a message")
     if len(message) > MAX_MESSAGE:
-        raise Refused(f"The message is too long (at most {MAX_MESSAGE} characters)")
+        raise Refused("The message is too long (at most %(max_message)s characters)", max_message=MAX_MESSAGE)
     return message
 
 
@@ -79,5 +79,5 @@ def checked_canned_reply(title: str, body: str) -> tuple[str, str]:
     if not title:
         raise Refused("Please write a title")
     if len(title) > MAX_CANNED_TITLE:
-        raise Refused(f"The title is too long (at most {MAX_CANNED_TITLE} characters)")
+        raise Refused("The title is too long (at most %(limit)s characters)", limit=MAX_CANNED_TITLE)
     return title, checked_message(body)

@@ -102,7 +102,9 @@ class CryptomusGateway(Gateway):
         )
         invoice = document.get("result")
         if document.get("state") != 0 or not isinstance(invoice, dict):
-            raise Refused(f"Cryptomus refused the invoice: {document.get('message') or document.get('errors')}")
+            raise Refused(
+                "Cryptomus refused the invoice: %(reason)s", reason=document.get("message") or document.get("errors")
+            )
         uuid, url = invoice.get("uuid"), invoice.get("url")
         if not isinstance(uuid, str) or not isinstance(url, str):
             raise Unavailable("Cryptomus's invoice has no uuid or url")

@@ -23,7 +23,7 @@ class ManualGateway(Gateway):
         if not reference:
             raise Refused("Enter the reference of your transfer")
         if len(reference) > MAX_REFERENCE:
-            raise Refused(f"The reference is longer than {MAX_REFERENCE} characters")
+            raise Refused("The reference is longer than %(max_reference)s characters", max_reference=MAX_REFERENCE)
         return Started(reference=reference)
 
     async def verify(self, incoming: Incoming) -> Confirmation:

@@ -156,7 +156,7 @@ class PayPalGateway(Gateway):
         )
         order = answer.json("PayPal")
         if answer.status_code not in (200, 201):
-            raise Refused(f"PayPal refused the payment: {_issue(order)}")
+            raise Refused("PayPal refused the payment: %(reason)s", reason=_issue(order))
         approve = next((link.get("href") for link in order.get("links", []) if link.get("rel") == "approve"), None)
         if not isinstance(order.get("id"), str) or not isinstance(approve, str):
             raise Unavailable("PayPal's order has no id or approve link")

@@ -64,7 +64,7 @@ class PerfectMoneyGateway(Gateway):
     async def start(self, request: PaymentRequest) -> Started:
         units = ACCOUNT_UNITS.get(self.option("payee_account")[:1])
         if units != request.currency:
-            raise Refused(f"This Perfect Money account cannot take payments in {request.currency}")
+            raise Refused("This Perfect Money account cannot take payments in %(currency)s", currency=request.currency)
         fields = {
             "PAYEE_ACCOUNT": self.option("payee_account"),
             "PAYEE_NAME": self.option("payee_name") or self.setup.name,

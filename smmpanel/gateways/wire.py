@@ -32,7 +32,9 @@ def decimal_text(amount: Units, places: int) -> str:
     step = SCALE // 10**places
     if amount <= 0 or amount % step:
         unit = "a whole amount" if places == 0 else f"a whole number of {Decimal(1).scaleb(-places)}"
-        raise Refused(f"{format_amount(amount)} cannot be paid here: the amount must be {unit}")
+        raise Refused(
+            "%(amount)s cannot be paid here: the amount must be %(unit)s", amount=format_amount(amount), unit=unit
+        )
     whole, fraction = divmod(amount // step, 10**places)
     return f"{whole}.{fraction:0{places}d}" if places else str(whole)
 

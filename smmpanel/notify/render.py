@@ -12,6 +12,7 @@ from typing import Any
 
 import jinja2
 
+from smmpanel import i18n
 from smmpanel.money import format_amount
 from smmpanel.notify import Message
 
@@ -24,7 +25,9 @@ def _environment(*, html: bool) -> jinja2.Environment:
         autoescape=html,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["money"] = format_amount
     return env
 
@@ -37,10 +40,13 @@ def _block(template: jinja2.Template, name: str, values: dict[str, Any]) -> str:
     return "".join(template.blocks[name](template.new_context(values))).strip()
 
 
-def render_message(event: str, recipient: str, values: dict[str, Any]) -> Message:
-    text = _TEXT.get_template(f"{event}.txt")
-    try:
-        html: str | None = _HTML.get_template(f"{event}.html").render(values)
-    except jinja2.TemplateNotFound:
-        html = None
-    return Message(recipient, _block(text, "subject", values), _block(text, "body", values) + "\n", html)
+def render_message(event: str, recipient: str, values: dict[str, Any], language: str | None = None) -> Message:
+    """The message in ``language`` (a code of ``smmpanel.i18n.LANGUAGES``; English when None)."""
+    with i18n.speaking(language) as speaking:
+        text = _TEXT.get_template(f"{event}.txt")
+        page = {**values, "language": speaking}
+        try:
+            html: str | None = _HTML.get_template(f"{event}.html").render(page)
+        except jinja2.TemplateNotFound:
+            html = None
+        return Message(recipient, _block(text, "subject", values), _block(text, "body", values) + "\n", html)

@@ -77,7 +77,7 @@ async def create_customer(
     password_hash = None if password is None else await hash_password(password)
     async with db.write() as repos:
         if await repos.users.by_username(username) is not None:
-            raise Refused(f"user {username!r} already exists")
+            raise Refused("user %(username)r already exists", username=username)
         role = staff_role or (Role.OWNER if admin else Role.CUSTOMER)
         user_id = await repos.users.add(username, hash_api_key(key), now, role=role, password_hash=password_hash)
         if invite_hash is not None and not await repos.invites.use(invite_hash, user_id, now):
@@ -136,7 +136,7 @@ async def fund(db: Database, username: str, amount: Units, note: str = "", *, au
         try:
             balance = await post_entry(repos, user_id=customer.id, kind=kind, amount=amount, now=utcnow(), note=note)
         except Refused:
-            raise Refused(f"correction would take {username}'s balance below zero") from None
+            raise Refused("correction would take %(username)s's balance below zero", username=username) from None
         # The balance before is what this very update started from, whatever ran concurrently.
         before = {"balance": format_amount(balance - amount)}
         after = {"balance": format_amount(balance), "amount": format_amount(amount), "note": note}

@@ -53,11 +53,11 @@ async def create_key(db: Database, name: str, role: str = DEFAULT_ROLE, *, audit
     if not _NAME.match(name):
         raise Refused("key name must be 1-48 letters, digits, '_', '.' or '-'")
     if role not in ROLES:
-        raise Refused(f"role must be one of {', '.join(ROLES)}")
+        raise Refused("role must be one of %(roles)s", roles=", ".join(ROLES))
     key = new_api_key()
     async with db.write() as repos:
         if await repos.admin_api.key_by_name(name) is not None:
-            raise Refused(f"an admin API key named {name!r} already exists")
+            raise Refused("an admin API key named %(name)r already exists", name=name)
         await repos.admin_api.add_key(name, hash_api_key(key), role, utcnow())
         await audited(repos, audit, "admin_api.key_create", f"admin API key {name}", None, {"role": role})
     return NewAdminKey(name, key, role)

@@ -246,7 +246,7 @@ async def rename_category(db: Database, old: str, new: str, *, audit: Audit | No
         if old not in names:
             raise NotFound(f"no category {old!r}")
         if new in names:
-            raise Refused(f"category {new!r} already exists: move its services instead")
+            raise Refused("category %(new)r already exists: move its services instead", new=new)
         moved = await repos.upkeep.categories.rename(old, new, utcnow())
         await audited(repos, audit, "category.rename", f"category {old}", {"name": old}, {"name": new})
     return moved

@@ -172,7 +172,7 @@ async def sync_catalog(db: Database, pool: ClientPool, provider_name: str) -> li
     except UpstreamError as error:
         async with db.write() as repos:
             await repos.upkeep.providers.put(provider.id, sync_error=str(error), synced_at=utcnow())
-        raise Refused(f"{provider_name}: {error}") from None
+        raise Refused("%(provider_name)s: %(error)s", provider_name=provider_name, error=error) from None
     now = utcnow()
     async with db.write() as repos:
         changes = await follow_catalog(repos, provider, catalog, now)

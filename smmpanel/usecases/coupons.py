@@ -57,13 +57,13 @@ async def create_coupon(
     try:
         async with db.write() as repos:
             if await repos.coupons.by_code(normalized) is not None:
-                raise Refused(f"A coupon {normalized} already exists")
+                raise Refused("A coupon %(normalized)s already exists", normalized=normalized)
             await repos.coupons.add(normalized, kind, value, max_uses, expires_on, utcnow())
             coupon = await repos.coupons.by_code(normalized)
             assert coupon is not None
             await audited(repos, audit, "coupon.create", f"coupon {normalized}", None, _facts(coupon))
     except IntegrityError:  # the same code made at the same moment elsewhere
-        raise Refused(f"A coupon {normalized} already exists") from None
+        raise Refused("A coupon %(normalized)s already exists", normalized=normalized) from None
     return coupon
 
 

@@ -88,7 +88,7 @@ async def _waiting(db: Database, order_id: int) -> None:
 
 def _check_waiting(order: Order) -> None:
     if not order.cancel_requested or order.cancel_state is not None or order.status.is_final:
-        raise Refused(f"order {order.id} has no cancel request waiting")
+        raise Refused("order %(order_id)s has no cancel request waiting", order_id=order.id)
 
 
 # --- canned replies ----------------------------------------------------------------
@@ -117,7 +117,7 @@ async def save_canned_reply(
         if reply_id is not None and await repos.desk.canned_reply(reply_id) is None:
             raise NotFound(f"no canned reply {reply_id}")
         if await repos.desk.title_taken(title, other_than=reply_id):
-            raise Refused(f"A canned reply is already called {title!r}")
+            raise Refused("A canned reply is already called %(title)r", title=title)
         if reply_id is None:
             reply_id = await repos.desk.add_canned_reply(title, body, now)
             action = "canned_reply.add"

@@ -85,7 +85,7 @@ async def _mail_verification(
 ) -> None:
     link = await _new_link(repos, user_id, VERIFY, email, "/verify-email", timedelta(hours=VERIFY_HOURS), site, now)
     values = {"username": username, "email": email, "link": link, "hours": VERIFY_HOURS}
-    await enqueue(repos, EMAIL, email, "verify_email", values, now)
+    await enqueue(repos, EMAIL, email, "verify_email", values, now, user_id=user_id)
 
 
 async def email_of(db: Database, user_id: int) -> Contact:
@@ -141,7 +141,7 @@ async def change_email(db: Database, user_id: int, password: str, new_email: str
         await _mail_verification(repos, user_id, contact.username, email, site, now)
         if contact.email:
             values = {"username": contact.username, "old_email": contact.email, "new_email": email}
-            await enqueue(repos, EMAIL, contact.email, "email_changed", values, now)
+            await enqueue(repos, EMAIL, contact.email, "email_changed", values, now, user_id=user_id)
 
 
 async def must_verify_first(repos: Repositories, user_id: int) -> bool:
@@ -158,7 +158,7 @@ async def _mail_reset(repos: Repositories, contact: Contact, site: str, now: dat
         repos, contact.user_id, RESET, None, "/reset-password", timedelta(minutes=RESET_MINUTES), site, now
     )
     values = {"username": contact.username, "link": link, "minutes": RESET_MINUTES}
-    await enqueue(repos, EMAIL, contact.email, "password_reset", values, now)
+    await enqueue(repos, EMAIL, contact.email, "password_reset", values, now, user_id=contact.user_id)
 
 
 async def send_password_reset(db: Database, user_id: int, site: str = "") -> None:
@@ -171,7 +171,7 @@ async def send_password_reset(db: Database, user_id: int, site: str = "") -> Non
         if contact is None:
             raise NotFound(f"no customer {user_id}")
         if not contact.email:
-            raise Refused(f"{contact.username} has no email address: set their password instead")
+            raise Refused("%(username)s has no email address: set their password instead", username=contact.username)
         await _mail_reset(repos, contact, site, utcnow())
 
 

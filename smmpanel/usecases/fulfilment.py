@@ -462,9 +462,9 @@ async def attention_list(db: Database, limit: int) -> list[Order]:
 async def _attention_order(repos: Repositories, order_id: int) -> Order:
     order = await _locked(repos, order_id)
     if order.dispatch != ATTENTION:
-        raise Refused(f"order {order_id} is not waiting for attention")
+        raise Refused("order %(order_id)s is not waiting for attention", order_id=order_id)
     if order.status.is_final:  # finished by hand meanwhile: never send or refund it again
-        raise Refused(f"order {order_id} is already {order.status.value}")
+        raise Refused("order %(order_id)s is already %(status)s", order_id=order_id, status=order.status.value)
     return order
 
 
@@ -492,9 +492,13 @@ async def set_upstream(db: Database, order_id: int, provider_order_id: int) -> N
     async with db.write() as repos:
         order = await _attention_order(repos, order_id)
         if order.provider_id is None:
-            raise Refused(f"order {order_id} was never sent to a provider")
+            raise Refused("order %(order_id)s was never sent to a provider", order_id=order_id)
         twin = await repos.orders.with_upstream_id(order.provider_id, str(provider_order_id))
         if twin is not None and twin != order.id:
-            raise Refused(f"the provider's order {provider_order_id} is already order {twin}'s")
+            raise Refused(
+                "the provider's order %(upstream_id)s is already order %(twin)s's",
+                upstream_id=provider_order_id,
+                twin=twin,
+            )
         values = {"dispatch": SENT, "provider_order_id": str(provider_order_id), "next_attempt_at": utcnow()}
         await repos.orders.update(order.id, values, utcnow())

@@ -165,7 +165,7 @@ async def resend(db: Database, key: AdminKey, order_id: int) -> AdminOrder:
             raise NotFound(f"no order {order_id}")
         if order.dispatch == PULLED:
             if order.status.is_final:
-                raise Refused(f"Order is already {order.status.value}")
+                raise Refused("Order is already %(status)s", status=order.status.value)
             values = {"dispatch": None, "pulled_by": None, "next_attempt_at": None}
             await repos.orders.update(order.id, values, utcnow())
             await audited(repos, audit, "order.release", f"order {order_id}", None, {"dispatch": "waiting"})

@@ -50,12 +50,12 @@ def check_options(kind: str, options: Mapping[str, str], *, partial: bool = Fals
     declared = {option.name: option for option in cls.options}
     unknown = sorted(set(options) - set(declared))
     if unknown:
-        raise Refused(f"{kind} gateways take no option {unknown[0]!r}")
+        raise Refused("%(kind)s gateways take no option %(option)r", kind=kind, option=unknown[0])
     values = {name: value.strip() for name, value in options.items()}
     if not partial:
         missing = [o.flag for o in cls.options if o.default is None and not values.get(o.name)]
         if missing:
-            raise Refused(f"{kind} gateways need {', '.join(missing)}")
+            raise Refused("%(kind)s gateways need %(options)s", kind=kind, options=", ".join(missing))
     return values
 
 
@@ -81,7 +81,7 @@ def _check_limits(values: Mapping[str, Any]) -> None:
         raise Refused("the maximum must not be below the minimum, nor the minimum below zero")
     for name in ("fee_percent", "bonus_percent", "bonus_from"):
         if values.get(name, 0) < 0:
-            raise Refused(f"{name.replace('_', ' ')} must not be negative")
+            raise Refused("%(field)s must not be negative", field=name.replace("_", " "))
 
 
 def gateway_facts(gateway: GatewayRecord) -> Facts:
@@ -119,14 +119,14 @@ async def add_gateway(
     try:
         async with db.write() as repos:
             if await repos.gateways.by_name(name) is not None:
-                raise Refused(f"a gateway named {name!r} already exists")
+                raise Refused("a gateway named %(name)r already exists", name=name)
             gateway_id = await repos.gateways.add({"name": name, "kind": kind, "config": config, **values}, now)
             gateway = await repos.gateways.get(gateway_id)
             assert gateway is not None
             await audited(repos, audit, "gateway.add", f"gateway {name}", None, gateway_facts(gateway))
             return gateway
     except sa.exc.IntegrityError:
-        raise Refused(f"a gateway named {name!r} already exists") from None
+        raise Refused("a gateway named %(name)r already exists", name=name) from None
 
 
 def _values(changes: GatewayChanges) -> dict[str, Any]:

@@ -44,7 +44,7 @@ def order_lines(text: str) -> list[tuple[int, str]]:
     if not lines:
         raise Refused("Write at least one order")
     if len(lines) > MAX_LINES:
-        raise Refused(f"At most {MAX_LINES} orders at once")
+        raise Refused("At most %(max_lines)s orders at once", max_lines=MAX_LINES)
     return lines
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from smmpanel import i18n
 from smmpanel.db.repositories import Repositories
 from smmpanel.domain import notifications as events
 from smmpanel.money import Units
@@ -25,12 +26,29 @@ from smmpanel.usecases.notify_settings import NOTIFY_OFF, OPERATOR_EMAIL, TELEGR
 
 
 async def enqueue(
-    repos: Repositories, channel: str, recipient: str, event: str, values: dict[str, Any], now: datetime
+    repos: Repositories,
+    channel: str,
+    recipient: str,
+    event: str,
+    values: dict[str, Any],
+    now: datetime,
+    *,
+    user_id: int | None = None,
 ) -> int:
-    """Render the event's templates for ``recipient`` and queue the message; its id."""
-    message = render_message(event, recipient, values)
+    """Render the event's templates for ``recipient`` and queue the message; its id.
+
+    In the language of the customer ``user_id`` (their own choice, else the panel's default); mail to
+    the operator (no ``user_id``) in the panel's default language.
+    """
+    message = render_message(event, recipient, values, await _language(repos, user_id))
     html = message.html if channel == EMAIL else None
     return await repos.notify.queue.add(channel, recipient, event, message.subject, message.text, html, now)
+
+
+async def _language(repos: Repositories, user_id: int | None) -> str:
+    own = await repos.languages.of(user_id) if user_id is not None else None
+    default = await repos.settings.get(i18n.DEFAULT_LANGUAGE_SETTING)
+    return i18n.known(own) or i18n.known(default) or i18n.SOURCE
 
 
 async def _switched_off(repos: Repositories, event: str) -> bool:
@@ -47,9 +65,9 @@ async def _to_customer(repos: Repositories, user_id: int, event: str, values: di
         return
     values = {"username": contact.username, **values}
     if contact.email and contact.verified:
-        await enqueue(repos, EMAIL, contact.email, event, values, now)
+        await enqueue(repos, EMAIL, contact.email, event, values, now, user_id=user_id)
     if prefs.telegram_chat_id and await repos.settings.get(TELEGRAM_TOKEN):
-        await enqueue(repos, TELEGRAM, prefs.telegram_chat_id, event, values, now)
+        await enqueue(repos, TELEGRAM, prefs.telegram_chat_id, event, values, now, user_id=user_id)
 
 
 async def _to_operator(repos: Repositories, event: str, values: dict[str, Any], now: datetime) -> None:

@@ -104,7 +104,7 @@ async def notify_settings(db: Database, env: Settings) -> NotifySettings:
 def _checked(changes: NotifySettings) -> NotifySettings:
     smtp = changes.smtp
     if smtp.tls not in TLS_MODES:
-        raise Refused(f"TLS must be one of {', '.join(TLS_MODES)}")
+        raise Refused("TLS must be one of %(modes)s", modes=", ".join(TLS_MODES))
     if not 0 < smtp.port < 65536:
         raise Refused("The SMTP port must be a number from 1 to 65535")
     if "@" not in smtp.from_address:
@@ -115,7 +115,7 @@ def _checked(changes: NotifySettings) -> NotifySettings:
         raise Refused("The panel's address must start with http:// or https://")
     unknown = changes.off - set(ALL_EVENTS)
     if unknown:
-        raise Refused(f"Unknown notification: {', '.join(sorted(unknown))}")
+        raise Refused("Unknown notification: %(names)s", names=", ".join(sorted(unknown)))
     return replace(changes, public_url=changes.public_url.rstrip("/"))
 
 

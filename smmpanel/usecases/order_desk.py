@@ -135,13 +135,17 @@ async def check_with_provider(db: Database, pool: ClientPool, order_id: int) -> 
     order, provider = view.order, view.provider
     upstream_id = parse_whole(order.provider_order_id)
     if not view.checkable or provider is None or upstream_id is None:
-        raise Refused(f"order {order_id} is not being fulfilled by a provider right now")
+        raise Refused("order %(order_id)s is not being fulfilled by a provider right now", order_id=order_id)
     try:
         answers = await pool.client_for(provider).statuses([upstream_id])
     except UpstreamError as error:
-        raise Refused(f"{provider.name}: {error}") from None
+        raise Refused("%(provider_name)s: %(error)s", provider_name=provider.name, error=error) from None
     if upstream_id not in answers:
-        raise Refused(f"{provider.name} did not answer about its order {upstream_id}")
+        raise Refused(
+            "%(provider_name)s did not answer about its order %(upstream_id)s",
+            provider_name=provider.name,
+            upstream_id=upstream_id,
+        )
     claim = SyncClaim(order.id, provider.id, upstream_id)
     await fulfilment.apply_upstream_statuses(db, [(claim, answers[upstream_id])], provider)
     async with db.read() as repos:

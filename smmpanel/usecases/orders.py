@@ -213,9 +213,9 @@ async def apply_update(repos: Repositories, order_id: int, update: OrderUpdate, 
         raise NotFound(f"no order {order_id}")
     status = update.status or order.status
     if update.remains is not None and not 0 <= update.remains <= order.ordered:
-        raise Refused(f"remains must be between 0 and {order.ordered}")
+        raise Refused("remains must be between 0 and %(ordered)s", ordered=order.ordered)
     if order.status.is_final and update.remains not in (None, order.remains):
-        raise Refused(f"Order is already {order.status.value}")
+        raise Refused("Order is already %(status)s", status=order.status.value)
     if status is OrderStatus.COMPLETED:
         remains = 0
     elif status is OrderStatus.CANCELED:
@@ -242,7 +242,7 @@ async def change_link(db: Database, order_id: int, link: str, *, audit: Audit | 
         order = await _locked_order(repos, order_id)
         unsent = order.dispatch in (None, QUEUED) or (order.dispatch == DRIPFEED and order.runs_done == 0)
         if order.status.is_final or not unsent or order.provider_order_id is not None:
-            raise Refused(f"order {order_id} has already been sent to a provider or has finished")
+            raise Refused("order %(order_id)s has already been sent to a provider or has finished", order_id=order_id)
         await repos.orders.update(order.id, {"link": link}, utcnow())
         await audited(repos, audit, "order.link", f"order {order_id}", {"link": order.link}, {"link": link})
         updated = await repos.orders.get(order_id)
@@ -259,7 +259,7 @@ async def record_subscription_post(db: Database, order_id: int, quantity: int) -
         if order is None or service is None or service.type is not ServiceType.SUBSCRIPTIONS:
             raise NotFound(f"no subscription order {order_id}")
         if order.status.is_final:
-            raise Refused(f"Order is already {order.status.value}")
+            raise Refused("Order is already %(status)s", status=order.status.value)
         service = await priced_service(repos, order.user_id, service)
         charge = subscription_post_charge(service, order.details, quantity)
         charged = await charge_post(repos, order, charge, quantity, now)
@@ -311,7 +311,11 @@ async def stop_drip_feed(db: Database, order_id: int, user_id: int | None = None
         if parent.runs is None or (user_id is not None and parent.user_id != user_id):
             raise NotFound(f"no drip-feed order {order_id}")
         if parent.status.is_final or parent.stopped:
-            raise Refused(f"Order {order_id} is already {'stopped' if parent.stopped else parent.status.value}")
+            raise Refused(
+                "Order %(order_id)s is already %(status)s",
+                order_id=order_id,
+                status="stopped" if parent.stopped else parent.status.value,
+            )
         unplaced = (parent.runs - parent.runs_done) * parent.quantity
         refund = proportional_refund(parent.charge, unplaced, parent.ordered) - parent.refunded
         values: dict[str, object] = {"stopped_at": now, "next_attempt_at": None}

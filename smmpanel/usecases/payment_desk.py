@@ -60,10 +60,14 @@ async def approve(db: Database, payment_id: int, *, audit: Audit) -> Payment:
     async with db.write() as repos:
         payment, gateway = await _with_gateway(repos, payment_id)
         if not adapter_class(gateway.kind).needs_review:
-            raise Refused(f"payment {payment_id} is confirmed by its gateway, not by an operator")
+            raise Refused(
+                "payment %(payment_id)s is confirmed by its gateway, not by an operator", payment_id=payment_id
+            )
         raw = {"approved_by": audit.actor}
         if not await complete_payment(repos, payment, payment.amount_due, raw, now):
-            raise Refused(f"payment {payment_id} is {payment.status.value}, not pending")
+            raise Refused(
+                "payment %(payment_id)s is %(status)s, not pending", payment_id=payment_id, status=payment.status.value
+            )
         reason = f"approved by {audit.actor}: credited {format_amount(payment.amount)}"
         await add_event(repos, gateway.id, payment.id, PaymentAction.APPROVED, reason, None, raw, now)
         after = {"status": PaymentStatus.COMPLETED.value, "amount": format_amount(payment.amount)}
@@ -82,7 +86,9 @@ async def reject(db: Database, payment_id: int, reason: str, *, audit: Audit) ->
         if payment is None:
             raise NotFound(f"no payment {payment_id}")
         if not await repos.payments.move(payment_id, PaymentStatus.PENDING, PaymentStatus.FAILED, note, now):
-            raise Refused(f"payment {payment_id} is {payment.status.value}, not pending")
+            raise Refused(
+                "payment %(payment_id)s is %(status)s, not pending", payment_id=payment_id, status=payment.status.value
+            )
         text = f"rejected by {audit.actor}: {note}"
         await add_event(repos, payment.gateway_id, payment.id, PaymentAction.REJECTED, text, None, None, now)
         after = {"status": PaymentStatus.FAILED.value, "reason": note}
@@ -102,9 +108,13 @@ async def refund(db: Database, payment_id: int, note: str, *, audit: Audit) -> P
     async with db.write() as repos:
         payment, gateway = await _with_gateway(repos, payment_id)
         if not await repos.payments.move(payment_id, PaymentStatus.COMPLETED, PaymentStatus.REFUNDED, note, now):
-            raise Refused(f"payment {payment_id} is {payment.status.value}: only a completed payment is refunded")
+            raise Refused(
+                "payment %(payment_id)s is %(status)s: only a completed payment is refunded",
+                payment_id=payment_id,
+                status=payment.status.value,
+            )
         entry_note = f"refund of payment #{payment.id}: {note}"
-        short = Refused(f"refund refused: it would take {payment.username}'s balance below zero")
+        short = Refused("refund refused: it would take %(username)s's balance below zero", username=payment.username)
         try:
             await post_entry(
                 repos,

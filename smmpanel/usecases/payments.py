@@ -223,7 +223,7 @@ async def submit_in_page(
     if payment is None or gateway is None or payment.user_id != user_id:
         raise NotFound(f"no payment {payment_id}")
     if payment.status is not PaymentStatus.PENDING or payment.reference is None:
-        raise Refused(f"This payment is {payment.status.value}")
+        raise Refused("This payment is %(status)s", status=payment.status.value)
     return await adapter_for(gateway, context).submit(payment.reference, fields)
 
 

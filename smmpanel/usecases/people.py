@@ -43,7 +43,9 @@ async def create_customer(db: Database, username: str, balance: Units, *, audit:
 async def set_disabled(db: Database, customer: Customer, disabled: bool, *, audit: Audit) -> None:
     """Disable or enable a customer; members of staff are the owner's, on the Staff page."""
     if customer.is_admin:
-        raise Refused(f"{customer.username} is a member of staff: the owner manages staff on the Staff page")
+        raise Refused(
+            "%(username)s is a member of staff: the owner manages staff on the Staff page", username=customer.username
+        )
     await accounts.set_disabled(db, customer.username, disabled, audit=audit)
 
 
@@ -75,7 +77,7 @@ async def start_impersonation(db: Database, customer_id: int, *, write: bool, au
     """The customer a member of staff is about to see the panel as (audited)."""
     customer = await _customer(db, customer_id)
     if customer.disabled:
-        raise Refused(f"{customer.username} is disabled: enable the account to log in as them")
+        raise Refused("%(username)s is disabled: enable the account to log in as them", username=customer.username)
     async with db.write() as repos:
         mode = {"mode": "read-write" if write else "read-only"}
         await audited(repos, audit, "customer.impersonate.start", f"customer {customer.username}", None, mode)

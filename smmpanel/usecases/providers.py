@@ -13,7 +13,7 @@ from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.catalog import Service
 from smmpanel.domain.pricing import imported_rate
 from smmpanel.domain.upstream_cost import Rounding, in_panel_currency, rounded_rate
-from smmpanel.errors import NotFound, Refused
+from smmpanel.errors import NotFound, Phrase, Refused
 from smmpanel.money import Units, format_amount
 from smmpanel.providers.apiv2_client import UpstreamError, UpstreamService
 from smmpanel.providers.pool import ClientPool
@@ -48,7 +48,7 @@ async def add_provider(db: Database, name: str, url: str, api_key: str, *, audit
         raise Refused("provider key must not be empty")
     async with db.write() as repos:
         if await repos.providers.by_name(name) is not None:
-            raise Refused(f"provider {name!r} already exists")
+            raise Refused("provider %(name)r already exists", name=name)
         provider_id = await repos.providers.add(name, url, api_key.strip(), utcnow())
         await audited(repos, audit, "provider.add", f"provider {name}", None, {"url": url})
     return provider_id
@@ -119,7 +119,7 @@ async def remove_provider(db: Database, name: str) -> None:
     async with db.write() as repos:
         active = await repos.orders.active_count_for_provider(provider.id)
         if active:
-            raise Refused(f"provider {name!r} still has {active} active orders")
+            raise Refused("provider %(name)r still has %(active)s active orders", name=name, active=active)
         await repos.providers.remove(provider.id)
 
 
@@ -142,13 +142,13 @@ class ImportReport:
     """The demo's simulator services switched off by this first import of a real catalog."""
 
     @property
-    def demo_notice(self) -> str:
+    def demo_notice(self) -> Phrase:
         """What the operator is told of ``demo_hidden``; empty when nothing was switched off."""
         if not self.demo_hidden:
-            return ""
-        return (
-            f" The demo's {len(self.demo_hidden)} simulator services were switched off:"
-            " switch any of them on again on Services."
+            return Phrase("")
+        return Phrase(
+            "The demo's %(count)s simulator services were switched off: switch any of them on again on Services.",
+            count=len(self.demo_hidden),
         )
 
 

@@ -28,5 +28,5 @@ async def set_funds_instructions(db: Database, text: str) -> None:
     """Shown as plain text on every customer's Funds page (never as markup)."""
     text = text.replace("\r\n", "\n").strip()
     if len(text) > MAX_TEXT:
-        raise Refused(f"The instructions are too long (at most {MAX_TEXT} characters)")
+        raise Refused("The instructions are too long (at most %(max_text)s characters)", max_text=MAX_TEXT)
     await set_setting(db, FUNDS_INSTRUCTIONS, text)

@@ -40,7 +40,7 @@ async def _member(repos: Repositories, username: str) -> Customer:
 async def _keep_an_owner(repos: Repositories, user: Customer) -> None:
     """Refuse the change that would leave the panel without an enabled owner."""
     if user.role == Role.OWNER and not user.disabled and await repos.users.enabled_with_role(Role.OWNER) <= 1:
-        raise Refused(f"{user.username} is the only owner: make another owner first")
+        raise Refused("%(username)s is the only owner: make another owner first", username=user.username)
 
 
 async def list_staff(db: Database) -> list[StaffMember]:

@@ -12,13 +12,16 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
+from smmpanel import i18n
 from smmpanel.api.body_limit import BodyTooLarge, too_large_handler
+from smmpanel.i18n import N_
 from smmpanel.web import (
     auth_routes,
     branding_routes,
     currency_picker,
     email_routes,
     impersonation,
+    languages,
     session_routes,
     two_factor_routes,
 )
@@ -35,8 +38,8 @@ STATIC = Path(__file__).parent / "static"
 
 
 async def _csrf_rejected(request: Request, _exc: Exception) -> Response:
-    message = "This form has expired or did not come from this panel. Reload the page and try again."
-    return render(request, "error.html", None, status_code=403, title="Form refused", message=message)
+    message = N_("This form has expired or did not come from this panel. Reload the page and try again.")
+    return render(request, "error.html", None, status_code=403, title=N_("Form refused"), message=message)
 
 
 async def _login_required(request: Request, _exc: Exception) -> Response:
@@ -48,15 +51,15 @@ async def _enrol_first(_request: Request, _exc: Exception) -> Response:
 
 
 async def _not_found(request: Request, _exc: Exception) -> Response:
-    message = "There is nothing here."
+    message = N_("There is nothing here.")
     user = await current_user(request)
-    return render(request, "error.html", user, status_code=404, title="Not found", message=message)
+    return render(request, "error.html", user, status_code=404, title=N_("Not found"), message=message)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s", request.url.path, exc_info=exc)
-    message = "Something went wrong on our side. Nothing was changed; please try again."
-    return render(request, "error.html", None, status_code=503, title="Temporary failure", message=message)
+    message = N_("Something went wrong on our side. Nothing was changed; please try again.")
+    return render(request, "error.html", None, status_code=503, title=N_("Temporary failure"), message=message)
 
 
 def create_web_app(context: WebContext, extra_routes: list[BaseRoute] | None = None) -> Starlette:
@@ -70,6 +73,7 @@ def create_web_app(context: WebContext, extra_routes: list[BaseRoute] | None = N
         *email_routes.routes,
         *currency_picker.routes,
         *public_services.routes,
+        *languages.routes,
         *(extra_routes or []),
     ]
     app = Starlette(
@@ -78,6 +82,7 @@ def create_web_app(context: WebContext, extra_routes: list[BaseRoute] | None = N
             Middleware(branding_routes.BrandingLoader, context=context),
             Middleware(PanelSessions, context=context),
             Middleware(impersonation.ReadOnlyGuard),
+            Middleware(languages.LanguageChoice, context=context),
             Middleware(CurrencyMenus, context=context),
         ],
         exception_handlers={
@@ -91,4 +96,5 @@ def create_web_app(context: WebContext, extra_routes: list[BaseRoute] | None = N
         },
     )
     app.state.web = context
+    i18n.load_catalogs()
     return app

@@ -10,6 +10,7 @@ from starlette.routing import Route
 from smmpanel.db.notify_repositories import Prefs
 from smmpanel.domain.notifications import CUSTOMER_EVENTS
 from smmpanel.errors import Refused
+from smmpanel.i18n import N_
 from smmpanel.money import AmountError, format_amount, parse_amount
 from smmpanel.usecases import email_accounts, notification_prefs
 from smmpanel.web.auth_routes import form_text
@@ -52,7 +53,7 @@ async def verify_email(request: Request) -> Response:
     try:
         await email_accounts.verify_email(context_of(request).database, request.query_params.get("token", ""))
     except Refused as refused:
-        return render(request, "error.html", user, status_code=400, title="Link not valid", message=refused.message)
+        return render(request, "error.html", user, status_code=400, title=N_("Link not valid"), message=refused.message)
     return redirect("/account/notifications" if user else "/login", "Your email address is verified.", request)
 
 

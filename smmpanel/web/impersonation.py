@@ -17,6 +17,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from smmpanel.db.repositories import Customer
 from smmpanel.domain.roles import Permission
+from smmpanel.errors import Phrase
+from smmpanel.i18n import N_
 from smmpanel.usecases import people
 from smmpanel.web.admin.access import landing_page
 from smmpanel.web.pages import redirect, render
@@ -46,7 +48,7 @@ async def end(request: Request) -> Response:
         return redirect("/login")
     await log_in_session(request, staff)
     back = f"/admin/customers/{customer.id}" if staff.may(Permission.CUSTOMERS_READ) else landing_page(staff)
-    return redirect(back, f"You are back as {staff.username}.", request)
+    return redirect(back, Phrase("You are back as %(username)s.", username=staff.username), request)
 
 
 class ReadOnlyGuard:
@@ -65,11 +67,12 @@ class ReadOnlyGuard:
             return
         request = Request(scope, receive)
         user = await current_user(request)
-        message = (
-            f"You are viewing this account as {held.get('staff')}: nothing was changed. "
-            "Use “Back to admin” to return to your own session."
+        message = Phrase(
+            "You are viewing this account as %(staff)s: nothing was changed."
+            " Use “Back to admin” to return to your own session.",
+            staff=held.get("staff"),
         )
-        response = render(request, "error.html", user, status_code=403, title="Read only", message=message)
+        response = render(request, "error.html", user, status_code=403, title=N_("Read only"), message=message)
         await response(scope, receive, send)
 
 

@@ -14,8 +14,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
+from smmpanel import i18n
 from smmpanel.db.repositories import Customer
 from smmpanel.domain.branding import Branding
+from smmpanel.i18n.vocabulary import script_texts
 from smmpanel.money import format_amount
 from smmpanel.usecases.paging import Page
 from smmpanel.web import display_money
@@ -32,8 +34,10 @@ _env = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
     extensions=["jinja2.ext.i18n"],
 )
-# Every text a person reads goes through ``_()`` / ``{% trans %}``: English until catalogs are installed.
-_env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+# Every text a person reads goes through ``_()`` / ``{% trans %}``, in the language of the request being
+# served (a context variable, see smmpanel.i18n): never a switch shared by concurrent requests.
+_env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+_env.globals["translated"] = i18n.translated  # a text made in Python (error pages' titles, a Phrase)
 _env.filters["money"] = format_amount
 _env.filters["plain_text"] = plain_text  # markup from outside (a provider's error page) shown as its words
 
@@ -58,18 +62,33 @@ templates = Jinja2Templates(env=_env)
 def render(
     request: Request, template: str, user: Customer | None, *, status_code: int = 200, **values: Any
 ) -> HTMLResponse:
-    """A page in the layout; ``error`` and ``notice`` show as banners above the content."""
-    values.setdefault("error", None)
-    values.setdefault("notice", request.session.pop("notice", None) if "session" in request.scope else None)
+    """A page in the layout; ``error`` and ``notice`` show as banners above the content.
+
+    The page speaks the request's language (``smmpanel.web.languages`` chose it); an ``error`` that is
+    a rule's refusal (``Refused``'s English text) shows in that language when the catalog has it.
+    """
+    if "notice" not in values:
+        values["notice"] = request.session.pop("notice", None) if "session" in request.scope else None
+    for banner in ("error", "notice"):
+        values[banner] = i18n.translated(values[banner]) if values.get(banner) else None
     values.setdefault("brand", request.scope.get(BRANDING_SCOPE) or Branding())
-    context = {"request": request, "user": user, "csrf_token": csrf_token(request), **values}
+    context = {
+        "request": request,
+        "user": user,
+        "csrf_token": csrf_token(request),
+        "language": i18n.current_language(),
+        "languages": list(i18n.LANGUAGES.values()),
+        "script_texts": script_texts(),
+        **values,
+    }
     return templates.TemplateResponse(request, template, context, status_code=status_code)
 
 
-def redirect(url: str, notice: str | None = None, request: Request | None = None) -> RedirectResponse:
-    """Back to a page after a successful form (POST, redirect, GET), with an optional notice."""
+def redirect(url: str, notice: str | None = None, request: Request | None = None, **values: object) -> RedirectResponse:
+    """Back to a page after a successful form (POST, redirect, GET), with an optional notice: in the
+    request's language, its ``%(name)s`` placeholders filled from ``values``."""
     if notice and request is not None:
-        request.session["notice"] = notice
+        request.session["notice"] = i18n.translate(notice, **values) if values else i18n.translated(notice)
     return RedirectResponse(url, status_code=303)
 
 

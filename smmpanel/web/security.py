@@ -9,8 +9,9 @@ from typing import Any
 from starlette.datastructures import FormData
 from starlette.requests import Request
 
+from smmpanel import i18n
 from smmpanel.db.repositories import Customer
-from smmpanel.usecases import sessions
+from smmpanel.usecases import languages, sessions
 from smmpanel.web.context import WebContext
 
 CSRF_FIELD = "csrf_token"
@@ -64,6 +65,9 @@ async def log_in_session(request: Request, customer: Customer) -> None:
     """A fresh server-side session for ``customer``; the one the browser had, if any, ends."""
     await log_out_session(request)
     request.session[SESSION_ID] = await sessions.start_session(context_of(request).database, customer.id)
+    language = await languages.language_of(context_of(request).database, customer.id)
+    if language:  # their own choice follows them to this browser
+        request.session[i18n.SESSION_KEY] = language
     csrf_token(request)
 
 

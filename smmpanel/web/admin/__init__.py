@@ -14,6 +14,7 @@ from smmpanel.web.admin import (
     gateways,
     import_preview,
     invites,
+    language_settings,
     orders,
     overview,
     payments,
@@ -54,4 +55,5 @@ routes: list[BaseRoute] = [
     *coupons.routes,
     *affiliates.routes,
     *currencies.routes,
+    *language_settings.routes,
 ]

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from smmpanel.db.repositories import Customer
 from smmpanel.domain.roles import Permission
-from smmpanel.errors import NotFound, Refused
+from smmpanel.errors import NotFound, Phrase, Refused
 from smmpanel.money import format_amount
 from smmpanel.usecases import affiliates
 from smmpanel.web.admin.access import AdminRoute, staff_user
@@ -59,7 +59,7 @@ async def referrer_percent(request: Request) -> Response:
     except (Refused, NotFound) as refused:
         message = refused.message if isinstance(refused, Refused) else str(refused)
         return await _page(request, user, status_code=400, error=message, referrer_form=form_values(form))
-    return redirect("/admin/affiliates", f"{username}'s percent saved.", request)
+    return redirect("/admin/affiliates", Phrase("%(username)s's percent saved.", username=username), request)
 
 
 routes = [

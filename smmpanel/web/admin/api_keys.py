@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from smmpanel.db.repositories import Customer
 from smmpanel.domain.roles import Permission
-from smmpanel.errors import NotFound, Refused
+from smmpanel.errors import NotFound, Phrase, Refused
 from smmpanel.usecases import admin_keys
 from smmpanel.web.admin.access import AdminRoute, staff_user
 from smmpanel.web.admin.common import acting, form_text, form_values, show
@@ -46,7 +46,7 @@ async def key_revoke(request: Request) -> Response:
         await admin_keys.revoke_key(context_of(request).database, name, audit=acting(user))
     except NotFound as missing:
         return await _page(request, user, status_code=400, error=str(missing))
-    return redirect("/admin/api-keys", f"Admin API key {name} revoked.", request)
+    return redirect("/admin/api-keys", Phrase("Admin API key %(name)s revoked.", name=name), request)
 
 
 routes = [

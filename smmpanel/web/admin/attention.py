@@ -10,7 +10,7 @@ from starlette.responses import Response
 from smmpanel.db.repositories import Customer
 from smmpanel.domain.refills import RefillStatus
 from smmpanel.domain.roles import Permission
-from smmpanel.errors import NotFound, Refused
+from smmpanel.errors import NotFound, Phrase, Refused
 from smmpanel.usecases import audit, fulfilment, outages, refills
 from smmpanel.usecases.order_desk import all_refills, attention_rows
 from smmpanel.web.admin.access import AdminRoute, staff_user
@@ -44,16 +44,20 @@ async def attention_action(request: Request) -> Response:
     try:
         if action == "resend":
             await fulfilment.resend(db, order_id, audit=acting(user))
-            notice = f"Order {order_id} is queued to be sent again."
+            notice = Phrase("Order %(order_id)s is queued to be sent again.", order_id=order_id)
         elif action == "set-upstream":
             provider_order_id = form_whole(form, "provider_order_id", "Provider's order id")
             await fulfilment.set_upstream(db, order_id, provider_order_id)
             facts = {"provider_order_id": provider_order_id}
             await audit.record(db, acting(user), "order.set_upstream", f"order {order_id}", None, facts)
-            notice = f"Order {order_id} now follows the provider's order {provider_order_id}."
+            notice = Phrase(
+                "Order %(order_id)s now follows the provider's order %(provider_order_id)s.",
+                order_id=order_id,
+                provider_order_id=provider_order_id,
+            )
         else:
             await fulfilment.fail(db, order_id, audit=acting(user))
-            notice = f"Order {order_id} failed: canceled and refunded."
+            notice = Phrase("Order %(order_id)s failed: canceled and refunded.", order_id=order_id)
     except (Refused, NotFound) as refusal:
         message = refusal.message if isinstance(refusal, Refused) else str(refusal)
         values = {**form_values(form), "order_id": str(order_id)}
@@ -112,7 +116,9 @@ async def settle_refill(request: Request) -> Response:
     except (Refused, NotFound) as refusal:
         message = refusal.message if isinstance(refusal, Refused) else str(refusal)
         return await _refills(request, user, status_code=400, error=message)
-    return redirect("/admin/refills", f"Refill {refill_id}: {status.value}.", request)
+    return redirect(
+        "/admin/refills", Phrase("Refill %(refill_id)s: %(value)s.", refill_id=refill_id, value=status.value), request
+    )
 
 
 routes = [

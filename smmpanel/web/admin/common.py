@@ -13,12 +13,14 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from smmpanel import i18n
 from smmpanel.db.repositories import Customer
 from smmpanel.domain.orders import parse_whole
-from smmpanel.errors import Refused
+from smmpanel.errors import Phrase, Refused
 from smmpanel.money import AmountError, Units, parse_amount
 from smmpanel.providers.pool import ClientPool
 from smmpanel.usecases.audit import Audit
+from smmpanel.usecases.providers import ImportReport
 from smmpanel.web.pages import render
 from smmpanel.web.security import PageNotFound, context_of
 
@@ -41,7 +43,7 @@ def form_amount(form: FormData, name: str, label: str, *, blank: Units | None = 
     try:
         return parse_amount(text)
     except AmountError:
-        raise Refused(f"{label}: write a number with at most 5 decimals, e.g. 12.5") from None
+        raise Refused("%(label)s: write a number with at most 5 decimals, e.g. 12.5", label=label) from None
 
 
 def form_whole(form: FormData, name: str, label: str, *, blank: int | None = None) -> int:
@@ -49,7 +51,7 @@ def form_whole(form: FormData, name: str, label: str, *, blank: int | None = Non
         return blank
     number = parse_whole(form_text(form, name))
     if number is None:
-        raise Refused(f"{label}: write a whole number")
+        raise Refused("%(label)s: write a whole number", label=label)
     return number
 
 
@@ -80,6 +82,12 @@ def query_id(request: Request, name: str) -> int | None:
 def acting(user: Customer) -> Audit:
     """The audit actor for changes made on the dashboard."""
     return Audit(user.username)
+
+
+def import_notice(notice: Phrase, report: ImportReport) -> str:
+    """An import's notice in the request's language, with the demo's switched-off services when any."""
+    parts = [notice, report.demo_notice] if report.demo_hidden else [notice]
+    return " ".join(i18n.translated(part) for part in parts)
 
 
 def show(request: Request, template: str, user: Customer, *, status_code: int = 200, **values: Any) -> HTMLResponse:

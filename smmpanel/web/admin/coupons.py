@@ -11,7 +11,7 @@ from starlette.responses import Response
 from smmpanel.db.repositories import Customer
 from smmpanel.domain.coupons import CouponKind
 from smmpanel.domain.roles import Permission
-from smmpanel.errors import NotFound, Refused
+from smmpanel.errors import NotFound, Phrase, Refused
 from smmpanel.usecases import coupons
 from smmpanel.web.admin.access import AdminRoute, staff_user
 from smmpanel.web.admin.common import acting, form_amount, form_text, form_values, form_whole, show
@@ -67,7 +67,7 @@ async def add_coupon(request: Request) -> Response:
         )
     except Refused as refused:
         return await _page(request, user, status_code=400, error=refused.message, form=form_values(form))
-    return redirect("/admin/coupons", f"Coupon {coupon.code} added.", request)
+    return redirect("/admin/coupons", Phrase("Coupon %(coupon_code)s added.", coupon_code=coupon.code), request)
 
 
 async def disable_coupon(request: Request) -> Response:
@@ -78,7 +78,7 @@ async def disable_coupon(request: Request) -> Response:
         await coupons.disable_coupon(context_of(request).database, code, audit=acting(user))
     except NotFound as missing:
         return await _page(request, user, status_code=404, error=str(missing))
-    return redirect("/admin/coupons", f"Coupon {code.strip().upper()} disabled.", request)
+    return redirect("/admin/coupons", Phrase("Coupon %(code)s disabled.", code=code.strip().upper()), request)
 
 
 routes = [

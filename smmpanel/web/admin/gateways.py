@@ -12,9 +12,10 @@ from starlette.responses import Response
 from smmpanel.db.payment_repositories import GatewayRecord
 from smmpanel.db.repositories import Customer
 from smmpanel.domain.roles import Permission
-from smmpanel.errors import NotFound, Refused
+from smmpanel.errors import NotFound, Phrase, Refused
 from smmpanel.gateways.base import Gateway
 from smmpanel.gateways.registry import adapter_class, kinds
+from smmpanel.i18n import N_
 from smmpanel.usecases import gateways as gateway_cases
 from smmpanel.usecases.payments import webhook_path
 from smmpanel.web.admin.access import AdminRoute, staff_user
@@ -79,10 +80,8 @@ async def add_gateway(request: Request) -> Response:
         return await _list(
             request, user, status_code=400, error=refused.message, form=_secretless(form, cls), kind=kind
         )
-    notice = (
-        f"Gateway {gateway.name} added. Register {webhook_path(gateway.name)} on this panel's address at the gateway."
-    )
-    return redirect("/admin/gateways", notice, request)
+    notice = "Gateway %(gateway_name)s added. Register %(webhook)s on this panel's address at the gateway."
+    return redirect("/admin/gateways", notice, request, gateway_name=gateway.name, webhook=webhook_path(gateway.name))
 
 
 async def _gateway(request: Request) -> GatewayRecord:
@@ -107,7 +106,7 @@ async def edit_gateway(request: Request) -> Response:
     except Refused as refused:
         typed = _secretless(form, cls)
         return show(request, "admin/gateway.html", user, status_code=400, error=refused.message, form=typed, **page)
-    return redirect("/admin/gateways", f"Gateway {gateway.name} saved.", request)
+    return redirect("/admin/gateways", Phrase("Gateway %(gateway_name)s saved.", gateway_name=gateway.name), request)
 
 
 async def switch_gateway(request: Request) -> Response:
@@ -116,8 +115,8 @@ async def switch_gateway(request: Request) -> Response:
     await checked_form(request)
     changes = gateway_cases.GatewayChanges(enabled=not gateway.enabled)
     await gateway_cases.update_gateway(context_of(request).database, gateway.name, changes, audit=acting(user))
-    state = "disabled" if gateway.enabled else "enabled"
-    return redirect("/admin/gateways", f"Gateway {gateway.name} {state}.", request)
+    done = N_("Gateway %(gateway_name)s disabled.") if gateway.enabled else N_("Gateway %(gateway_name)s enabled.")
+    return redirect("/admin/gateways", Phrase(done, gateway_name=gateway.name), request)
 
 
 routes = [

@@ -16,7 +16,7 @@ from smmpanel.db.provider_repositories import Provider
 from smmpanel.db.repositories import Customer
 from smmpanel.domain.roles import Permission
 from smmpanel.domain.upstream_cost import Rounding
-from smmpanel.errors import Refused
+from smmpanel.errors import Phrase, Refused
 from smmpanel.providers.apiv2_client import UpstreamError
 from smmpanel.usecases import providers
 from smmpanel.usecases.import_preview import preview_catalog
@@ -27,6 +27,7 @@ from smmpanel.web.admin.common import (
     form_ids,
     form_text,
     form_values,
+    import_notice,
     provider_pool,
     show,
 )
@@ -103,8 +104,10 @@ async def import_preview(request: Request) -> Response:
     except (Refused, UpstreamError) as refusal:
         message = refusal.message if isinstance(refusal, Refused) else str(refusal)
         return await _page(request, user, provider, form, status_code=400, error=message)
-    notice = f"Imported: {len(report.created)} created, {len(report.updated)} updated."
-    return redirect("/admin/services", notice + report.demo_notice, request)
+    notice = Phrase(
+        "Imported: %(created)s created, %(updated)s updated.", created=len(report.created), updated=len(report.updated)
+    )
+    return redirect("/admin/services", import_notice(notice, report), request)
 
 
 routes = [AdminRoute("/admin/providers/{id:int}/import", import_preview, Permission.CATALOG, methods=["GET", "POST"])]

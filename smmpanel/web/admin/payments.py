@@ -15,7 +15,7 @@ from smmpanel.db.payment_repositories import Payment, PaymentSearch
 from smmpanel.db.repositories import Customer
 from smmpanel.domain.payments import PaymentStatus
 from smmpanel.domain.roles import Permission
-from smmpanel.errors import NotFound, Refused
+from smmpanel.errors import NotFound, Phrase, Refused
 from smmpanel.gateways.registry import adapter_class
 from smmpanel.money import format_amount
 from smmpanel.usecases import payment_desk
@@ -35,14 +35,14 @@ def _day(text: str, label: str) -> datetime | None:
     try:
         return datetime.strptime(text.strip(), "%Y-%m-%d")
     except ValueError:
-        raise Refused(f"{label}: write a date as YYYY-MM-DD") from None
+        raise Refused("%(label)s: write a date as YYYY-MM-DD", label=label) from None
 
 
 async def _search(request: Request, chosen: dict[str, str]) -> PaymentSearch:
     """The filters of the list, from its query string; a name that matches nothing matches no payment."""
     status = chosen["status"]
     if status and status not in {s.value for s in PaymentStatus}:
-        raise Refused(f"unknown status {status!r}")
+        raise Refused("unknown status %(status)r", status=status)
     db = context_of(request).database
     gateways = {gateway.name: gateway.id for gateway in await list_gateways(db)}
     user_id = None
@@ -141,7 +141,13 @@ def _action(act: Action, done: str) -> Callable[[Request], Awaitable[Response]]:
         except Refused as refused:
             typed = form_values(await checked_form(request))
             return await _detail(request, user, status_code=400, error=refused.message, form=typed)
-        notice = f"Payment #{payment.id} {done}: {format_amount(payment.amount)} {payment.currency}."
+        notice = Phrase(
+            "Payment #%(payment_id)s %(done)s: %(amount)s %(currency)s.",
+            payment_id=payment.id,
+            done=done,
+            amount=format_amount(payment.amount),
+            currency=payment.currency,
+        )
         back = form_text(await checked_form(request), "back")
         return redirect(back if back == "/admin/payments/review" else f"/admin/payments/{payment.id}", notice, request)
 

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from smmpanel.domain.roles import Permission, Role
-from smmpanel.errors import NotFound, Refused
+from smmpanel.errors import NotFound, Phrase, Refused
 from smmpanel.usecases import people
 from smmpanel.web.admin.access import AdminRoute, staff_user
 from smmpanel.web.admin.common import acting, form_amount, form_text, form_values, path_id, show
@@ -47,7 +47,10 @@ async def new_customer(request: Request) -> Response:
         return show(
             request, "admin/customer_new.html", user, status_code=400, error=refused.message, form=form_values(form)
         )
-    notice = f"Customer {customer.username} created. Give them this temporary password: it is not shown again."
+    notice = Phrase(
+        "Customer %(username)s created. Give them this temporary password: it is not shown again.",
+        username=customer.username,
+    )
     return _password_once(request, customer.username, customer.id, password, notice)
 
 
@@ -62,9 +65,13 @@ async def reset_password(request: Request) -> Response:
     except NotFound:
         raise PageNotFound from None
     if password is None:
-        notice = f"A password reset link was emailed to {customer.username}; it works once, for an hour."
+        notice = Phrase(
+            "A password reset link was emailed to %(username)s; it works once, for an hour.", username=customer.username
+        )
         return redirect(f"/admin/customers/{customer.id}", notice, request)
-    notice = "Password reset: the old one no longer works. Give them this temporary password; it is not shown again."
+    notice = Phrase(
+        "Password reset: the old one no longer works. Give them this temporary password; it is not shown again."
+    )
     return _password_once(request, customer.username, customer.id, password, notice)
 
 

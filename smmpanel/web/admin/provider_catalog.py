@@ -10,7 +10,7 @@ from starlette.responses import Response
 from smmpanel.db.provider_repositories import Provider
 from smmpanel.db.repositories import Customer
 from smmpanel.domain.roles import Permission
-from smmpanel.errors import NotFound, Refused
+from smmpanel.errors import NotFound, Phrase, Refused
 from smmpanel.usecases import catalog_sync, providers
 from smmpanel.web.admin.access import AdminRoute, staff_user
 from smmpanel.web.admin.common import acting, form_text, form_values, path_id, provider_pool, show
@@ -72,7 +72,11 @@ async def provider_catalog(request: Request) -> Response:
         )
     except Refused as refused:
         return await _page(request, user, provider, status_code=400, error=refused.message, form=form_values(form))
-    return redirect(f"/admin/providers/{provider.id}/catalog", f"{provider.name}: billing and sync saved.", request)
+    return redirect(
+        f"/admin/providers/{provider.id}/catalog",
+        Phrase("%(provider_name)s: billing and sync saved.", provider_name=provider.name),
+        request,
+    )
 
 
 async def sync_now(request: Request) -> Response:
@@ -84,7 +88,9 @@ async def sync_now(request: Request) -> Response:
             changes = await catalog_sync.sync_catalog(context_of(request).database, pool, provider.name)
     except Refused as refused:
         return await _page(request, user, provider, status_code=502, error=refused.message)
-    return redirect(f"/admin/providers/{provider.id}/catalog", f"Synced: {len(changes)} changes.", request)
+    return redirect(
+        f"/admin/providers/{provider.id}/catalog", Phrase("Synced: %(changes)s changes.", changes=len(changes)), request
+    )
 
 
 async def updates_page(request: Request) -> Response:

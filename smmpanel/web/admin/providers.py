@@ -11,7 +11,7 @@ from smmpanel.db.provider_repositories import Provider
 from smmpanel.db.repositories import Customer
 from smmpanel.domain.durations import format_duration, parse_duration
 from smmpanel.domain.roles import Permission
-from smmpanel.errors import NotFound, Refused
+from smmpanel.errors import NotFound, Phrase, Refused
 from smmpanel.money import format_amount
 from smmpanel.usecases import outages, providers
 from smmpanel.usecases.audit import record
@@ -46,7 +46,7 @@ async def add_provider(request: Request) -> Response:
     except Refused as refused:
         values = {k: v for k, v in form_values(form).items() if k != "key"}  # a key is never sent back
         return await _list(request, user, status_code=400, error=refused.message, form=values)
-    return redirect("/admin/providers", f"Provider {name} added.", request)
+    return redirect("/admin/providers", Phrase("Provider %(name)s added.", name=name), request)
 
 
 async def _provider(request: Request) -> Provider:
@@ -73,7 +73,7 @@ async def edit_provider(request: Request) -> Response:
         try:
             outage_limit = parse_duration(limit_text) if limit_text else None
         except ValueError as error:
-            raise Refused(f"Outage limit: {error}") from None
+            raise Refused("Outage limit: %(error)s", error=error) from None
         await providers.update_provider(
             context_of(request).database,
             provider.name,
@@ -94,7 +94,9 @@ async def edit_provider(request: Request) -> Response:
             form=values,
             default_outage_limit=default_limit,
         )
-    return redirect("/admin/providers", f"Provider {provider.name} saved.", request)
+    return redirect(
+        "/admin/providers", Phrase("Provider %(provider_name)s saved.", provider_name=provider.name), request
+    )
 
 
 async def cancel_waiting(request: Request) -> Response:
@@ -103,7 +105,11 @@ async def cancel_waiting(request: Request) -> Response:
     await checked_form(request)
     provider = await _provider(request)
     canceled = await outages.cancel_waiting(context_of(request).database, provider.name, audit=acting(user))
-    notice = f"{canceled} orders waiting for {provider.name} canceled and refunded."
+    notice = Phrase(
+        "%(canceled)s orders waiting for %(provider_name)s canceled and refunded.",
+        canceled=canceled,
+        provider_name=provider.name,
+    )
     return redirect("/admin/attention", notice, request)
 
 
@@ -131,7 +137,9 @@ async def remove_provider(request: Request) -> Response:
     except Refused as refused:
         return await _list(request, user, status_code=400, error=refused.message)
     await record(context_of(request).database, acting(user), "provider.remove", f"provider {provider.name}", None, None)
-    return redirect("/admin/providers", f"Provider {provider.name} removed.", request)
+    return redirect(
+        "/admin/providers", Phrase("Provider %(provider_name)s removed.", provider_name=provider.name), request
+    )
 
 
 routes = [

@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from smmpanel.domain.roles import Permission
 from smmpanel.domain.upstream_cost import LossRule
-from smmpanel.errors import NotFound, Refused
+from smmpanel.errors import NotFound, Phrase, Refused
 from smmpanel.usecases import catalog_sync
 from smmpanel.web.admin.access import AdminRoute, staff_user
 from smmpanel.web.admin.common import acting, form_text, form_whole, path_id
@@ -26,7 +26,7 @@ async def set_loss_rule(request: Request) -> Response:
         return redirect(f"/admin/services/{service_id}", "Choose raise, disable or flag.", request)
     except NotFound:
         raise PageNotFound from None
-    return redirect(f"/admin/services/{service_id}", f"Loss rule: {rule.value}.", request)
+    return redirect(f"/admin/services/{service_id}", Phrase("Loss rule: %(value)s.", value=rule.value), request)
 
 
 async def unlink(request: Request) -> Response:

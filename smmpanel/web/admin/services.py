@@ -13,7 +13,8 @@ from starlette.responses import Response
 from smmpanel.db.repositories import Customer
 from smmpanel.domain.catalog import Service, ServiceType
 from smmpanel.domain.roles import Permission
-from smmpanel.errors import NotFound, Refused
+from smmpanel.errors import NotFound, Phrase, Refused
+from smmpanel.i18n import N_
 from smmpanel.money import format_amount
 from smmpanel.providers.apiv2_client import UpstreamError
 from smmpanel.usecases import catalog, providers
@@ -27,6 +28,7 @@ from smmpanel.web.admin.common import (
     form_text,
     form_values,
     form_whole,
+    import_notice,
     path_id,
     provider_pool,
     show,
@@ -109,7 +111,11 @@ async def _list(request: Request, user: Customer, *, status_code: int = 200, **v
     )
 
 
-BULK = {"enable": "switched on", "disable": "switched off", "move": "moved"}
+BULK = {
+    "enable": N_("%(changed)s services switched on."),
+    "disable": N_("%(changed)s services switched off."),
+    "move": N_("%(changed)s services moved."),
+}
 
 
 async def bulk_action(request: Request) -> Response:
@@ -131,7 +137,7 @@ async def bulk_action(request: Request) -> Response:
         values = form_values(form)
         return await _list(request, user, status_code=400, error=message, form=values, chosen=set(ids), query=query)
     back = "/admin/services" + (f"?{urlencode({'q': query})}" if query else "")
-    return redirect(f"{back}#service-{min(ids)}", f"{changed} services {BULK[action]}.", request)
+    return redirect(f"{back}#service-{min(ids)}", Phrase(BULK[action], changed=changed), request)
 
 
 async def service_list(request: Request) -> Response:
@@ -153,9 +159,11 @@ async def bulk_rate(request: Request) -> Response:
         message = refusal.message if isinstance(refusal, Refused) else str(refusal)
         chosen = set(form_ids(form, "ids"))
         return await _list(request, user, status_code=400, error=message, form=form_values(form), chosen=chosen)
-    notice = f"Rates changed on {len(result.changed)} services."
+    notice = Phrase("Rates changed on %(changed)s services.", changed=len(result.changed))
     if result.locked:
-        notice += f" Skipped {len(result.locked)} price-locked: {', '.join(f'#{i}' for i in result.locked)}."
+        locked = ", ".join(f"#{i}" for i in result.locked)
+        template = N_("Rates changed on %(changed)s services. Skipped %(count)s price-locked: %(locked)s.")
+        notice = Phrase(template, changed=len(result.changed), count=len(result.locked), locked=locked)
     return redirect("/admin/services", notice, request)
 
 
@@ -183,7 +191,7 @@ async def rename_category(request: Request) -> Response:
     except (Refused, NotFound) as refusal:
         message = refusal.message if isinstance(refusal, Refused) else str(refusal)
         return await _list(request, user, status_code=400, error=message, form=form_values(form))
-    return redirect("/admin/services", f"Category {old} is now {new.strip()}.", request)
+    return redirect("/admin/services", Phrase("Category %(old)s is now %(new)s.", old=old, new=new.strip()), request)
 
 
 async def hide_category(request: Request) -> Response:
@@ -194,7 +202,11 @@ async def hide_category(request: Request) -> Response:
         await catalog.hide_category(context_of(request).database, name, hidden, audit=acting(user))
     except NotFound as missing:
         return await _list(request, user, status_code=400, error=str(missing))
-    return redirect("/admin/services", f"Category {name} is {'hidden' if hidden else 'shown'}.", request)
+    return redirect(
+        "/admin/services",
+        Phrase(N_("Category %(name)s is hidden.") if hidden else N_("Category %(name)s is shown."), name=name),
+        request,
+    )
 
 
 def _step(form: FormData) -> int:
@@ -244,7 +256,9 @@ async def new_service(request: Request) -> Response:
             values=values,
             types=list(ServiceType),
         )
-    return redirect(f"/admin/services/{service_id}", f"Service #{service_id} created.", request)
+    return redirect(
+        f"/admin/services/{service_id}", Phrase("Service #%(service_id)s created.", service_id=service_id), request
+    )
 
 
 async def _view(request: Request) -> ServiceView:
@@ -310,7 +324,11 @@ async def link_provider(request: Request) -> Response:
         )
     facts = {"provider": provider.name, "provider_service": form_text(form, "provider_service")}
     await record(context_of(request).database, acting(user), "service.link", f"service {view.service.id}", None, facts)
-    return redirect(f"/admin/services/{view.service.id}", f"Linked to {provider.name}.", request)
+    return redirect(
+        f"/admin/services/{view.service.id}",
+        Phrase("Linked to %(provider_name)s.", provider_name=provider.name),
+        request,
+    )
 
 
 async def import_catalog(request: Request) -> Response:
@@ -349,8 +367,13 @@ async def import_catalog(request: Request) -> Response:
             providers=known,
             form=form_values(form),
         )
-    notice = f"Imported: {len(report.created)} created, {len(report.updated)} updated, {len(report.disabled)} disabled."
-    return redirect("/admin/services", notice + report.demo_notice, request)
+    notice = Phrase(
+        "Imported: %(created)s created, %(updated)s updated, %(disabled)s disabled.",
+        created=len(report.created),
+        updated=len(report.updated),
+        disabled=len(report.disabled),
+    )
+    return redirect("/admin/services", import_notice(notice, report), request)
 
 
 routes = [

@@ -1,7 +1,8 @@
 """The operator's settings page: one card per section, each its own form posting to its own address.
 
 Sections: the panel (name, colours, theme, signup, time zone, contact and terms texts), images
-(logo, favicon), invites (``invites.py``), and funds (the funds text, the low-balance alarm).
+(logo, favicon), invites (``invites.py``), the default language (``language_settings.py``) and funds
+(the funds text, the low-balance alarm).
 Another section is a template under ``admin/settings/`` included by ``admin/settings.html``
 plus, when it needs values, a loader in ``SECTION_LOADERS`` (its name → values for the page).
 """
@@ -19,7 +20,7 @@ from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.roles import Permission
 from smmpanel.errors import Refused
 from smmpanel.money import format_amount
-from smmpanel.usecases import audit, branding, reports, settings, signup
+from smmpanel.usecases import audit, branding, languages, reports, settings, signup
 from smmpanel.web.admin.access import AdminRoute, staff_user
 from smmpanel.web.admin.common import acting, form_amount, form_text, show
 from smmpanel.web.pages import redirect
@@ -44,10 +45,16 @@ async def _invite_values(db: Database) -> dict[str, Any]:
     return {"invites": await signup.list_invites(db)}
 
 
+async def _language_values(db: Database) -> dict[str, Any]:
+    """The language section posts to its own address (``language_settings.py``)."""
+    return {"default_language": await languages.default_language(db)}
+
+
 SECTION_LOADERS: dict[str, SectionLoader] = {
     "funds": _funds_values,
     "panel": _panel_values,
     "invites": _invite_values,
+    "language": _language_values,
 }
 
 

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from smmpanel.db.repositories import Customer
 from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.roles import STAFF_ROLES, Permission
-from smmpanel.errors import NotFound, Refused
+from smmpanel.errors import NotFound, Phrase, Refused
 from smmpanel.usecases import staff, two_factor
 from smmpanel.usecases.audit import Audit
 from smmpanel.web.admin.access import AdminRoute, staff_user
@@ -52,7 +52,9 @@ async def add_member(request: Request) -> Response:
         )
     except Refused as refused:
         return await _page(request, status_code=400, error=refused.message, form=form_values(form))
-    notice = f"{username} can now log in. Give them this temporary password: it is not shown again."
+    notice = Phrase(
+        "%(username)s can now log in. Give them this temporary password: it is not shown again.", username=username
+    )
     return await _page(request, notice=notice, new_member=username, new_password=password)
 
 

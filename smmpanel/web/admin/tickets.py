@@ -11,7 +11,7 @@ from smmpanel.db.repositories import Customer
 from smmpanel.domain.orders import parse_whole
 from smmpanel.domain.roles import Permission
 from smmpanel.domain.tickets import TicketStatus
-from smmpanel.errors import NotFound, Refused
+from smmpanel.errors import NotFound, Phrase, Refused
 from smmpanel.usecases import desk, staff, tickets
 from smmpanel.usecases.audit import record
 from smmpanel.web.admin.access import AdminRoute, staff_user
@@ -106,7 +106,7 @@ async def close(request: Request) -> Response:
     except NotFound:
         raise PageNotFound from None
     await record(db, acting(staff_user(request)), "ticket.close", f"ticket {ticket_id}", None, None)
-    return redirect("/admin/tickets", f"Ticket {ticket_id} closed.", request)
+    return redirect("/admin/tickets", Phrase("Ticket %(ticket_id)s closed.", ticket_id=ticket_id), request)
 
 
 async def assign(request: Request) -> Response:
@@ -121,7 +121,11 @@ async def assign(request: Request) -> Response:
         raise PageNotFound from None
     except Refused as refused:
         return await _thread(request, user, status_code=400, error=refused.message)
-    notice = f"Ticket {ticket_id} is assigned to {name}." if name else f"Ticket {ticket_id} is assigned to nobody."
+    notice = (
+        Phrase("Ticket %(ticket_id)s is assigned to %(name)s.", ticket_id=ticket_id, name=name)
+        if name
+        else Phrase("Ticket %(ticket_id)s is assigned to nobody.", ticket_id=ticket_id)
+    )
     return redirect(f"/admin/tickets/{ticket_id}", notice, request)
 
 

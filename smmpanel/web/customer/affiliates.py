@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from smmpanel.db.repositories import Customer
-from smmpanel.errors import Refused
+from smmpanel.errors import Phrase, Refused
 from smmpanel.money import format_amount
 from smmpanel.usecases import affiliates
 from smmpanel.web.customer.common import show
@@ -35,7 +35,7 @@ async def payout(request: Request) -> Response:
         paid = await affiliates.pay_out(context_of(request).database, user.id)
     except Refused as refused:
         return await _page(request, user, status_code=400, error=refused.message)
-    return redirect("/affiliates", f"{format_amount(paid)} moved to your balance.", request)
+    return redirect("/affiliates", Phrase("%(paid)s moved to your balance.", paid=format_amount(paid)), request)
 
 
 routes = [

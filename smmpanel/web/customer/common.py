@@ -10,6 +10,7 @@ from starlette.responses import HTMLResponse, RedirectResponse
 
 from smmpanel.db.repositories import Customer
 from smmpanel.domain.orders import parse_whole
+from smmpanel.i18n import translated
 from smmpanel.web.pages import redirect, render
 from smmpanel.web.security import PageNotFound, context_of
 
@@ -37,7 +38,7 @@ def currency(request: Request) -> str:
 
 def redirect_error(url: str, error: str, request: Request) -> RedirectResponse:
     """Back to a page after a refused action, with the refusal shown as an error banner there."""
-    request.session[FLASH_ERROR] = error
+    request.session[FLASH_ERROR] = translated(error)  # in the session's language: a Phrase is not kept
     return redirect(url)
 
 

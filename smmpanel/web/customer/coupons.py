@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from smmpanel.domain.coupons import CouponKind
-from smmpanel.errors import Refused
+from smmpanel.errors import Phrase, Refused
 from smmpanel.money import format_amount
 from smmpanel.usecases import coupons
 from smmpanel.web.auth_routes import form_text
@@ -25,9 +25,17 @@ async def redeem(request: Request) -> Response:
     except Refused as refused:
         return await funds_page(request, user, status_code=400, error=refused.message, values={"coupon": code})
     if done.kind is CouponKind.PERCENT:
-        notice = f"Coupon {done.code} accepted: {format_amount(done.percent)} % of your next deposit will be added."
+        notice = Phrase(
+            "Coupon %(done_code)s accepted: %(percent)s %% of your next deposit will be added.",
+            done_code=done.code,
+            percent=format_amount(done.percent),
+        )
     else:
-        notice = f"Coupon {done.code}: {format_amount(done.credited)} added to your balance."
+        notice = Phrase(
+            "Coupon %(done_code)s: %(credited)s added to your balance.",
+            done_code=done.code,
+            credited=format_amount(done.credited),
+        )
     return redirect("/funds", notice, request)
 
 

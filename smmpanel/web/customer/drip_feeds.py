@@ -34,11 +34,12 @@ async def stop(request: Request) -> Response:
         return redirect_error("/drip-feeds", refused.message, request)
     money = currency(request)
     notice = (
-        f"Drip-feed #{order_id} stopped after {stopped.runs_done} of {stopped.runs} runs. "
-        f"Refunded so far: {format_amount(stopped.refunded)} {money}; "
-        f"your balance is now {format_amount(balance)} {money}."
+        "Drip-feed #%(order_id)s stopped after %(runs_done)s of %(runs)s runs. "
+        "Refunded so far: %(refunded)s %(currency)s; your balance is now %(balance)s %(currency)s."
     )
-    return redirect("/drip-feeds", notice, request)
+    runs = {"runs_done": stopped.runs_done, "runs": stopped.runs}
+    amounts = {"refunded": format_amount(stopped.refunded), "balance": format_amount(balance)}
+    return redirect("/drip-feeds", notice, request, order_id=order_id, currency=money, **runs, **amounts)
 
 
 routes = [

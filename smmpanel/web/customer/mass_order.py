@@ -15,7 +15,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from smmpanel.db.repositories import Customer
-from smmpanel.errors import Refused
+from smmpanel.errors import Phrase, Refused
+from smmpanel.i18n import N_
 from smmpanel.money import format_amount
 from smmpanel.usecases.accounts import customer_by_id
 from smmpanel.usecases.customer_orders import ServiceOffer, service_offers
@@ -71,9 +72,14 @@ async def mass_order(request: Request) -> Response:
     placed = [line for line in results if line.order_id]
     total = sum(line.charge for line in placed)
     refused_count = len(results) - len(placed)
-    notice = f"{len(placed)} of {len(results)} orders placed, {format_amount(total)} {currency(request)} charged."
+    counts = {"placed": len(placed), "results": len(results), "refused_count": refused_count}
+    template = N_("%(placed)s of %(results)s orders placed, %(total)s %(currency)s charged.")
     if refused_count:
-        notice += f" {refused_count} refused: nothing was charged for them."
+        template = N_(
+            "%(placed)s of %(results)s orders placed, %(total)s %(currency)s charged."
+            " %(refused_count)s refused: nothing was charged for them."
+        )
+    notice = Phrase(template, total=format_amount(total), currency=currency(request), **counts)
     fresh = await customer_by_id(context_of(request).database, user.id)  # the header shows the balance left
     kept = [line for line in results if not line.order_id]  # back in the box, to fix and place again
     text = "\n".join(line.text for line in kept)

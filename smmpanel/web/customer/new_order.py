@@ -15,7 +15,8 @@ from starlette.routing import Route
 from smmpanel.db.repositories import Customer
 from smmpanel.domain.catalog import ServiceType
 from smmpanel.domain.orders import MAX_INTERVAL_MINUTES, MAX_RUNS, SUBSCRIPTION_DELAYS
-from smmpanel.errors import Refused
+from smmpanel.errors import Phrase, Refused
+from smmpanel.i18n import N_
 from smmpanel.money import format_amount
 from smmpanel.usecases.customer_orders import ServiceOffer, place_order_with_receipt, service_offers
 from smmpanel.web.auth_routes import form_text
@@ -105,14 +106,16 @@ async def new_order(request: Request) -> Response:
     except Refused as refused:
         return await _form(request, user, values, error=refused.message, status_code=400)
     money = currency(request)
-    charged = (
-        f"Charged {format_amount(receipt.charge)} {money}"
+    template = (
+        N_("Order #%(order_id)s placed. Charged %(charge)s %(currency)s. Your balance is now %(balance)s %(currency)s.")
         if receipt.charge
-        else "Nothing charged yet: each post is charged when it is delivered"
+        else N_(
+            "Order #%(order_id)s placed. Nothing charged yet: each post is charged when it is delivered."
+            " Your balance is now %(balance)s %(currency)s."
+        )
     )
-    notice = (
-        f"Order #{receipt.order_id} placed. {charged}. Your balance is now {format_amount(receipt.balance)} {money}."
-    )
+    amounts = {"charge": format_amount(receipt.charge), "balance": format_amount(receipt.balance)}
+    notice = Phrase(template, order_id=receipt.order_id, currency=money, **amounts)
     return redirect(f"/orders/new?service={values['service'].strip()}", notice, request)
 
 

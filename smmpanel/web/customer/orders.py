@@ -7,7 +7,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from smmpanel.domain.orders import OrderStatus
-from smmpanel.errors import NotFound, Refused
+from smmpanel.errors import NotFound, Phrase, Refused
+from smmpanel.i18n import translated
 from smmpanel.money import format_amount
 from smmpanel.usecases import catalog
 from smmpanel.usecases.customer_orders import OrderSearch, cancel_order, order_detail, orders_page, refill_order
@@ -64,15 +65,25 @@ async def cancel(request: Request) -> Response:
     except NotFound:
         raise PageNotFound from None
     except Refused as refused:
-        return redirect_error(back, f"Order #{order_id}: {refused.message}", request)
+        return redirect_error(
+            back,
+            Phrase("Order #%(order_id)s: %(reason)s", order_id=order_id, reason=translated(refused.message)),
+            request,
+        )
     money = currency(request)
     if outcome.order.status is OrderStatus.CANCELED:
-        notice = (
-            f"Order #{order_id} canceled. {format_amount(outcome.refunded)} {money} refunded; "
-            f"your balance is now {format_amount(outcome.balance)} {money}."
+        notice = Phrase(
+            "Order #%(order_id)s canceled. %(refunded)s %(currency)s refunded;"
+            " your balance is now %(balance)s %(currency)s.",
+            order_id=order_id,
+            refunded=format_amount(outcome.refunded),
+            balance=format_amount(outcome.balance),
+            currency=money,
         )
     else:
-        notice = f"Cancel of order #{order_id} requested. Any refund follows when the order ends."
+        notice = Phrase(
+            "Cancel of order #%(order_id)s requested. Any refund follows when the order ends.", order_id=order_id
+        )
     return redirect(back, notice, request)
 
 
@@ -86,8 +97,16 @@ async def refill(request: Request) -> Response:
     except NotFound:
         raise PageNotFound from None
     except Refused as refused:
-        return redirect_error(back, f"Order #{order_id}: {refused.message}", request)
-    return redirect(back, f"Refill #{refill_id} requested for order #{order_id}.", request)
+        return redirect_error(
+            back,
+            Phrase("Order #%(order_id)s: %(reason)s", order_id=order_id, reason=translated(refused.message)),
+            request,
+        )
+    return redirect(
+        back,
+        Phrase("Refill #%(refill_id)s requested for order #%(order_id)s.", refill_id=refill_id, order_id=order_id),
+        request,
+    )
 
 
 routes = [

@@ -10,7 +10,7 @@ from smmpanel.db.repositories import Customer
 from smmpanel.domain import messages as msg
 from smmpanel.domain.orders import parse_whole
 from smmpanel.domain.tickets import TicketTopic
-from smmpanel.errors import NotFound, Refused
+from smmpanel.errors import NotFound, Phrase, Refused
 from smmpanel.usecases import tickets
 from smmpanel.web.auth_routes import form_text
 from smmpanel.web.customer.common import path_id, query_id, show
@@ -63,7 +63,11 @@ async def new_ticket(request: Request) -> Response:
             values=values,
             topics=list(TicketTopic),
         )
-    return redirect(f"/tickets/{ticket_id}", f"Ticket #{ticket_id} opened. We will answer here.", request)
+    return redirect(
+        f"/tickets/{ticket_id}",
+        Phrase("Ticket #%(ticket_id)s opened. We will answer here.", ticket_id=ticket_id),
+        request,
+    )
 
 
 async def _thread(

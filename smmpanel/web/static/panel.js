@@ -91,10 +91,10 @@ function setupNewOrder(form) {
     text("info-name", s.name);
     text("info-type", s.type);
     text("info-rate", formatUnits(BigInt(s.rate)));
-    text("info-per", s.type === "Package" ? "per package" : "per 1000");
+    text("info-per", s.type === "Package" ? t("per package") : t("per 1000"));
     text("info-limits", `${s.min} / ${s.max}`);
     text("info-description", s.description);
-    text("info-refill", `Refill ${s.refill_days} days`);
+    text("info-refill", t("Refill %(days)s days", { days: s.refill_days }));
     show("info-refill", s.refill);
     show("info-cancel", s.cancel);
     text("info-average", s.average);
@@ -107,22 +107,22 @@ function setupNewOrder(form) {
     const rate = BigInt(s.rate);
     const min = BigInt(s.min);
     const max = BigInt(s.max);
-    const inRange = (q) => (q < min ? `Quantity less than minimal ${s.min}` : q > max ? `Quantity more than maximum ${s.max}` : null);
-    if (s.type === "Package") return { charge: rate, detail: "1 package" };
+    const inRange = (q) => (q < min ? t("Quantity less than minimal %(minimum)s", { minimum: s.min }) : q > max ? t("Quantity more than maximum %(maximum)s", { maximum: s.max }) : null);
+    if (s.type === "Package") return { charge: rate, detail: t("1 package") };
     if (s.type === "Subscriptions") {
       const low = wholeNumber(field("min").value);
       const high = wholeNumber(field("max").value);
-      if (low === null || high === null) return { hint: "Fill in min and max per post" };
+      if (low === null || high === null) return { hint: t("Fill in min and max per post") };
       return {
         charge: 0n,
-        detail: `Each post costs ${formatUnits(perThousand(rate, low))}–${formatUnits(perThousand(rate, high))} ${currency}, charged when delivered`,
+        detail: t("Each post costs %(low)s–%(high)s %(currency)s, charged when delivered", { low: formatUnits(perThousand(rate, low)), high: formatUnits(perThousand(rate, high)), currency }),
       };
     }
     let quantity;
     if (s.type === "Custom Comments") quantity = lineCount(field("comments").value);
     else if (s.type === "Mentions Custom List") quantity = lineCount(field("usernames").value);
     else quantity = wholeNumber(field("quantity").value);
-    if (quantity === null || quantity === 0n) return { hint: "Enter the quantity" };
+    if (quantity === null || quantity === 0n) return { hint: t("Enter the quantity") };
     const problem = inRange(quantity);
     if (problem) return { hint: problem };
     let runs = 1n;
@@ -130,8 +130,8 @@ function setupNewOrder(form) {
     const drip = field("drip_feed");
     if (s.type === "Default" && drip && drip.checked) {
       runs = wholeNumber(field("runs").value);
-      if (runs === null || runs < 1n) return { hint: "Enter the number of runs" };
-      detail = `${quantity} × ${runs} runs = ${quantity * runs} × ${formatUnits(rate)} ${currency} / 1000`;
+      if (runs === null || runs < 1n) return { hint: t("Enter the number of runs") };
+      detail = t("%(quantity)s × %(runs)s runs = %(total)s × %(rate)s %(currency)s / 1000", { quantity, runs, total: quantity * runs, rate: formatUnits(rate), currency });
     }
     return { charge: perThousand(rate, quantity * runs), detail };
   }
@@ -152,7 +152,7 @@ function setupNewOrder(form) {
     text("charge", `${formatUnits(q.charge)} ${currency}`);
     text("charge-detail", q.detail);
     text("balance-after", `${formatUnits(balance - q.charge)} ${currency}`);
-    text("charge-hint", q.charge > balance ? "Not enough funds on balance" : "");
+    text("charge-hint", q.charge > balance ? t("Not enough funds on balance") : "");
   }
 
   category.addEventListener("change", () => { fillServices(); update(); });
@@ -172,7 +172,7 @@ document.addEventListener("click", (event) => {
   if (!button) return;
   const source = document.querySelector(button.dataset.copy);
   if (source && navigator.clipboard) {
-    navigator.clipboard.writeText(source.textContent.trim()).then(() => { button.textContent = "Copied"; }, () => {});
+    navigator.clipboard.writeText(source.textContent.trim()).then(() => { button.textContent = t("Copied"); }, () => {});
   }
 });
 
@@ -199,18 +199,18 @@ function setupCardPayment(form) {
     message.textContent = "";
     try {
       const { token, error } = await stripe.createToken(card);
-      if (error || !token) return fail((error && error.message) || "The card was not read: please check it.");
+      if (error || !token) return fail((error && error.message) || t("The card was not read: please check it."));
       const body = new URLSearchParams({ csrf_token: form.elements.csrf_token.value, token: token.id });
       const response = await fetch(form.action, { method: "POST", body, headers: { accept: "application/json" } });
       const answer = await response.json();
       if (answer.error) return fail(answer.error);
       if (answer.status === "requires_action") {
         const result = await stripe.confirmCardPayment(answer.client_secret);
-        if (result.error) return fail(result.error.message || "The card was not authenticated.");
+        if (result.error) return fail(result.error.message || t("The card was not authenticated."));
       }
       window.location.assign(form.dataset.next);
     } catch (error) {
-      fail("The payment could not be sent; please try again.");
+      fail(t("The payment could not be sent; please try again."));
     }
   });
 }
@@ -292,3 +292,12 @@ document.addEventListener("change", (event) => {
   if (!all) return;
   for (const box of document.querySelectorAll(`input[name="${all.dataset.checkAll}"]`)) box.checked = all.checked;
 });
+/* i18n */
+// The live texts above in the page's language: base.html's <html data-texts> holds their translations
+// (smmpanel.i18n.vocabulary.SCRIPT_TEXTS); %(name)s placeholders are filled from ``values``.
+// (A function declaration, hoisted: the lines above call it while this script first runs.)
+function t(text, values = {}) {
+  t.texts = t.texts || JSON.parse(document.documentElement.dataset.texts || "{}");
+  const translated = t.texts[text] || text;
+  return translated.replace(/%\((\w+)\)s|%%/g, (mark, name) => (name ? String(values[name]) : "%"));
+}

@@ -1,7 +1,7 @@
 """display currencies: the currencies prices may be shown in, and each customer's choice
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-03 13:40:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0018"
-down_revision: str | None = "0016"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
