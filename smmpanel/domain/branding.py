@@ -66,7 +66,7 @@ def checked_name(text: str) -> str:
     if not name:
         raise Refused("The panel name must not be empty")
     if len(name) > NAME_MAX:
-        raise Refused(f"The panel name is too long (at most {NAME_MAX} characters)")
+        raise Refused("The panel name is too long (at most %(name_max)s characters)", name_max=NAME_MAX)
     return name
 
 
@@ -74,7 +74,7 @@ def checked_colour(text: str, label: str) -> str:
     """``#rrggbb`` only: the value goes into a stylesheet, so nothing else may pass."""
     colour = text.strip()
     if not _COLOUR.fullmatch(colour):
-        raise Refused(f"{label}: write a colour as #rrggbb, e.g. #4f46e5")
+        raise Refused("%(label)s: write a colour as #rrggbb, e.g. #4f46e5", label=label)
     return colour.lower()
 
 
@@ -82,7 +82,7 @@ def checked_time_zone(text: str) -> str:
     """An IANA zone name that this machine's zone database knows, e.g. Europe/Berlin."""
     name = text.strip()
     if name != "UTC" and name not in _zone_names():
-        raise Refused(f"Unknown time zone {name[:64]!r}: write an IANA name such as Europe/Berlin")
+        raise Refused("Unknown time zone %(name)r: write an IANA name such as Europe/Berlin", name=name[:64])
     return name
 
 
@@ -96,14 +96,16 @@ def checked_choice(kind: type[E], text: str, label: str) -> E:
     try:
         return kind(text)
     except ValueError:
-        raise Refused(f"{label}: choose one of {', '.join(member.value for member in kind)}") from None
+        raise Refused(
+            "%(label)s: choose one of %(choices)s", label=label, choices=", ".join(member.value for member in kind)
+        ) from None
 
 
 def checked_text(text: str, label: str) -> str:
     """Operator-written text shown as plain paragraphs (never as markup)."""
     cleaned = text.replace("\r\n", "\n").strip()
     if len(cleaned) > TEXT_MAX:
-        raise Refused(f"{label} is too long (at most {TEXT_MAX} characters)")
+        raise Refused("%(label)s is too long (at most %(text_max)s characters)", label=label, text_max=TEXT_MAX)
     return cleaned
 
 
@@ -121,12 +123,12 @@ def image_type(data: bytes) -> str | None:
 def checked_image(data: bytes, label: str, max_bytes: int) -> str:
     """The content type of an acceptable upload; ``Refused`` says why one is not."""
     if not data:
-        raise Refused(f"{label}: choose a file to upload")
+        raise Refused("%(label)s: choose a file to upload", label=label)
     if len(data) > max_bytes:
-        raise Refused(f"{label} is too large (at most {max_bytes // 1024} KB)")
+        raise Refused("%(label)s is too large (at most %(kb)s KB)", label=label, kb=max_bytes // 1024)
     content_type = image_type(data)
     if content_type is None:
-        raise Refused(f"{label}: upload a PNG, JPEG, WebP or ICO image")
+        raise Refused("%(label)s: upload a PNG, JPEG, WebP or ICO image", label=label)
     return content_type
 
 

@@ -34,7 +34,7 @@ def _day(text: str, label: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise Refused(f"{label}: write a date as YYYY-MM-DD") from None
+        raise Refused("%(label)s: write a date as YYYY-MM-DD", label=label) from None
 
 
 def day_range(first: str, last: str, *, default_days: int | None = None, today: date | None = None) -> DayRange:
@@ -47,5 +47,5 @@ def day_range(first: str, last: str, *, default_days: int | None = None, today: 
         if end < start:
             raise Refused("To: the last day comes before the first")
         if (end - start).days >= MAX_DAYS:
-            raise Refused(f"At most {MAX_DAYS} days at once")
+            raise Refused("At most %(max_days)s days at once", max_days=MAX_DAYS)
     return DayRange(start, end)

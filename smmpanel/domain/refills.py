@@ -41,7 +41,7 @@ def checked_reason(status: RefillStatus, reason: str) -> str | None:
     if status is not RefillStatus.REJECTED or not text:
         return None
     if len(text) > MAX_REASON:
-        raise Refused(f"The reason is too long (at most {MAX_REASON} characters)")
+        raise Refused("The reason is too long (at most %(max_reason)s characters)", max_reason=MAX_REASON)
     return text
 
 

@@ -18,7 +18,8 @@ import jinja2
 
 READ_ATTRIBUTES = frozenset({"placeholder", "title", "aria-label", "alt", "data-confirm"})
 ALLOWED = frozenset({"smmpanel", "smm", "panel"})  # the brand, not a word to translate
-_NOT_WORDS = re.compile(r"://|^[\w-]+(\.[\w-]+)+$|^\d+:[A-Z-]+…$")  # addresses and sample values
+# Addresses and sample values: a colour (#4f46e5), a currency code (EUR), a time zone (Europe/Berlin).
+_NOT_WORDS = re.compile(r"://|^[\w-]+(\.[\w-]+)+$|^\d+:[A-Z-]+…$|^#[0-9a-fA-F]{6}$|^[A-Z]{3}$|^[A-Z][a-z]+/[A-Za-z_]+$")
 TRANSLATING_CALLS = ("_(", "gettext(", "ngettext(", "translate(")
 RAW_ELEMENTS = ("script", "style", "pre", "code")  # code and samples: never translated
 _ENTITY = re.compile(r"&#?\w+;")

@@ -29,6 +29,20 @@ STATUSES = (
     N_("Paid"),
 )
 
+# Ticket subjects (domain.tickets.TicketTopic), report groupings and export kinds, shown through _(x.value).
+CHOICES = (
+    N_("Refill"),
+    N_("Cancel"),
+    N_("Speed up"),
+    N_("Other"),
+    N_("service"),
+    N_("provider"),
+    N_("customer"),
+    N_("orders"),
+    N_("payments"),
+    N_("ledger"),
+)
+
 SCRIPT_TEXTS = (
     N_("per package"),
     N_("per 1000"),

@@ -13,6 +13,7 @@ from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.ledger import EntryKind
 from smmpanel.domain.roles import Role
 from smmpanel.errors import NotFound, Refused
+from smmpanel.i18n import N_
 from smmpanel.keys import hash_api_key, new_api_key
 from smmpanel.money import Units, format_amount
 from smmpanel.passwords import hash_password, password_matches, password_problem
@@ -24,7 +25,7 @@ from smmpanel.usecases.sessions import end_user_sessions
 
 USERNAME_MAX_LENGTH = 64
 """The column's size: a longer name is nobody's."""
-BAD_INVITE = "This invite link is not valid any more (it was used or withdrawn)."
+BAD_INVITE = N_("This invite link is not valid any more (it was used or withdrawn).")
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 
 

@@ -99,7 +99,7 @@ async def update(db: Database, changes: dict[str, str], *, audit: Audit | None =
     the changed ones in one transaction, each change audited in it."""
     unknown = sorted(set(changes) - set(FIELDS))
     if unknown:
-        raise Refused(f"Unknown setting {unknown[0]!r}: choose one of {', '.join(FIELDS)}")
+        raise Refused("Unknown setting %(name)r: choose one of %(names)s", name=unknown[0], names=", ".join(FIELDS))
     checked = {FIELDS[name].key: FIELDS[name].check(value) for name, value in changes.items()}
     async with db.write() as repos:
         before = await repos.settings.many(list(checked))

@@ -77,7 +77,7 @@ def checked_ids(order_ids: Sequence[int]) -> list[int]:
     if not ids:
         raise Refused("Tick at least one order")
     if len(ids) > MAX_BULK:
-        raise Refused(f"At most {MAX_BULK} orders at once")
+        raise Refused("At most %(max_bulk)s orders at once", max_bulk=MAX_BULK)
     return ids
 
 

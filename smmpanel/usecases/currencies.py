@@ -94,12 +94,12 @@ async def add_currency(
     """Offer one more display currency; ``rate`` is exact decimal text (units of it per panel unit)."""
     currency = _checked(_normal(code), symbol.strip(), decimals, rate)
     if currency.code == panel_code:
-        raise Refused(f"{panel_code} is the panel's own currency: it is always offered")
+        raise Refused("%(panel_code)s is the panel's own currency: it is always offered", panel_code=panel_code)
     async with db.write() as repos:
         if await repos.currencies.get(currency.code) is not None:
-            raise Refused(f"currency {currency.code} already exists: update it instead")
+            raise Refused("currency %(currency_code)s already exists: update it instead", currency_code=currency.code)
         if len(await repos.currencies.all()) >= MAX_CURRENCIES:
-            raise Refused(f"at most {MAX_CURRENCIES} display currencies")
+            raise Refused("at most %(max_currencies)s display currencies", max_currencies=MAX_CURRENCIES)
         await repos.currencies.add(currency)
         await audited(repos, audit, "currency.add", f"currency {currency.code}", None, _facts(currency))
     return currency

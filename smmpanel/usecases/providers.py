@@ -142,10 +142,10 @@ class ImportReport:
     """The demo's simulator services switched off by this first import of a real catalog."""
 
     @property
-    def demo_notice(self) -> Phrase:
-        """What the operator is told of ``demo_hidden``; empty when nothing was switched off."""
+    def demo_notice(self) -> str:
+        """What the operator is told of ``demo_hidden`` (a ``Phrase``); empty when nothing was switched off."""
         if not self.demo_hidden:
-            return Phrase("")
+            return ""
         return Phrase(
             "The demo's %(count)s simulator services were switched off: switch any of them on again on Services.",
             count=len(self.demo_hidden),

@@ -15,12 +15,13 @@ from smmpanel.db.invites_repository import Invite
 from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.branding import SignupMode
 from smmpanel.errors import Refused
+from smmpanel.i18n import N_
 from smmpanel.usecases import accounts, branding
 from smmpanel.usecases.accounts import NewKey
 from smmpanel.usecases.audit import Audit, audited
 
-CLOSED = "Sign-up is closed on this panel."
-NEED_INVITE = "This panel is open by invitation only: use the invite link you were given."
+CLOSED = N_("Sign-up is closed on this panel.")
+NEED_INVITE = N_("This panel is open by invitation only: use the invite link you were given.")
 BAD_INVITE = accounts.BAD_INVITE
 NOTE_MAX = 120
 
@@ -60,7 +61,7 @@ async def create_invite(db: Database, note: str, *, audit: Audit) -> str:
     """A new one-use token; the only time it is shown (the link is made from it)."""
     note = " ".join(note.split())
     if len(note) > NOTE_MAX:
-        raise Refused(f"The note is too long (at most {NOTE_MAX} characters)")
+        raise Refused("The note is too long (at most %(note_max)s characters)", note_max=NOTE_MAX)
     token = secrets.token_urlsafe(18)
     async with db.write() as repos:
         invite_id = await repos.invites.add(_digest(token), note, audit.actor, utcnow())

@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from smmpanel.db.repositories import Customer
 from smmpanel.errors import Refused
+from smmpanel.i18n import N_
 from smmpanel.usecases import accounts, two_factor
 from smmpanel.web.admin.access import landing_page
 from smmpanel.web.admin.common import form_text
@@ -115,7 +116,7 @@ async def confirm(request: Request) -> Response:
         codes = await two_factor.confirm(context_of(request).database, user, form_text(form, "code"))
     except Refused as refused:
         return await _page(request, user, status_code=400, error=refused.message)
-    notice = "Two-factor login is on. Keep these recovery codes somewhere safe: they are not shown again."
+    notice = N_("Two-factor login is on. Keep these recovery codes somewhere safe: they are not shown again.")
     return await _page(request, user, recovery_codes=codes, notice=notice)
 
 

@@ -65,7 +65,7 @@ async def confirm(request: Request) -> Response:
     notice = f"{LABELS[action]}: {len(done)} done" + (f" ({', '.join('#' + i for i in done)})" if done else "")
     if left:
         notice += f"; refused: {', '.join(left)}"
-    return redirect("/admin/orders", notice + ".", request)
+    return redirect("/admin/orders", f"{notice}.", request)
 
 
 routes = [

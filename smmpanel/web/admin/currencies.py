@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from smmpanel.domain.roles import Permission
 from smmpanel.errors import NotFound, Refused
+from smmpanel.i18n import N_
 from smmpanel.usecases import currencies
 from smmpanel.web.admin.access import AdminRoute, staff_user
 from smmpanel.web.admin.common import acting, form_text, form_values, form_whole, show
@@ -63,7 +64,7 @@ async def currencies_page(request: Request) -> Response:
         )
     except Refused as refused:
         return await _page(request, error=refused.message, form=form_values(form))
-    return redirect(PAGE, f"Currency {added.code} added.", request)
+    return redirect(PAGE, "Currency %(code)s added.", request, code=added.code)
 
 
 async def update(request: Request) -> Response:
@@ -80,7 +81,7 @@ async def update(request: Request) -> Response:
         )
     except (Refused, NotFound) as problem:  # that row shows again with what was typed
         return await _page(request, error=_message(problem), editing=form_values(form))
-    return redirect(PAGE, f"Currency {code.strip().upper()} saved.", request)
+    return redirect(PAGE, "Currency %(code)s saved.", request, code=code.strip().upper())
 
 
 async def remove(request: Request) -> Response:
@@ -90,7 +91,7 @@ async def remove(request: Request) -> Response:
         await currencies.remove_currency(context_of(request).database, code, audit=acting(staff_user(request)))
     except NotFound as problem:
         return await _page(request, error=_message(problem))
-    return redirect(PAGE, f"Currency {code.strip().upper()} removed.", request)
+    return redirect(PAGE, "Currency %(code)s removed.", request, code=code.strip().upper())
 
 
 async def make_default(request: Request) -> Response:
@@ -102,7 +103,8 @@ async def make_default(request: Request) -> Response:
         )
     except NotFound as problem:
         return await _page(request, error=_message(problem))
-    return redirect(PAGE, f"Prices are now shown in {code.strip().upper()} unless a customer picks another.", request)
+    notice = N_("Prices are now shown in %(code)s unless a customer picks another.")
+    return redirect(PAGE, notice, request, code=code.strip().upper())
 
 
 def _message(problem: Refused | NotFound) -> str:

@@ -13,6 +13,7 @@ from smmpanel.db.repositories import Customer
 from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.roles import Permission
 from smmpanel.errors import NotFound, Refused
+from smmpanel.i18n import N_
 from smmpanel.money import format_amount
 from smmpanel.usecases import accounts, funds, people, pricing, sessions
 from smmpanel.usecases.audit import Audit
@@ -132,7 +133,7 @@ async def rotate_key(request: Request) -> Response:
     db = context_of(request).database
     view = await _view(db, path_id(request))
     new = await accounts.rotate_key(db, view.customer.username, audit=acting(user))
-    notice = "A new API key was made; the old one no longer works. Copy it now: it is not shown again."
+    notice = N_("A new API key was made; the old one no longer works. Copy it now: it is not shown again.")
     response = await _detail(request, user, view, new_key=new.api_key, notice=notice)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from smmpanel.db.repositories import Customer
 from smmpanel.domain.roles import Permission
-from smmpanel.errors import NotFound, Refused
+from smmpanel.errors import NotFound, Phrase, Refused
 from smmpanel.money import format_amount
 from smmpanel.usecases import desk
 from smmpanel.web.admin.access import AdminRoute, staff_user
@@ -34,10 +34,14 @@ async def _settle(request: Request, *, accept: bool) -> Response:
     try:
         if accept:
             order = await desk.accept_cancel(db, order_id, audit=acting(user))
-            notice = f"Order {order_id} canceled, {format_amount(order.refunded)} refunded."
+            notice = Phrase(
+                "Order %(order_id)s canceled, %(refunded)s refunded.",
+                order_id=order_id,
+                refunded=format_amount(order.refunded),
+            )
         else:
             await desk.refuse_cancel(db, order_id, audit=acting(user))
-            notice = f"Order {order_id}: cancel request refused, the order goes on."
+            notice = Phrase("Order %(order_id)s: cancel request refused, the order goes on.", order_id=order_id)
     except NotFound:
         raise PageNotFound from None
     except Refused as refused:
@@ -80,7 +84,7 @@ async def save_canned_reply(request: Request) -> Response:
     except Refused as refused:
         values = {**form_values(form), "id": str(reply_id or "")}
         return await _replies(request, user, status_code=400, error=refused.message, form=values)
-    return redirect("/admin/canned-replies", f"Canned reply {saved} saved.", request)
+    return redirect("/admin/canned-replies", "Canned reply %(saved)s saved.", request, saved=saved)
 
 
 async def delete_canned_reply(request: Request) -> Response:
@@ -91,7 +95,7 @@ async def delete_canned_reply(request: Request) -> Response:
         await desk.delete_canned_reply(context_of(request).database, reply_id, audit=acting(user))
     except NotFound:
         raise PageNotFound from None
-    return redirect("/admin/canned-replies", f"Canned reply {reply_id} deleted.", request)
+    return redirect("/admin/canned-replies", "Canned reply %(reply_id)s deleted.", request, reply_id=reply_id)
 
 
 routes = [

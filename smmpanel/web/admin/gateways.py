@@ -80,7 +80,7 @@ async def add_gateway(request: Request) -> Response:
         return await _list(
             request, user, status_code=400, error=refused.message, form=_secretless(form, cls), kind=kind
         )
-    notice = "Gateway %(gateway_name)s added. Register %(webhook)s on this panel's address at the gateway."
+    notice = N_("Gateway %(gateway_name)s added. Register %(webhook)s on this panel's address at the gateway.")
     return redirect("/admin/gateways", notice, request, gateway_name=gateway.name, webhook=webhook_path(gateway.name))
 
 

@@ -25,7 +25,7 @@ async def create_invite(request: Request) -> Response:
     except Refused as refused:
         return await settings_page(request, status_code=400, error=refused.message, typed={"note": note})
     link = f"{site_of(request)}/signup?invite={token}"
-    return redirect(PAGE, f"Invite link (shown once, for one sign-up): {link}", request)
+    return redirect(PAGE, "Invite link (shown once, for one sign-up): %(link)s", request, link=link)
 
 
 async def revoke_invite(request: Request) -> Response:

@@ -11,6 +11,7 @@ from smmpanel.db.provider_repositories import Provider
 from smmpanel.db.repositories import Customer
 from smmpanel.domain.roles import Permission
 from smmpanel.errors import NotFound, Phrase, Refused
+from smmpanel.i18n import N_
 from smmpanel.usecases import catalog_sync, providers
 from smmpanel.web.admin.access import AdminRoute, staff_user
 from smmpanel.web.admin.common import acting, form_text, form_values, path_id, provider_pool, show
@@ -100,7 +101,7 @@ async def updates_page(request: Request) -> Response:
     provider = await provider_of(request)
     on = form_text(form, "on") == "1"
     await catalog_sync.set_updates_page(context_of(request).database, on, audit=acting(user))
-    notice = "The customers' Updates page is on: /updates." if on else "The customers' Updates page is off."
+    notice = N_("The customers' Updates page is on: /updates.") if on else N_("The customers' Updates page is off.")
     return redirect(f"/admin/providers/{provider.id}/catalog", notice, request)
 
 

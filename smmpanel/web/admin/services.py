@@ -178,8 +178,8 @@ async def set_enabled(request: Request) -> Response:
         )
     except NotFound:
         raise PageNotFound from None
-    notice = f"#{service.id} {service.name} is {'on sale' if enabled else 'off sale'}."
-    return redirect(f"/admin/services#service-{service.id}", notice, request)
+    notice = N_("#%(id)s %(name)s is on sale.") if enabled else N_("#%(id)s %(name)s is off sale.")
+    return redirect(f"/admin/services#service-{service.id}", notice, request, id=service.id, name=service.name)
 
 
 async def rename_category(request: Request) -> Response:

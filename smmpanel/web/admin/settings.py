@@ -19,6 +19,7 @@ from starlette.responses import Response
 from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.roles import Permission
 from smmpanel.errors import Refused
+from smmpanel.i18n import N_
 from smmpanel.money import format_amount
 from smmpanel.usecases import audit, branding, languages, reports, settings, signup
 from smmpanel.web.admin.access import AdminRoute, staff_user
@@ -121,7 +122,7 @@ async def upload_image(request: Request) -> Response:
         return await settings_page(request, status_code=400, error=refused.message)
     finally:
         await form.close()
-    return redirect(PAGE, f"The {kind} is saved.", request)
+    return redirect(PAGE, N_("The logo is saved.") if kind == "logo" else N_("The favicon is saved."), request)
 
 
 async def remove_image(request: Request) -> Response:

@@ -12,6 +12,7 @@ from smmpanel.db.repositories import Customer
 from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.roles import STAFF_ROLES, Permission
 from smmpanel.errors import NotFound, Phrase, Refused
+from smmpanel.i18n import N_
 from smmpanel.usecases import staff, two_factor
 from smmpanel.usecases.audit import Audit
 from smmpanel.web.admin.access import AdminRoute, staff_user
@@ -102,7 +103,7 @@ async def require_two_factor(request: Request) -> Response:
     form = await checked_form(request)
     required = form_text(form, "required") == "1"
     await two_factor.set_required(context_of(request).database, required, audit=acting(staff_user(request)))
-    notice = "Owners and admins must now use two-factor login." if required else "Two-factor login is optional."
+    notice = N_("Owners and admins must now use two-factor login.") if required else N_("Two-factor login is optional.")
     return redirect(PAGE, notice, request)
 
 

@@ -7,6 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from smmpanel.errors import NotFound, Refused
+from smmpanel.i18n import N_
 from smmpanel.money import format_amount
 from smmpanel.usecases.customer_orders import drip_feeds_page, stop_schedule
 from smmpanel.web.customer.common import currency, path_id, query_id, redirect_error, show
@@ -33,7 +34,7 @@ async def stop(request: Request) -> Response:
     except Refused as refused:
         return redirect_error("/drip-feeds", refused.message, request)
     money = currency(request)
-    notice = (
+    notice = N_(
         "Drip-feed #%(order_id)s stopped after %(runs_done)s of %(runs)s runs. "
         "Refunded so far: %(refunded)s %(currency)s; your balance is now %(balance)s %(currency)s."
     )
