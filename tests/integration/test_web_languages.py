@@ -34,7 +34,7 @@ def site(database_url: str, start_server: Callable[..., LiveServer]) -> tuple[Pa
 
 
 def html_tag(page: httpx.Response) -> tuple[str, str]:
-    found = re.search(r'<html lang="([a-z]+)" dir="(ltr|rtl)">', page.text)
+    found = re.search(r'<html lang="([a-z]+)" dir="(ltr|rtl)"[ >]', page.text)
     assert found is not None, page.text[:300]
     return found.group(1), found.group(2)
 
