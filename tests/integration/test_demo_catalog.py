@@ -40,7 +40,7 @@ def test_a_real_import_switches_the_demo_services_off_once(
             report = import_catalog(panel, "real", markup="10")
             assert report.demo_hidden == loaded.service_ids
             assert report.demo_notice == (
-                f" The demo's {len(CATALOG)} simulator services were switched off:"
+                f"The demo's {len(CATALOG)} simulator services were switched off:"
                 " switch any of them on again on Services."
             )
             on_sale = panel.call(key, "services")
