@@ -62,6 +62,9 @@ class Config:
     concurrency: int = 16
     workers: int = 2
     after_seconds: int = 10
+    warmup_seconds: int = 5
+    """Load before the first slice, not counted: the server's pools and statement caches fill (a
+    panel in production is warm); its figures are printed on a line of their own."""
     postgres_url: str = api.POSTGRES_ADMIN_URL
 
 
@@ -299,6 +302,13 @@ def sustained(result: Result, config: Config, server: api.Server, data: api.Data
     traffic = add_traffic(keys, data.service_id)
     count = max(1, round(config.minutes * 60 / config.slice_seconds))
     watcher = Watcher(data.url) if data.backend == "postgres" else None
+    if config.warmup_seconds:
+        warm = wrk_for(server, traffic, config.warmup_seconds, config.concurrency, workdir)
+        print(
+            f"{result.backend:8} av={result.autovacuum:6} customers={result.customers:<3} warm-up "
+            f"{config.warmup_seconds} s: {warm['requests']} orders, p99 {warm['p99'] / 1000:.1f} ms (not counted)",
+            flush=True,
+        )
     with Poller(server.url, data.bench_key, data.bench_orders[-10:]) as poller, watcher or contextlib.nullcontext():
         for number in range(1, count + 1):
             figures = wrk_for(server, traffic, config.slice_seconds, config.concurrency, workdir)
@@ -383,6 +393,9 @@ def parse_args(argv: Sequence[str] | None) -> Config:
     parser.add_argument("--concurrency", type=int, default=Config.concurrency, help="wrk connections")
     parser.add_argument("--workers", type=int, default=Config.workers, help="server processes on PostgreSQL")
     parser.add_argument("--after", type=int, default=Config.after_seconds, help="seconds of balance/status after")
+    parser.add_argument(
+        "--warmup", type=int, default=Config.warmup_seconds, help="seconds of add load before the first slice"
+    )
     parser.add_argument("--postgres-url", default=api.POSTGRES_ADMIN_URL)
     args = parser.parse_args(argv)
     if make_url(args.postgres_url).host not in ("127.0.0.1", "localhost", "::1"):
@@ -400,6 +413,7 @@ def parse_args(argv: Sequence[str] | None) -> Config:
         concurrency=args.concurrency,
         workers=args.workers,
         after_seconds=args.after,
+        warmup_seconds=args.warmup,
         postgres_url=args.postgres_url,
     )
 

@@ -731,6 +731,11 @@ class Repositories:
     """All repositories over one connection, so that they share its transaction."""
 
     def __init__(self, conn: AsyncConnection) -> None:
+        self.commits_each_statement = (
+            conn.sync_connection is not None
+            and conn.sync_connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+        )
+        """``Database.write_each`` on PostgreSQL: what a statement wrote stands, whatever follows it."""
         self.users = Users(conn)
         self.ledger = Ledger(conn)
         self.services = Services(conn)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,8 @@ from smmpanel.domain.ledger import EntryKind
 from smmpanel.errors import Refused
 from smmpanel.money import Units
 from smmpanel.usecases import notifications
+
+log = logging.getLogger(__name__)
 
 
 async def post_entry(
@@ -55,5 +58,22 @@ async def charge_new_order(repos: Repositories, values: dict[str, Any], now: dat
     if placed is None:
         raise Refused(msg.NOT_ENOUGH_FUNDS)
     if placed.low_balance is not None:
-        await notifications.low_balance_reached(repos, values["user_id"], placed.balance, placed.low_balance, now)
+        await _tell_low_balance(repos, values["user_id"], placed.balance, placed.low_balance, now)
     return placed.order_id
+
+
+async def _tell_low_balance(repos: Repositories, user_id: int, balance: Units, threshold: Units, now: datetime) -> None:
+    """Queue the low-balance alert the new order's charge crossed.
+
+    Inside a transaction a failure here rolls the order back with it, and the customer is told
+    the order failed. When the order's statement has committed on its own (``write_each``), the
+    order stands whatever happens next: a failure to queue the alert is logged, and the order's
+    answer stays its id, so that a reseller's client never retries an order that was placed.
+    """
+    if not repos.commits_each_statement:
+        await notifications.low_balance_reached(repos, user_id, balance, threshold, now)
+        return
+    try:
+        await notifications.low_balance_reached(repos, user_id, balance, threshold, now)
+    except Exception:
+        log.exception("order placed, but its low-balance alert for customer %s could not be queued", user_id)
