@@ -81,6 +81,8 @@ class Slice:
     poll: dict[str, tuple[int, float, float]] = field(default_factory=dict)
     """``balance``/``status``: (answers, p50 ms, p99 ms)."""
     tables: dict[str, dict[str, int]] = field(default_factory=dict)
+    server: dict[str, int] = field(default_factory=dict)
+    """PostgreSQL's checkpoints, WAL bytes and full-page images during the slice."""
     waits: dict[str, int] = field(default_factory=dict)
     load: str = ""
 
@@ -144,6 +146,12 @@ SELECT relname, n_tup_upd, n_tup_hot_upd, n_dead_tup, n_live_tup, autovacuum_cou
        pg_relation_size(relid) AS heap_bytes, pg_indexes_size(relid) AS index_bytes
 FROM pg_stat_user_tables WHERE relname = ANY($1::text[])
 """
+SERVER_STATS = """
+SELECT (SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter) AS checkpoints,
+       wal_bytes::bigint AS wal_bytes, wal_fpi AS wal_fpi FROM pg_stat_wal
+"""
+"""The whole server's checkpoints and WAL (cumulative): a checkpoint is followed by full-page images
+of every page first touched after it, the WAL volume that makes commits wait (``LWLock:WALWrite``)."""
 WAITS = """
 SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') AS wait FROM pg_stat_activity
 WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()
@@ -156,6 +164,7 @@ class Watcher:
     def __init__(self, url: str) -> None:
         self.url = url
         self.waits: collections.Counter[str] = collections.Counter()
+        self.seen: dict[str, int] = {}
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
@@ -187,6 +196,13 @@ class Watcher:
     def tables(self) -> dict[str, dict[str, int]]:
         rows = asyncio.run(_fetch(self.url, TABLE_STATS, list(HOT_TABLES)))
         return {str(row["relname"]): {k: int(v) for k, v in row.items() if k != "relname"} for row in rows}
+
+    def server(self) -> dict[str, int]:
+        """Checkpoints, WAL bytes and full-page images since the previous call (the first: since the start)."""
+        [row] = asyncio.run(_fetch(self.url, SERVER_STATS))
+        now = {name: int(value) for name, value in row.items()}
+        previous, self.seen = self.seen or now, now
+        return {name: now[name] - previous[name] for name in now}
 
 
 # --- load --------------------------------------------------------------------------------------
@@ -287,6 +303,12 @@ def tell_slice(result: Result, part: Slice) -> None:
         if users
         else ""
     )
+    if part.server:
+        orders_av = part.tables.get("orders", {}).get("autovacuum_count", 0)
+        stats += (
+            f" | checkpoints +{part.server['checkpoints']} WAL {part.server['wal_bytes'] / 2**20:.0f} MB "
+            f"FPI {part.server['wal_fpi']} orders av {orders_av}"
+        )
     waits = " ".join(f"{name}={count}" for name, count in part.waits.items())
     print(
         f"{result.backend:8} av={result.autovacuum:6} customers={result.customers:<3} slice {part.number:>3} "
@@ -310,6 +332,8 @@ def sustained(result: Result, config: Config, server: api.Server, data: api.Data
             flush=True,
         )
     with Poller(server.url, data.bench_key, data.bench_orders[-10:]) as poller, watcher or contextlib.nullcontext():
+        if watcher is not None:
+            watcher.server()  # the first slice's checkpoints and WAL count from here
         for number in range(1, count + 1):
             figures = wrk_for(server, traffic, config.slice_seconds, config.concurrency, workdir)
             seconds = figures["micros"] / 1e6
@@ -318,7 +342,7 @@ def sustained(result: Result, config: Config, server: api.Server, data: api.Data
             part.bad = int(figures["non2xx"]) + int(figures["json_errors"]) + int(figures["socket"])
             part.poll, part.load = poller.take(), uptime_load()
             if watcher is not None:
-                part.waits, part.tables = watcher.take(), watcher.tables()
+                part.waits, part.tables, part.server = watcher.take(), watcher.tables(), watcher.server()
             result.slices.append(part)
             tell_slice(result, part)
     key = f"key={data.bench_key}"

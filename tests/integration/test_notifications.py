@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from smmpanel.clock import utcnow
 from smmpanel.config import Settings
@@ -18,7 +19,7 @@ from smmpanel.domain import notifications as events
 from smmpanel.domain.refills import RefillStatus
 from smmpanel.money import parse_amount
 from smmpanel.simulators.telegram import FakeTelegram
-from smmpanel.usecases import accounts, notifications, outbox, providers, refills, tickets
+from smmpanel.usecases import accounts, notification_prefs, notifications, outbox, providers, refills, tickets
 from tests.support.engine import order_of, refusing_address, run_passes, wait_for
 from tests.support.mail_panel import MAIL_SETTINGS, PASSWORD, MailPanel, mail_panel
 from tests.support.misbehaving import MisbehavingProvider
@@ -355,3 +356,64 @@ def test_a_mail_server_that_never_answers_holds_up_no_order(
         finally:
             upstream.stop()
             panel.close()
+
+
+_REFUSE_MAIL = {
+    "sqlite": ["CREATE TRIGGER refuse_mail BEFORE INSERT ON mail_queue BEGIN SELECT RAISE(ABORT, 'no mail'); END"],
+    "postgresql": [
+        "CREATE FUNCTION refuse_mail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'no mail'; END $$",
+        "CREATE TRIGGER refuse_mail BEFORE INSERT ON mail_queue FOR EACH ROW EXECUTE FUNCTION refuse_mail()",
+    ],
+}
+_ACCEPT_MAIL = {
+    "sqlite": ["DROP TRIGGER refuse_mail"],
+    "postgresql": ["DROP TRIGGER refuse_mail ON mail_queue", "DROP FUNCTION refuse_mail()"],
+}
+
+
+def _run_sql(panel: Panel, statements: dict[str, list[str]]) -> str:
+    """Run the statements of the panel database's dialect; the dialect's name."""
+
+    async def work(db: Database) -> str:
+        async with db.engine.begin() as conn:
+            for statement in statements[conn.dialect.name]:
+                await conn.execute(sa.text(statement))
+            return conn.dialect.name
+
+    return panel.run(work)
+
+
+def test_an_order_whose_low_balance_alert_cannot_be_queued_answers_what_happened_to_it(shop: MailPanel) -> None:
+    """The answer to ``add`` and the state agree when the alert after the charge fails (a broken
+    mail queue, here a trigger that refuses every row).
+
+    On PostgreSQL the charge, the order and its entry commit in one statement of their own, so the
+    order stands: its answer is its id, since a reseller's client that saw an error would place it
+    again. On SQLite the alert is in the order's transaction: the order is undone with it and the
+    answer is an error, with the balance as it was.
+    """
+    panel, alice = shop.panel, shop.user_id("alice")
+    key = _alice_key(shop)
+    service = panel.service(rate="10")
+    everything = set(events.CUSTOMER_EVENTS)
+    panel.run(
+        lambda db: notification_prefs.save_prefs(
+            db, alice, on=everything, low_balance_below=parse_amount("95"), telegram_chat_id=""
+        )
+    )
+    dialect = _run_sql(panel, _REFUSE_MAIL)
+    try:
+        answer = panel.post(key=key, action="add", service=service, link=LINK, quantity="1000")
+    finally:
+        _run_sql(panel, _ACCEPT_MAIL)
+    if dialect == "postgresql":
+        assert answer.status_code == 200
+        order_id = answer.json()["order"]
+        assert panel.call(key, "status", order=str(order_id))["charge"] == "10.00"
+        assert panel.balance("alice") == "90.00"
+    else:
+        assert answer.status_code == 503  # the panel's answer to an unexpected error: try again later
+        assert set(answer.json()) == {"error"}
+        assert panel.balance("alice") == "100.00"
+    assert not [m for m in shop.queue() if m["event"] == events.LOW_BALANCE]
+    assert panel.ledger_ok()
