@@ -22,7 +22,7 @@ def batch_arg(text: str) -> int:
 async def order_archive(db: Database, args: argparse.Namespace) -> Result:
     batches = await archive.archive_orders(db, args.older_than, args.batch)
     moved = sum(batch.moved for batch in batches)
-    lines = [f"moved {batch.moved} orders (ids {batch.first_id}-{batch.last_id})" for batch in batches]
+    lines = [f"batch: {batch.moved} moved, ids {batch.first_id}-{batch.last_id}" for batch in batches]
     lines.append(f"archived {moved} orders finished and untouched for {args.older_than} days")
     data = {
         "archived": moved,

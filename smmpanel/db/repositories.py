@@ -559,15 +559,18 @@ class Orders:
         return int(result.scalar_one())
 
     async def schedules(self, user_id: int, limit: int) -> list[tuple[Order, bool]]:
-        """The customer's drip-feeds and Subscriptions-type orders, newest first; True for the latter."""
+        """The customer's drip-feeds and Subscriptions-type orders, archived or not, newest first (True: the latter)."""
         per_post = services.c.type == ServiceType.SUBSCRIPTIONS.value
-        rows = await self._conn.execute(
-            sa.select(*_ORDER_COLUMNS, services.c.type.label("service_type"))
-            .join(services, services.c.id == orders.c.service_id)
-            .where(orders.c.user_id == user_id, sa.or_(orders.c.runs.is_not(None), per_post))
-            .order_by(orders.c.id.desc())
-            .limit(limit)
-        )
+        arms = [
+            (
+                sa.select(*columns, services.c.type.label("service_type"))
+                .join(services, services.c.id == table.c.service_id)
+                .where(table.c.user_id == user_id, sa.or_(table.c.runs.is_not(None), per_post)),
+                table.c.id,
+            )
+            for table, columns in _ORDER_TABLES
+        ]
+        rows = await self._conn.execute(keyset_union(arms, before=None, after=None, limit=limit))
         found = []
         for row in rows:
             values = row._asdict()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -23,27 +22,24 @@ class Batch:
     last_id: int
 
 
-async def archive_orders(
-    db: Database, older_than_days: int, batch: int = DEFAULT_BATCH, *, each: Callable[[Batch], None] | None = None
-) -> list[Batch]:
-    """Move every finished order untouched for ``older_than_days`` into the archive, ``batch`` at a time.
+async def archive_orders(db: Database, older_than_days: int, batch: int = DEFAULT_BATCH) -> list[Batch]:
+    """Move every finished order untouched for ``older_than_days`` into the archive, walking ``orders``
+    ``batch`` ids at a time (the batches that moved something are returned).
 
     Each batch commits on its own, so the API's writers run between two; an order a writer holds
-    is skipped and left for the next run. ``each`` is told of every batch as it commits.
+    is skipped and left for the next run.
     """
     if older_than_days < 1 or not 1 <= batch <= MAX_BATCH:
         raise ValueError(f"archive_orders({older_than_days}, {batch}): days >= 1, 1 <= batch <= {MAX_BATCH}")
     cutoff = utcnow() - timedelta(days=older_than_days)
     done: list[Batch] = []
-    while True:
+    after: int | None = 0
+    while after is not None:
         async with db.write() as repos:
-            moved = await repos.orders.archive.move(cutoff, batch)
+            moved, after = await repos.orders.archive.move(cutoff, batch, after)
         if moved:
             done.append(Batch(len(moved), moved[0], moved[-1]))
-            if each is not None:
-                each(done[-1])
-        if len(moved) < batch:
-            return done
+    return done
 
 
 async def archived_count(db: Database) -> int:

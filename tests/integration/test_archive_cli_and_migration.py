@@ -17,6 +17,7 @@ from smmpanel.db.unit_of_work import Database
 from smmpanel.usecases import accounts
 from smmpanel.usecases import orders as order_cases
 from tests.support.cli import Cli
+from tests.support.engine import run_passes
 from tests.support.panel import Panel
 
 
@@ -84,11 +85,10 @@ def test_the_command_moves_in_batches_and_prints_what_it_moved(panel: Panel, tmp
         "archived 0 orders finished and untouched for 365 days\n"
     )
     text = cli.text("orders", "archive", "--older-than", "180", "--batch", "2")
-    first, *rest = placed[1:]
-    assert text == (
-        f"moved 2 orders (ids {first}-{rest[0]})\n"
-        f"moved 2 orders (ids {rest[1]}-{rest[2]})\n"
-        f"moved 1 orders (ids {rest[3]}-{rest[3]})\n"
+    assert text == (  # windows of two ids; the Pending order stays
+        f"batch: 1 moved, ids {placed[1]}-{placed[1]}\n"
+        f"batch: 2 moved, ids {placed[2]}-{placed[3]}\n"
+        f"batch: 2 moved, ids {placed[4]}-{placed[5]}\n"
         "archived 5 orders finished and untouched for 180 days\n"
     )
     assert _where(panel) == ([placed[0]], placed[1:])
@@ -122,3 +122,13 @@ def test_downgrade_brings_archived_orders_back_and_upgrade_again(panel: Panel, t
     cli.text("order", "archive", "--older-than", "180")
     assert _where(panel) == ([placed[0]], placed[1:]) and _counted(panel) == {"Pending": 1, "Completed": 3}
     assert _sql(panel, sa.select(ledger_entries).order_by(ledger_entries.c.id)) == ledger
+
+
+def test_the_engine_archives_only_when_the_operator_turned_it_on(panel: Panel) -> None:
+    placed = _finished_long_ago(panel, 2)
+    run_passes(panel)  # SMMPANEL_ARCHIVE_AFTER_DAYS defaults to 0: never
+    assert _where(panel) == (placed, [])
+    run_passes(panel, archive_after_days=365)  # not old enough
+    assert _where(panel) == (placed, [])
+    run_passes(panel, 2, archive_after_days=180)
+    assert _where(panel) == ([placed[0]], placed[1:])

@@ -158,6 +158,8 @@ def test_archived_orders_answer_byte_for_byte_and_keep_every_count(site: Site) -
         page(boss, "/admin/orders"),
         page(boss, "/admin/orders?q=x.test/7"),
         page(boss, "/admin/orders?status=Completed"),
+        page(boss, "/admin/reports?by=service"),
+        page(boss, "/admin/reports?by=customer"),
     ]
     before = [ask() for ask in asked]
     assert b"Incorrect order ID" in before[len(placed)]  # the unknown id, the same before and after
@@ -166,7 +168,7 @@ def test_archived_orders_answer_byte_for_byte_and_keep_every_count(site: Site) -
     batches = archive_orders(panel, 180, batch=2)
     moved = [done, partial, canceled, *placed[5:]]  # not the running one, nor the one with an open refill
     assert _ids(panel, orders_archive) == moved and _ids(panel, orders) == [running, refilling]
-    assert [b.moved for b in batches] == [2, 2, 2, 1]
+    assert [b.moved for b in batches] == [2, 1, 1, 2, 1]  # windows of two ids: the kept ones leave gaps
     assert [ask() for ask in asked] == before
     assert _counts(panel) == counts and panel.balance("alice") == balance and panel.ledger_ok()
     assert archive_orders(panel, 180) == []  # a second run finds nothing more to move
