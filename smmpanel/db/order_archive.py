@@ -79,7 +79,7 @@ class OrderArchive:
         due = sa.select(orders.c.id).where(in_window, _movable(cutoff)).order_by(orders.c.id)
         return await self._move(due), int(end)
 
-    async def _move(self, due: sa.Select[tuple[int]]) -> list[int]:
+    async def _move(self, due: sa.Select[Any]) -> list[int]:
         if is_postgres(self._conn):
             moving = due.with_for_update(of=orders, skip_locked=True).cte("moving")
             gone = orders.delete().where(orders.c.id.in_(sa.select(moving.c.id))).returning(*orders.columns).cte("gone")

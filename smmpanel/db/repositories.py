@@ -229,12 +229,11 @@ _ANYWHERE = sa.union_all(sa.select(*_ORDER_COLUMNS), sa.select(*_ARCHIVED_COLUMN
 statement (one snapshot), so one that moves between the two reads is still found."""
 
 _ORDERS_OF_CUSTOMER = {
-    (postgres, archive): sa.select(*(_ANYWHERE.c if archive else _ORDER_COLUMNS)).where(
-        (_ANYWHERE if archive else orders).c.user_id == sa.bindparam("user_id"),
-        ids_listed((_ANYWHERE if archive else orders).c.id, "order_ids", postgres=postgres),
+    (postgres, archive): sa.select(*columns).where(
+        source.c.user_id == sa.bindparam("user_id"), ids_listed(source.c.id, "order_ids", postgres=postgres)
     )
     for postgres in (False, True)
-    for archive in (False, True)
+    for archive, source, columns in ((False, orders, _ORDER_COLUMNS), (True, _ANYWHERE, list(_ANYWHERE.c)))
 }
 """The customer's orders among many ids, one statement per back end, then for the ids not found
 one of both tables (``smmpanel.db.id_lists``)."""

@@ -244,7 +244,7 @@ def test_a_refill_of_an_order_being_archived_restores_it_and_is_kept(quiet: Site
         other = Database(panel.database_url, pool_size=2, cache_seconds=0)
         try:
             async with db.write() as repos:
-                assert await repos.orders.archive.move(utcnow() - timedelta(days=1), 10) == [order_id]
+                assert await repos.orders.archive.move(utcnow() - timedelta(days=1), 10) == ([order_id], order_id)
                 refilling = asyncio.create_task(refill_cases.request_refills(other, quiet.user_id, [order_id]))
                 await asyncio.sleep(0.3)  # the refill meets the held row (PostgreSQL) or the write lock (SQLite)
             return await refilling
