@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from smmpanel.cli_adminapi import add_admin_api_commands
+from smmpanel.cli_archive import add_archive_commands
 from smmpanel.cli_coupons import add_coupon_commands
 from smmpanel.cli_currencies import add_currency_commands
 from smmpanel.cli_engine import add_engine_commands, add_engine_order_commands
@@ -381,7 +382,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--enabled", action=argparse.BooleanOptionalAction, default=None)
     command(service, "disable", service_disable, "stop selling a service").add_argument("service_id", type=positive_int)
 
-    order = groups.add_parser("order", help="orders").add_subparsers(dest="cmd", required=True, parser_class=Parser)
+    order = groups.add_parser("order", aliases=["orders"], help="orders").add_subparsers(
+        dest="cmd", required=True, parser_class=Parser
+    )
     sub = command(order, "list", order_list, "list orders, newest first")
     sub.add_argument("--user")
     sub.add_argument("--status", type=enum_arg(OrderStatus))
@@ -395,6 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("order_id", type=positive_int)
     sub.add_argument("quantity", type=positive_int)
     add_engine_order_commands(order, service, command)
+    add_archive_commands(order, command)
     add_engine_commands(groups, command, Parser)
     add_operations_commands(groups, command)
     add_admin_api_commands(groups, command, Parser)

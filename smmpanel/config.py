@@ -221,6 +221,10 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org"
     """Telegram's Bot API; a test or a proxy points it elsewhere."""
 
+    archive_after_days: int = Field(default=0, ge=0)
+    """The engine moves finished orders untouched for this many days into ``orders_archive``, once a
+    day (``smmpanel.db.order_archive``); 0, the default, never (``smmpanel order archive`` by hand)."""
+
     provider_check_interval: float = Field(default=600.0, ge=0)
     """Seconds between two balance checks of one provider by the engine (low-balance and unreachable
     alerts to the operator); 0 turns the checks off."""

@@ -2,7 +2,8 @@
 
 The window is turned into an id range first (``Reports.first_id_since``: orders get their ids
 in the order they are stamped), so a report reads the primary key's range for its days and no
-more, however many millions of orders lie outside it.
+more, however many millions of orders lie outside it. Archived orders count as they did before
+they moved: each of the two tables is read over its own id range, and the rows summed together.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.db.report_repositories import Reports
-from smmpanel.db.tables import orders, providers, services, users
+from smmpanel.db.tables import orders, orders_archive, providers, services, users
 from smmpanel.money import Units
 
 
@@ -42,9 +44,9 @@ class BreakdownRow:
 
 
 _GROUPS = {
-    BreakdownBy.SERVICE: (orders.c.service_id, services, services.c.name),
-    BreakdownBy.PROVIDER: (orders.c.provider_id, providers, providers.c.name),
-    BreakdownBy.CUSTOMER: (orders.c.user_id, users, users.c.username),
+    BreakdownBy.SERVICE: ("service_id", services, services.c.name),
+    BreakdownBy.PROVIDER: ("provider_id", providers, providers.c.name),
+    BreakdownBy.CUSTOMER: ("user_id", users, users.c.username),
 }
 
 
@@ -52,24 +54,29 @@ class Breakdowns:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def id_range(self, since: datetime, until: datetime) -> tuple[int, int]:
-        """The ids orders placed in ``[since, until)`` can have: ``first <= id < end``."""
+    async def _placed(self, source: sa.Table, key: str, since: datetime, until: datetime) -> sa.Select[Any]:
+        """The orders of ``source`` (``orders`` or its archive) placed in ``[since, until)``, over their id range."""
         reports = Reports(self._conn)
-        return await reports.first_id_since(orders, since), await reports.first_id_since(orders, until)
+        first, end = await reports.first_id_since(source, since), await reports.first_id_since(source, until)
+        return sa.select(
+            source.c[key].label("key"), (source.c.charge - source.c.refunded).label("net"), source.c.upstream_charge
+        ).where(source.c.id >= first, source.c.id < end, source.c.created_at >= since, source.c.created_at < until)
 
     async def by(self, by: BreakdownBy, since: datetime, until: datetime, limit: int) -> list[BreakdownRow]:
         """The ``limit`` groups that were charged most, most first."""
-        first, end = await self.id_range(since, until)
-        key, table, name = _GROUPS[by]
-        charged = sa.func.sum(orders.c.charge - orders.c.refunded).label("charged")
+        key_name, table, name = _GROUPS[by]
+        placed = sa.union_all(
+            *[await self._placed(source, key_name, since, until) for source in (orders, orders_archive)]
+        ).subquery()
+        key = placed.c.key
+        charged = sa.func.sum(placed.c.net).label("charged")
         totals = (
             sa.select(
                 key.label("key"),
                 sa.func.count().label("orders"),
                 charged,
-                sa.func.coalesce(sa.func.sum(orders.c.upstream_charge), 0).label("cost"),
+                sa.func.coalesce(sa.func.sum(placed.c.upstream_charge), 0).label("cost"),
             )
-            .where(orders.c.id >= first, orders.c.id < end, orders.c.created_at >= since, orders.c.created_at < until)
             .group_by(key)
             .order_by(charged.desc(), key)
             .limit(limit)

@@ -28,7 +28,12 @@ from smmpanel.domain.orders import OrderProgress, OrderStatus
 from smmpanel.money import Units
 
 _BALANCE = "SELECT balance FROM users WHERE id = {0}"
-_PROGRESS = "SELECT id, charge, start_count, status, remains FROM orders WHERE user_id = {0} AND {1}"
+_PROGRESS = "SELECT id, charge, start_count, status, remains FROM {table} WHERE user_id = {0} AND {1}"
+_COLUMNS = "id, user_id, charge, start_count, status, remains"
+_TABLES = ("orders", f"(SELECT {_COLUMNS} FROM orders UNION ALL SELECT {_COLUMNS} FROM orders_archive) AS anywhere")
+"""Where an order is: the ids ``orders`` did not have are asked again of both tables at once
+(``smmpanel.db.order_archive``), one snapshot, so an order moving meanwhile is still found; a
+status call on an order not archived costs what it did."""
 
 
 class DirectReads(ABC):
@@ -57,15 +62,19 @@ class DirectReads(ABC):
 
     async def progress(self, user_id: int, order_ids: Sequence[int]) -> dict[int, OrderProgress]:
         """What a status call answers of each of ``order_ids`` that is this customer's, by id."""
+        found: dict[int, OrderProgress] = {}
         wanted = list(dict.fromkeys(order_ids))
-        if not wanted:
-            return {}
-        condition, parameters = self._ids_condition(2, wanted)
-        rows = await self._fetch(_PROGRESS.format(self._mark(1), condition), (user_id, *parameters))
-        return {
-            int(order_id): OrderProgress(int(charge), int(start_count), OrderStatus(status), int(remains))
-            for order_id, charge, start_count, status, remains in rows
-        }
+        for table in _TABLES:
+            if not wanted:
+                break
+            condition, parameters = self._ids_condition(2, wanted)
+            rows = await self._fetch(_PROGRESS.format(self._mark(1), condition, table=table), (user_id, *parameters))
+            found.update(
+                (int(order_id), OrderProgress(int(charge), int(start_count), OrderStatus(status), int(remains)))
+                for order_id, charge, start_count, status, remains in rows
+            )
+            wanted = [order_id for order_id in wanted if order_id not in found]
+        return found
 
 
 class SqliteDirectReads(DirectReads):

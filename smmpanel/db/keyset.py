@@ -8,6 +8,7 @@ and no COUNT over all rows.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,3 +23,19 @@ def keyset(
     if before is not None:
         query = query.where(id_column < before)
     return query.order_by(id_column.desc()).limit(limit)
+
+
+def keyset_union(
+    arms: Sequence[tuple[sa.Select[Any], Any]], *, before: int | None, after: int | None, limit: int
+) -> sa.Select[Any]:
+    """``keyset`` over the rows of several queries at once, each a ``(query, id_column)`` of a table
+    whose ids no other holds (``orders`` and ``orders_archive``).
+
+    Each query's page is taken on its own index, then the pages are merged by id and cut to
+    ``limit``: one statement, so one snapshot, and an order moving between the tables meanwhile
+    is seen once, never twice or not at all.
+    """
+    pages = [keyset(query, key, before=before, after=after, limit=limit).subquery() for query, key in arms]
+    merged = sa.union_all(*(sa.select(page) for page in pages)).subquery()
+    nearest = merged.c.id.asc() if after is not None else merged.c.id.desc()
+    return sa.select(merged).order_by(nearest).limit(limit)

@@ -19,20 +19,27 @@ from smmpanel.db.tables import orders
 
 INDEXED_LENGTH = 3
 """Parts at least this long are searched on the index."""
-_FTS = sa.table("orders_link_search", sa.column("rowid"), sa.column("link"))
+_FTS = {
+    name: sa.table(f"{name}_link_search", sa.column("rowid"), sa.column("link"))
+    for name in ("orders", "orders_archive")
+}
+"""Each order table's FTS5 trigram table (migrations 0024 and 0025)."""
 
 
 def _escaped(part: str) -> str:
     return part.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 
-def link_contains(dialect: str, part: str) -> list[sa.ColumnElement[Any]]:
-    """The conditions that select the orders whose link contains ``part``, ignoring case."""
-    exact = orders.c.link.icontains(part, autoescape=True)
+def link_contains(dialect: str, part: str, table: sa.Table = orders) -> list[sa.ColumnElement[Any]]:
+    """The conditions that select the orders of ``table`` (or ``orders_archive``) whose link contains ``part``."""
+    exact = table.c.link.icontains(part, autoescape=True)
     if len(part) < INDEXED_LENGTH:
         return [exact]
     if dialect == "postgresql":
-        pattern: sa.BindParameter[str] = sa.bindparam("link_pattern", f"%{_escaped(part)}%", literal_execute=True)
-        return [orders.c.link.ilike(pattern, escape="/")]
-    candidates = sa.select(_FTS.c.rowid).where(_FTS.c.link.like(f"%{part}%"))
-    return [orders.c.id.in_(candidates), exact]
+        pattern: sa.BindParameter[str] = sa.bindparam(
+            "link_pattern", f"%{_escaped(part)}%", unique=True, literal_execute=True
+        )
+        return [table.c.link.ilike(pattern, escape="/")]
+    fts = _FTS[table.name]
+    candidates = sa.select(fts.c.rowid).where(fts.c.link.like(f"%{part}%"))
+    return [table.c.id.in_(candidates), exact]

@@ -29,17 +29,18 @@ from smmpanel.db.dispatch_repositories import Dispatch
 from smmpanel.db.export_repositories import Exports
 from smmpanel.db.id_lists import ids_in, ids_listed, is_postgres
 from smmpanel.db.invites_repository import Invites
-from smmpanel.db.keyset import keyset
+from smmpanel.db.keyset import keyset, keyset_union
 from smmpanel.db.language_repository import Languages
 from smmpanel.db.link_search import link_contains
 from smmpanel.db.notify_repositories import NotifyRepositories
+from smmpanel.db.order_archive import OrderArchive, archived
 from smmpanel.db.order_charges import OrderCharges
 from smmpanel.db.payment_repositories import Gateways, PaymentEvents, Payments
 from smmpanel.db.provider_repositories import Providers, ServiceLinks
 from smmpanel.db.report_repositories import Reports
 from smmpanel.db.session_repositories import WebSessions
 from smmpanel.db.settings_repository import PanelSettings
-from smmpanel.db.tables import categories, ledger_entries, orders, providers, refills, services, users
+from smmpanel.db.tables import categories, ledger_entries, orders, orders_archive, providers, refills, services, users
 from smmpanel.db.ticket_repositories import Tickets
 from smmpanel.db.two_factor_repository import TwoFactor
 from smmpanel.domain.catalog import Service, ServiceType
@@ -220,13 +221,22 @@ _UPDATE_ORDER = orders.update().where(orders.c.id == sa.bindparam("order_id"))
 _ADD_ORDER = orders.insert().returning(orders.c.id)
 _SUBSCRIPTION_SERVICES = sa.select(services.c.id).where(services.c.type == ServiceType.SUBSCRIPTIONS.value)
 
+_ARCHIVED_COLUMNS = archived(_ORDER_COLUMNS)
+_ORDER_TABLES = ((orders, _ORDER_COLUMNS), (orders_archive, _ARCHIVED_COLUMNS))
+"""Each table an order may be in, with its columns: the lists read both in one statement."""
+_ANYWHERE = sa.union_all(sa.select(*_ORDER_COLUMNS), sa.select(*_ARCHIVED_COLUMNS)).subquery("anywhere")
+"""Both tables as one: an order not found in ``orders`` is looked for again in both, in one
+statement (one snapshot), so one that moves between the two reads is still found."""
+
 _ORDERS_OF_CUSTOMER = {
-    postgres: sa.select(*_ORDER_COLUMNS).where(
-        orders.c.user_id == sa.bindparam("user_id"), ids_listed(orders.c.id, "order_ids", postgres=postgres)
+    (postgres, archive): sa.select(*columns).where(
+        source.c.user_id == sa.bindparam("user_id"), ids_listed(source.c.id, "order_ids", postgres=postgres)
     )
     for postgres in (False, True)
+    for archive, source, columns in ((False, orders, _ORDER_COLUMNS), (True, _ANYWHERE, list(_ANYWHERE.c)))
 }
-"""The customer's orders among many ids, one statement per back end (``smmpanel.db.id_lists``)."""
+"""The customer's orders among many ids, one statement per back end, then for the ids not found
+one of both tables (``smmpanel.db.id_lists``)."""
 
 
 def _order(row: Any) -> Order:
@@ -436,27 +446,40 @@ class Services:
 
 
 class Orders:
+    """Orders wherever they are: the lookups of one order by id fall back to ``orders_archive``."""
+
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
+        self.archive = OrderArchive(conn)
 
     async def add(self, values: dict[str, Any], now: datetime) -> int:
         result = await self._conn.execute(_ADD_ORDER, {**values, "created_at": now, "updated_at": now})
         return int(result.scalar_one())
 
     async def get(self, order_id: int, *, for_update: bool = False) -> Order | None:
+        """One order; ``for_update`` locks it, after moving it back out of the archive if it was there."""
         query = sa.select(*_ORDER_COLUMNS).where(orders.c.id == order_id)
         if for_update:
             query = query.with_for_update()
         row = (await self._conn.execute(query)).first()
+        if row is None and for_update and await self.archive.restore(order_id):
+            row = (await self._conn.execute(query)).first()
+        elif row is None and not for_update:
+            row = (await self._conn.execute(sa.select(_ANYWHERE).where(_ANYWHERE.c.id == order_id))).first()
         return _order(row) if row else None
 
     async def of_customer(self, user_id: int, order_ids: Sequence[int]) -> dict[int, Order]:
         """The customer's own orders among ``order_ids``; anyone else's are simply absent."""
-        if not order_ids:
-            return {}
-        query = _ORDERS_OF_CUSTOMER[is_postgres(self._conn)]
-        rows = await self._conn.execute(query, {"user_id": user_id, "order_ids": sorted(set(order_ids))})
-        return {row.id: _order(row) for row in rows}
+        found: dict[int, Order] = {}
+        wanted = sorted(set(order_ids))
+        for archive in (False, True):
+            if not wanted:
+                break
+            query = _ORDERS_OF_CUSTOMER[is_postgres(self._conn), archive]
+            rows = await self._conn.execute(query, {"user_id": user_id, "order_ids": wanted})
+            found.update((row.id, _order(row)) for row in rows)
+            wanted = [order_id for order_id in wanted if order_id not in found]
+        return found
 
     async def has_active_with_link(self, user_id: int, service_id: int, link: str) -> bool:
         row = await self._conn.execute(
@@ -483,19 +506,28 @@ class Orders:
             await self._conn.execute(_UPDATE_ORDER, [{**row, "updated_at": now} for row in rows])
 
     async def many(self, order_ids: Sequence[int], *, for_update: bool = False) -> dict[int, Order]:
-        """``for_update`` locks the rows in id order, so that two batches can never deadlock each other."""
+        """``for_update`` locks the rows in id order, so that two batches can never deadlock each other.
+
+        Locked, only orders in ``orders`` are found (the engine's batches: running orders, never
+        archived); unlocked, the ones missing there are looked for in the archive.
+        """
         if not order_ids:
             return {}
         query = sa.select(*_ORDER_COLUMNS).where(ids_in(self._conn, orders.c.id, order_ids))
         if for_update:
             query = query.order_by(orders.c.id).with_for_update()
-        rows = await self._conn.execute(query)
-        return {row.id: _order(row) for row in rows}
+        found = {row.id: _order(row) for row in await self._conn.execute(query)}
+        missing = set(order_ids) - found.keys()
+        if missing and not for_update:
+            query = sa.select(_ANYWHERE).where(ids_in(self._conn, _ANYWHERE.c.id, missing))
+            found.update((row.id, _order(row)) for row in await self._conn.execute(query))
+        return found
 
     async def children(self, parent_id: int) -> list[Order]:
-        rows = await self._conn.execute(
-            sa.select(*_ORDER_COLUMNS).where(orders.c.parent_id == parent_id).order_by(orders.c.id)
-        )
+        """A drip-feed's runs, archived or not, oldest first."""
+        arms = [sa.select(*columns).where(table.c.parent_id == parent_id) for table, columns in _ORDER_TABLES]
+        both = sa.union_all(*arms).subquery()
+        rows = await self._conn.execute(sa.select(both).order_by(both.c.id))
         return [_order(row) for row in rows]
 
     async def in_dispatch(self, state: str, limit: int) -> list[Order]:
@@ -526,15 +558,18 @@ class Orders:
         return int(result.scalar_one())
 
     async def schedules(self, user_id: int, limit: int) -> list[tuple[Order, bool]]:
-        """The customer's drip-feeds and Subscriptions-type orders, newest first; True for the latter."""
+        """The customer's drip-feeds and Subscriptions-type orders, archived or not, newest first (True: the latter)."""
         per_post = services.c.type == ServiceType.SUBSCRIPTIONS.value
-        rows = await self._conn.execute(
-            sa.select(*_ORDER_COLUMNS, services.c.type.label("service_type"))
-            .join(services, services.c.id == orders.c.service_id)
-            .where(orders.c.user_id == user_id, sa.or_(orders.c.runs.is_not(None), per_post))
-            .order_by(orders.c.id.desc())
-            .limit(limit)
-        )
+        arms = [
+            (
+                sa.select(*columns, services.c.type.label("service_type"))
+                .join(services, services.c.id == table.c.service_id)
+                .where(table.c.user_id == user_id, sa.or_(table.c.runs.is_not(None), per_post)),
+                table.c.id,
+            )
+            for table, columns in _ORDER_TABLES
+        ]
+        rows = await self._conn.execute(keyset_union(arms, before=None, after=None, limit=limit))
         found = []
         for row in rows:
             values = row._asdict()
@@ -545,28 +580,31 @@ class Orders:
     async def of_customer_page(
         self, user_id: int, filters: OrderFilter, *, before: int | None, after: int | None, limit: int
     ) -> list[Order]:
-        """One page of a customer's orders, from a cursor along the (user_id, id) index.
+        """One page of a customer's orders, archived or not, from a cursor along the (user_id, id) indexes.
 
         A link is matched exactly, through the (user_id, link, status) index: its few
         orders are then sorted by ``id + 0``, an expression no index offers, or the
         planner would walk every order of the customer by id looking for the link.
         """
-        query = sa.select(*_ORDER_COLUMNS).where(orders.c.user_id == user_id)
-        order_key: Any = orders.c.id
-        if filters.order_id is not None:
-            query = query.where(orders.c.id == filters.order_id)
-        if filters.link is not None:
-            query = query.where(orders.c.link == filters.link)
-            order_key = orders.c.id + 0
-        if filters.status is not None:
-            query = query.where(orders.c.status == filters.status)
-        if filters.service_id is not None:
-            query = query.where(orders.c.service_id == filters.service_id)
-        if filters.drip_feeds:
-            query = query.where(orders.c.runs.is_not(None))
-        if filters.subscriptions:
-            query = query.where(orders.c.service_id.in_(_SUBSCRIPTION_SERVICES))
-        rows = await self._conn.execute(keyset(query, order_key, before=before, after=after, limit=limit))
+        arms = []
+        for table, columns in _ORDER_TABLES:
+            query = sa.select(*columns).where(table.c.user_id == user_id)
+            order_key: Any = table.c.id
+            if filters.order_id is not None:
+                query = query.where(table.c.id == filters.order_id)
+            if filters.link is not None:
+                query = query.where(table.c.link == filters.link)
+                order_key = table.c.id + 0
+            if filters.status is not None:
+                query = query.where(table.c.status == filters.status)
+            if filters.service_id is not None:
+                query = query.where(table.c.service_id == filters.service_id)
+            if filters.drip_feeds:
+                query = query.where(table.c.runs.is_not(None))
+            if filters.subscriptions:
+                query = query.where(table.c.service_id.in_(_SUBSCRIPTION_SERVICES))
+            arms.append((query, order_key))
+        rows = await self._conn.execute(keyset_union(arms, before=before, after=after, limit=limit))
         return [_order(row) for row in rows]
 
     async def recent_completions(self, limit: int) -> list[tuple[int, datetime, datetime]]:
@@ -586,34 +624,39 @@ class Orders:
     async def search_page(
         self, search: OrderSearch, *, before: int | None, after: int | None, limit: int
     ) -> list[tuple[Order, str]]:
-        """One page of everyone's orders for the operator, each with its customer's username."""
-        query = sa.select(*_ORDER_COLUMNS, users.c.username).join(users, users.c.id == orders.c.user_id)
-        if search.order_id is not None:
-            query = query.where(orders.c.id == search.order_id)
-        if search.link:
-            query = query.where(*link_contains(self._conn.dialect.name, search.link))
-        if search.upstream_id is not None:
-            query = query.where(orders.c.provider_order_id == search.upstream_id)
-            if search.provider_id is None:
-                query = query.where(orders.c.provider_id.in_(sa.select(providers.c.id)))
-        if search.status is not None:
-            query = query.where(orders.c.status == search.status)
-        if search.user_id is not None:
-            query = query.where(orders.c.user_id == search.user_id)
-        if search.service_id is not None:
-            query = query.where(orders.c.service_id == search.service_id)
-        if search.provider_id is not None:
-            query = query.where(orders.c.provider_id == search.provider_id)
+        """One page of everyone's orders for the operator, archived or not, each with its customer's username."""
+        arms = [(self._searched(table, columns, search), table.c.id) for table, columns in _ORDER_TABLES]
         result = []
-        for row in await self._conn.execute(keyset(query, orders.c.id, before=before, after=after, limit=limit)):
+        for row in await self._conn.execute(keyset_union(arms, before=before, after=after, limit=limit)):
             values = row._asdict()
             username = values.pop("username")
             values["status"] = OrderStatus(values["status"])
             result.append((Order(**values), username))
         return result
 
+    def _searched(self, table: sa.Table, columns: list[Any], search: OrderSearch) -> sa.Select[Any]:
+        """``search`` over one of the two order tables, each with its customer's username."""
+        query = sa.select(*columns, users.c.username).join(users, users.c.id == table.c.user_id)
+        if search.order_id is not None:
+            query = query.where(table.c.id == search.order_id)
+        if search.link:
+            query = query.where(*link_contains(self._conn.dialect.name, search.link, table))
+        if search.upstream_id is not None:
+            query = query.where(table.c.provider_order_id == search.upstream_id)
+            if search.provider_id is None:
+                query = query.where(table.c.provider_id.in_(sa.select(providers.c.id)))
+        if search.status is not None:
+            query = query.where(table.c.status == search.status)
+        if search.user_id is not None:
+            query = query.where(table.c.user_id == search.user_id)
+        if search.service_id is not None:
+            query = query.where(table.c.service_id == search.service_id)
+        if search.provider_id is not None:
+            query = query.where(table.c.provider_id == search.provider_id)
+        return query
+
     async def listing(self, *, user_id: int | None, status: str | None, limit: int) -> list[tuple[Order, str]]:
-        """Newest first, each with its customer's username, for operators."""
+        """Newest first, each with its customer's username, for operators (the hot table only)."""
         query = (
             sa.select(*_ORDER_COLUMNS, users.c.username)
             .join(users, users.c.id == orders.c.user_id)

@@ -120,7 +120,8 @@ orders = sa.Table(
     sa.Column("next_attempt_at", sa.DateTime(), nullable=True),
     sa.Column("synced_at", sa.DateTime(), nullable=True),
     sa.Column("cancel_state", sa.String(16), nullable=True),
-    sa.Column("parent_id", Id, sa.ForeignKey("orders.id"), nullable=True),
+    # No foreign keys onto ``orders.id`` (migration 0025): an order may move to ``orders_archive``.
+    sa.Column("parent_id", Id, nullable=True),
     sa.Column("stopped_at", sa.DateTime(), nullable=True),
     _created(),
     sa.Column("updated_at", sa.DateTime(), nullable=False),
@@ -157,6 +158,26 @@ orders = sa.Table(
     ),
 )
 
+ARCHIVE_INDEXES = (("user_id", "id"), ("parent_id",), ("provider_id", "provider_order_id"))
+"""Read by an order's id, a customer's pages, a drip-feed's runs and (the operator's search) a provider's order id."""
+
+orders_archive = sa.Table(
+    "orders_archive",
+    metadata,
+    *(
+        sa.Column(
+            column.name,
+            column.type,
+            nullable=column.nullable,
+            primary_key=column.primary_key,
+            autoincrement=False,
+        )
+        for column in orders.columns
+    ),
+    *(sa.Index(None, *columns) for columns in ARCHIVE_INDEXES),
+)
+"""Finished orders moved out of ``orders`` (``smmpanel.db.order_archive``), every column as it was."""
+
 ledger_entries = sa.Table(
     "ledger_entries",
     metadata,
@@ -165,7 +186,7 @@ ledger_entries = sa.Table(
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("amount", Amount, nullable=False),
     sa.Column("balance_after", Amount, nullable=False),
-    sa.Column("order_id", Id, sa.ForeignKey("orders.id"), nullable=True),
+    sa.Column("order_id", Id, nullable=True),  # in ``orders`` or ``orders_archive`` (migration 0025)
     sa.Column("note", sa.Text(), nullable=False, server_default=""),
     _created(),
     sa.Index(None, "user_id", "id"),
@@ -180,7 +201,7 @@ refills = sa.Table(
     "refills",
     metadata,
     _id(),
-    sa.Column("order_id", Id, sa.ForeignKey("orders.id"), nullable=False),
+    sa.Column("order_id", Id, nullable=False),  # in ``orders`` or ``orders_archive`` (migration 0025)
     sa.Column("user_id", Id, sa.ForeignKey("users.id"), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("provider_refill_id", sa.String(64), nullable=True),
@@ -531,7 +552,7 @@ catalog_changes = sa.Table(
 orders_below_cost = sa.Table(
     "orders_below_cost",
     metadata,
-    sa.Column("order_id", Id, sa.ForeignKey("orders.id"), primary_key=True),
+    sa.Column("order_id", Id, primary_key=True, autoincrement=False),  # no foreign key (migration 0025)
     sa.Column("provider_id", Id, nullable=False),
     sa.Column("cost", Amount, nullable=False),
     _created(),

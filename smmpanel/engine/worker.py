@@ -8,7 +8,7 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 
@@ -23,12 +23,14 @@ from smmpanel.engine.provider_checks import check_providers
 from smmpanel.engine.requests import forward_cancels, forward_refills, sync_refills
 from smmpanel.engine.sync import sync_due
 from smmpanel.providers.pool import ClientPool
-from smmpanel.usecases import fulfilment
+from smmpanel.usecases import archive, fulfilment
 
 log = logging.getLogger("smmpanel.engine")
 
 FORGET_WORKERS_AFTER = timedelta(days=1)
 """A worker row silent this long belongs to a worker long dead: it is removed."""
+ARCHIVE_EVERY = timedelta(days=1)
+"""How often each engine archives finished orders (``Settings.archive_after_days``)."""
 
 
 class Engine:
@@ -48,6 +50,8 @@ class Engine:
         """This engine's row in ``engine_workers``, which its claims name; its heartbeat keeps them."""
         self._registering = asyncio.Lock()
         """The heartbeat and the first pass both want the row: exactly one of them makes it."""
+        self._archived_at: datetime | None = None
+        """When this engine last archived orders; None: not yet (the first check pass does)."""
 
     async def run_pass(self) -> int:
         """Do all the work that is due now, once, and wait for it; return how many items were handled."""
@@ -77,7 +81,18 @@ class Engine:
         """Providers' balances, in a loop of their own: a provider slow to answer its balance holds up
         neither orders nor mail."""
         await check_providers(self.db, self.pool, self.settings)
+        await self._archive_pass()
         return 0  # periodic: not work that keeps the loop busy
+
+    async def _archive_pass(self) -> None:
+        """Daily upkeep: finished orders leave the hot table (a run that moves nothing is cheap)."""
+        days, now = self.settings.archive_after_days, utcnow()
+        if days <= 0 or (self._archived_at is not None and now - self._archived_at < ARCHIVE_EVERY):
+            return
+        self._archived_at = now
+        moved = sum(batch.moved for batch in await archive.archive_orders(self.db, days))
+        if moved:
+            log.info("archived %d orders finished more than %d days ago", moved, days)
 
     async def _place_drip_feed_runs(self) -> int:
         async with self.db.write() as repos:

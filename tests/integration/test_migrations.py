@@ -30,17 +30,21 @@ def _described(differences: list[Any]) -> list[str]:
     return sorted(f"{diff[0]} {getattr(diff[1], 'name', diff[1])}" for diff in differences)
 
 
-LINK_SEARCH_SQLITE = [f"remove_table orders_link_search{part}" for part in ("", "_config", "_data", "_docsize", "_idx")]
-"""Migration 0024's FTS5 table and its shadow tables: an index of SQLite's, not a table of the panel's."""
+LINK_SEARCH_SQLITE = [
+    f"remove_table {table}_link_search{part}"
+    for table in ("orders", "orders_archive")
+    for part in ("", "_config", "_data", "_docsize", "_idx")
+]
+"""Migrations 0024's and 0025's FTS5 tables and their shadow tables: indexes of SQLite's, not tables of the panel's."""
 
 
 def _expected(database_url: str) -> list[str]:
     # SQLite cannot add a foreign key to an existing table; migration 0002 says so. Nor drop one
     # without rebuilding the table: the customer keys that 0021 drops on PostgreSQL stay there.
-    if not database_url.startswith("sqlite"):
-        return ["remove_index ix_orders_link_trgm"]  # migration 0024's pg_trgm index, PostgreSQL's own
+    if not database_url.startswith("sqlite"):  # migrations 0024's and 0025's pg_trgm indexes, PostgreSQL's own
+        return ["remove_index ix_orders_link_trgm", "remove_index ix_orders_archive_link_trgm"]
     kept = ["remove_fk fk_ledger_entries_user_id_users", "remove_fk fk_orders_user_id_users"]
-    return ["add_fk fk_orders_parent_id_orders", *kept, *LINK_SEARCH_SQLITE]
+    return [*kept, *LINK_SEARCH_SQLITE]
 
 
 def test_migrated_schema_matches_the_tables(database_url: str) -> None:
