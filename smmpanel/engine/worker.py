@@ -97,7 +97,7 @@ class Engine:
         heart = asyncio.create_task(self._beat_until(stop))
         try:
             await asyncio.gather(
-                self._loop(self._start_due_work, stop),
+                self._loop(self._start_due_work, stop, self.lanes.room),
                 self._loop(self._mail_pass, stop),
                 self._loop(self._check_pass, stop),
             )
@@ -107,17 +107,21 @@ class Engine:
             await heart
             await self._leave()
 
-    async def _loop(self, one_pass: Callable[[], Awaitable[int]], stop: asyncio.Event) -> None:
-        """Rest between passes that found nothing; survive a failing pass."""
+    async def _loop(
+        self, one_pass: Callable[[], Awaitable[int]], stop: asyncio.Event, wake: asyncio.Event | None = None
+    ) -> None:
+        """Rest between passes that found nothing, until ``wake`` is set (if given) or the interval
+        has gone by; survive a failing pass."""
         while not stop.is_set():
+            if wake is not None:
+                wake.clear()  # before the pass: a wake-up during the pass is not missed
             try:
                 handled = await one_pass()
             except Exception:  # a database or network outage must not end the engine
                 log.exception("engine pass failed; retrying")
                 handled = 0
             if handled == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=self.settings.engine_interval)
+                await _rest(self.settings.engine_interval, stop, wake)
 
     async def _registered(self) -> int:
         async with self._registering:
@@ -164,3 +168,13 @@ class Engine:
         finally:
             await self.pool.aclose()
             await self.http.aclose()
+
+
+async def _rest(seconds: float, *events: asyncio.Event | None) -> None:
+    """Wait until one of ``events`` is set, or ``seconds`` have gone by."""
+    waits = [asyncio.ensure_future(event.wait()) for event in events if event is not None]
+    try:
+        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()

@@ -1,8 +1,9 @@
 """One API v2 client per provider, each with a connection pool of its own kept alive between calls.
 
 A provider's lane runs at most ``provider_concurrency`` exchanges at once (``engine.lanes``),
-so that many connections are kept open to it: a send reuses one instead of connecting
-(and for HTTPS, shaking hands) again. Two more are allowed for the calls made outside the
+so that many connections are kept open to it (``providers.transport``, a fraction of the CPU of
+httpx's own transport per call): a send reuses one instead of connecting (and for HTTPS,
+shaking hands) again. Two more are allowed for the calls made outside the
 lane (the balance check, a catalog import). A busy provider cannot take connections from
 another's pool.
 """
@@ -14,6 +15,7 @@ import httpx
 from smmpanel.config import Settings
 from smmpanel.db.provider_repositories import Provider
 from smmpanel.providers.apiv2_client import ApiV2Client
+from smmpanel.providers.transport import KeptAliveTransport
 
 OUTSIDE_THE_LANE = 2
 """Connections beyond the lane's concurrency: a balance check or a catalog import meanwhile."""
@@ -29,7 +31,7 @@ class ClientPool:
         most = settings.provider_concurrency + OUTSIDE_THE_LANE
         return httpx.AsyncClient(
             timeout=httpx.Timeout(settings.http_timeout, connect=settings.http_connect_timeout),
-            limits=httpx.Limits(max_connections=most, max_keepalive_connections=most),
+            transport=KeptAliveTransport(most),
         )
 
     def client_for(self, provider: Provider) -> ApiV2Client:

@@ -140,7 +140,9 @@ async def start_sends(db: Database, plans: Sequence[SendPlan], claim: datetime, 
     for plan in plans:
         by_provider[plan.provider.id].append(plan.order.id)
     started: set[int] = set()
-    async with db.write() as repos:
+    # For one provider (the engine's every batch) the one statement commits on its own; for
+    # several they are one transaction, so that a failed batch has marked none of its orders.
+    async with db.write_each() if len(by_provider) == 1 else db.write() as repos:
         for provider_id, order_ids in by_provider.items():
             started |= await repos.dispatch.start_sends(order_ids, claim, provider_id, lease_until, utcnow())
     return started
