@@ -371,7 +371,7 @@ async def run_one(config: Config, scratch: Scratch, scenario: str, workers: int,
             if config.profile is not None:
                 out = config.profile / f"{config.backend}-{scenario}-{workers}w-{number}.txt"
                 spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
-                argv = [spy, "record", "--format", "raw", "--rate", "250", "--output", str(out), "--", *argv]
+                argv = [spy, "record", "--gil", "--format", "raw", "--rate", "250", "--output", str(out), "--", *argv]
             processes.append(_start(f"worker-{scratch.runs}-{number}", argv, env, workdir))
         while True:
             await asyncio.sleep(POLL_SECONDS)

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -48,6 +49,8 @@ class Engine:
         """This engine's row in ``engine_workers``, which its claims name; its heartbeat keeps them."""
         self._registering = asyncio.Lock()
         """The heartbeat and the first pass both want the row: exactly one of them makes it."""
+        self._rest_due = 0.0
+        """When (monotonic) the loop's next pass also claims the rarer kinds of work."""
 
     async def run_pass(self) -> int:
         """Do all the work that is due now, once, and wait for it; return how many items were handled."""
@@ -56,18 +59,34 @@ class Engine:
         await self.lanes.drain()
         return handled + await self._check_pass() + await self._mail_pass()
 
-    async def _start_due_work(self) -> int:
-        """Claim what is due and hand each exchange to its provider's lane, without waiting for them."""
+    async def _start_due_work(self, everything: bool = True) -> int:
+        """Claim what is due and hand each exchange to its provider's lane, without waiting for them.
+
+        Unless ``everything``, only sends and status checks are claimed on every pass; the rest
+        (lapsed claims and sends, drip-feed runs, cancels, refills, catalogs: rare, and a
+        transaction each to find out) at most once per engine interval. A worker forwarding
+        a thousand orders a second passes many times a second, and would otherwise spend
+        more on asking about them than on its sends.
+        """
         db, pool, settings, lanes = self.db, self.pool, self.settings, self.lanes
-        handled = await expire_abandoned_sends(db, settings)
-        handled += await self._place_drip_feed_runs()
+        rest = everything or time.monotonic() >= self._rest_due
+        handled = 0
+        if rest:
+            self._rest_due = time.monotonic() + settings.engine_interval
+            handled += await expire_abandoned_sends(db, settings)
+            handled += await self._place_drip_feed_runs()
         handled += await forward_due(db, pool, settings, lanes, self.sends, await self._registered(), self._stop)
         handled += await sync_due(db, pool, settings, lanes)
-        handled += await forward_cancels(db, pool, settings, lanes)
-        handled += await forward_refills(db, pool, settings, lanes)
-        handled += await sync_refills(db, pool, settings, lanes)
-        handled += await sync_due_catalogs(db, pool)
+        if rest:
+            handled += await forward_cancels(db, pool, settings, lanes)
+            handled += await forward_refills(db, pool, settings, lanes)
+            handled += await sync_refills(db, pool, settings, lanes)
+            handled += await sync_due_catalogs(db, pool)
         return handled
+
+    async def _start_frequent_work(self) -> int:
+        """``_start_due_work`` as the engine's loop runs it."""
+        return await self._start_due_work(everything=False)
 
     async def _mail_pass(self) -> int:
         """Messages out, in a loop of their own: a slow mail server never holds up orders."""
@@ -97,7 +116,7 @@ class Engine:
         heart = asyncio.create_task(self._beat_until(stop))
         try:
             await asyncio.gather(
-                self._loop(self._start_due_work, stop, self.lanes.room),
+                self._loop(self._start_frequent_work, stop, self.lanes.room),
                 self._loop(self._mail_pass, stop),
                 self._loop(self._check_pass, stop),
             )

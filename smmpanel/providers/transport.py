@@ -32,10 +32,14 @@ READ_SIZE = 65_536
 class _Answer:
     """What httptools has parsed of one answer so far (it calls these methods)."""
 
+    parser: httptools.HttpResponseParser | None = None
     headers: list[tuple[bytes, bytes]] = field(default_factory=list)
     chunks: list[bytes] = field(default_factory=list)
     head_done: bool = False
     done: bool = False
+    keep_alive: bool = False
+    """Whether the connection may carry another request; only the parser knows, and only until
+    the answer is complete."""
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers.append((name, value))
@@ -48,6 +52,7 @@ class _Answer:
 
     def on_message_complete(self) -> None:
         self.done = True
+        self.keep_alive = self.parser is not None and self.parser.should_keep_alive()
 
 
 class _Connection:
@@ -147,7 +152,7 @@ class KeptAliveTransport(httpx.AsyncBaseTransport):
             connection.close()
             raise httpx.WriteError(str(error) or type(error).__name__) from None
         answer = _Answer()
-        parser = httptools.HttpResponseParser(answer)
+        parser = answer.parser = httptools.HttpResponseParser(answer)
         stream = _Body(self, origin, connection, parser, answer, timeouts.get("read"))
         try:
             while not answer.head_done:
@@ -238,7 +243,7 @@ class _Body(httpx.AsyncByteStream):
             return
         self._closed = True
         connection, self._connection = self._connection, None
-        reusable = self._answer.done and not self._eof and self._parser.should_keep_alive()
+        reusable = self._answer.done and not self._eof and self._answer.keep_alive
         if connection is not None and not reusable:
             connection.close()
             connection = None
