@@ -10,6 +10,8 @@ another's pool.
 
 from __future__ import annotations
 
+from urllib.request import getproxies
+
 import httpx
 
 from smmpanel.config import Settings
@@ -29,10 +31,12 @@ class ClientPool:
     def _connections(self) -> httpx.AsyncClient:
         settings = self._settings
         most = settings.provider_concurrency + OUTSIDE_THE_LANE
-        return httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.http_timeout, connect=settings.http_connect_timeout),
-            transport=KeptAliveTransport(most),
-        )
+        timeout = httpx.Timeout(settings.http_timeout, connect=settings.http_connect_timeout)
+        if getproxies():  # httpx's own transport goes through the environment's proxy (and NO_PROXY)
+            return httpx.AsyncClient(
+                timeout=timeout, limits=httpx.Limits(max_connections=most, max_keepalive_connections=most)
+            )
+        return httpx.AsyncClient(timeout=timeout, transport=KeptAliveTransport(most))
 
     def client_for(self, provider: Provider) -> ApiV2Client:
         """The provider's client; a changed URL or key gets a fresh one (the old one's connections

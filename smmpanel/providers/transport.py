@@ -7,8 +7,8 @@ streams, writes each request in one piece and parses answers with httptools (the
 uvicorn uses). It answers httpx ``Response`` objects and raises httpx's own exceptions, so
 ``ApiV2Client`` tells "never sent" from "may have arrived" exactly as with httpx's transport:
 everything before the first byte is written is a connect or pool error, everything after it a
-read, write or protocol error. A proxy set in the environment still goes through httpx's own
-transport (the client mounts it).
+read, write or protocol error. It speaks to the provider directly: with a proxy set in the
+environment the pool uses httpx's own transport instead (``providers.pool``).
 """
 
 from __future__ import annotations
