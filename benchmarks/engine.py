@@ -105,10 +105,16 @@ class Result:
     cpu: dict[str, float] = field(default_factory=dict)
     """CPU seconds spent during the run by the workers, the simulator, and (PostgreSQL) the
     server processes serving the workers' connections."""
+    warm_cpu: dict[str, float] = field(default_factory=dict)
+    """The same CPU seconds as the first order was handled: what start-up cost (imports, connecting)."""
+    warm_done: int = 0
+    """Orders handled by then."""
     machine_busy: float = 0.0
     """Share of all the machine's cores busy during the run, whoever used them."""
     load: float = 0.0
     """The machine's load average (1 min) as the run began: other work slows a run down."""
+    load_end: float = 0.0
+    """The same as the last order was handled."""
 
     @property
     def rate(self) -> float:
@@ -118,6 +124,20 @@ class Result:
     def cpu_per_order(self) -> float:
         """Milliseconds of CPU (workers and database) per order: unlike seconds, hardly moved by other load."""
         return 1000 * (self.cpu.get("workers", 0) + self.cpu.get("postgres", 0)) / self.done if self.done else 0.0
+
+    def steady_ms(self, name: str) -> float | None:
+        """Milliseconds of ``name``'s CPU per order once running (start-up left out), or None."""
+        orders = self.done - self.warm_done
+        if name not in self.cpu or name not in self.warm_cpu or orders <= 0:
+            return None
+        return 1000 * (self.cpu[name] - self.warm_cpu[name]) / orders
+
+    @property
+    def steady_rate(self) -> float:
+        """Orders per second from the first order handled to the last: process start-up left out."""
+        if self.startup is None or self.seconds <= self.startup:
+            return 0.0
+        return (self.done - self.warm_done) / (self.seconds - self.startup)
 
     @property
     def requests(self) -> int:
@@ -303,6 +323,20 @@ async def _ledger_ok(conn: Any) -> bool:
     return bool((await conn.execute(sa.select(sums == balance))).scalar_one())
 
 
+async def _cpu_now(config: Config, engine: Any, processes: list[Process]) -> dict[str, float]:
+    """CPU seconds so far of the workers, the simulator (``processes[0]``) and, on PostgreSQL,
+    the server processes serving every connection but the benchmark's own."""
+    cpu = {
+        "workers": sum(_cpu_seconds(process.popen.pid) for process in processes[1:]),
+        "simulator": _cpu_seconds(processes[0].popen.pid),
+    }
+    if config.backend == "postgres":
+        async with engine.connect() as conn:
+            backends = await conn.execute(sa.text(WORKER_BACKENDS))
+            cpu["postgres"] = sum(_cpu_seconds(int(pid)) for pid in backends.scalars())
+    return cpu
+
+
 async def run_one(config: Config, scratch: Scratch, scenario: str, workers: int, workdir: Path) -> Result:
     count = config.orders if scenario != "forward" or config.forward_orders is None else config.forward_orders
     result = Result(config.backend, scenario, workers, count)
@@ -337,7 +371,7 @@ async def run_one(config: Config, scratch: Scratch, scenario: str, workers: int,
             if config.profile is not None:
                 out = config.profile / f"{config.backend}-{scenario}-{workers}w-{number}.txt"
                 spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
-                argv = [spy, "record", "--format", "raw", "--rate", "250", "--output", str(out), "--", *argv]
+                argv = [spy, "record", "--gil", "--format", "raw", "--rate", "250", "--output", str(out), "--", *argv]
             processes.append(_start(f"worker-{scratch.runs}-{number}", argv, env, workdir))
         while True:
             await asyncio.sleep(POLL_SECONDS)
@@ -350,21 +384,18 @@ async def run_one(config: Config, scratch: Scratch, scenario: str, workers: int,
                 result.done, result.errors = await _progress(conn, scenario, cutoff, int(stats["status_ids"]))
             result.seconds = now - started
             if result.done and result.startup is None:
-                result.startup = result.seconds
+                result.startup, result.warm_done = result.seconds, result.done
+                result.warm_cpu = await _cpu_now(config, engine, processes)
             if result.done + result.errors >= count:
                 break
             if result.seconds > config.timeout:
                 result.timed_out = True
                 break
+        result.cpu, result.load_end = await _cpu_now(config, engine, processes), os.getloadavg()[0]
+        result.cpu["simulator"] -= sim_cpu
+        if result.warm_cpu:
+            result.warm_cpu["simulator"] -= sim_cpu
         result.calls = {k: int(v) for k, v in (await client.get("/_sim/stats")).json()["calls"].items()}
-        result.cpu = {
-            "workers": sum(_cpu_seconds(process.popen.pid) for process in processes[1:]),
-            "simulator": _cpu_seconds(simulator.popen.pid) - sim_cpu,
-        }
-        if config.backend == "postgres":
-            async with engine.connect() as conn:
-                backends = await conn.execute(sa.text(WORKER_BACKENDS))
-                result.cpu["postgres"] = sum(_cpu_seconds(int(pid)) for pid in backends.scalars())
         busy, total = (end - start for end, start in zip(_machine_ticks(), ticks, strict=True))
         result.machine_busy = busy / total if total else 0.0
         _stop(processes[1:])  # the workers: stopped before the ledger is read
@@ -394,6 +425,9 @@ async def run_one(config: Config, scratch: Scratch, scenario: str, workers: int,
 
 # --- the report ------------------------------------------------------------------------
 
+PARTS = ("workers", "postgres", "simulator")
+"""Whose CPU the report shows, in this order."""
+
 COLUMNS = (
     "backend",
     "scenario",
@@ -405,6 +439,8 @@ COLUMNS = (
     "start s",
     "cpu s worker/db/sim",
     "cpu ms/order",
+    "steady orders/s",
+    "steady ms/order worker/db/sim",
     "busy",
     "load",
     "sim requests",
@@ -427,12 +463,12 @@ def row(result: Result) -> list[str]:
         f"{result.seconds:.1f}{note}",
         f"{result.rate:,.0f}",
         "-" if result.startup is None else f"{result.startup:.1f}",
-        "/".join(
-            f"{result.cpu[name]:.1f}" if name in result.cpu else "-" for name in ("workers", "postgres", "simulator")
-        ),
+        "/".join(f"{result.cpu[name]:.1f}" if name in result.cpu else "-" for name in PARTS),
         f"{result.cpu_per_order:.2f}",
+        f"{result.steady_rate:,.0f}",
+        "/".join("-" if ms is None else f"{ms:.2f}" for ms in map(result.steady_ms, PARTS)),
         f"{result.machine_busy:.0%}",
-        f"{result.load:.1f}",
+        f"{result.load:.1f}–{result.load_end:.1f}",
         f"{result.requests} ({calls})",
     ]
 

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
+import uvloop
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -492,7 +493,10 @@ def run(argv: Sequence[str] | None = None) -> int:
             upgrade(settings.database_url)
             _print(Result({"upgraded": True}, "database is up to date"), getattr(args, "json", False))
             return 0
-        result = asyncio.run(_run_handler(settings, args.handler, args))
+        # The worker runs on uvloop, as ``serve`` does (uvicorn picks it): a fraction of the CPU
+        # per socket event of asyncio's own loop, and the worker's every send is a few of them.
+        run_loop = uvloop.run if getattr(args, "long_running", False) else asyncio.run
+        result = run_loop(_run_handler(settings, args.handler, args))
         _print(result, getattr(args, "json", False))
         return 1 if result.data.get("ok") is False else 0
     except (CliError, SmmPanelError, DatabaseUrlError) as error:

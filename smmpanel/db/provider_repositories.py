@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,6 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from smmpanel.db.id_lists import ids_in
 from smmpanel.db.tables import providers, service_providers
 from smmpanel.money import Units
+
+OK_REFRESH = timedelta(seconds=1)
+"""How stale a provider's ``last_ok_at`` may be while it keeps answering."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +93,14 @@ class Providers:
         await self._conn.execute(providers.update().where(providers.c.id == provider_id).values(api_key=api_key))
 
     async def record_health(self, provider_id: int, error: str | None, now: datetime) -> bool:
-        """An answer clears the last error and any outage; return whether it ended an outage."""
+        """An answer clears the last error and any outage; return whether it ended an outage.
+
+        A provider that answers well is written only when that changes something, or its
+        ``last_ok_at`` is more than ``OK_REFRESH`` old: the engine records a batch of answers
+        many times a second, and rewriting the provider's row in each would lock it (so the
+        workers' batches would queue on it) and leave a dead row version every time. An UPDATE
+        whose condition does not hold locks nothing.
+        """
         if error is not None:
             values: dict[str, object] = {"last_error": error, "last_error_at": now}
             await self._conn.execute(providers.update().where(providers.c.id == provider_id).values(**values))
@@ -102,8 +112,13 @@ class Providers:
         )
         if ended.rowcount:
             return True
+        stale = sa.or_(
+            providers.c.last_error.is_not(None),
+            providers.c.last_ok_at.is_(None),
+            providers.c.last_ok_at < now - OK_REFRESH,
+        )
         await self._conn.execute(
-            providers.update().where(providers.c.id == provider_id).values(last_ok_at=now, last_error=None)
+            providers.update().where(providers.c.id == provider_id, stale).values(last_ok_at=now, last_error=None)
         )
         return False
 

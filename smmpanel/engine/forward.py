@@ -98,7 +98,7 @@ async def forward_due(
     """
     now = utcnow()
     claimed_until = now + _lease(settings)  # a claim that lapses before its send starts is queued again
-    async with db.write() as repos:
+    async with db.write_each() as repos:  # one statement: no BEGIN and COMMIT round trips on PostgreSQL
         claims = await repos.dispatch.claim_to_send(now, claimed_until, settings.forward_batch, lanes.busy(), worker_id)
     if not claims:
         return 0

@@ -14,6 +14,7 @@ import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 
 log = logging.getLogger("smmpanel.engine")
 
@@ -29,6 +30,9 @@ class Lanes:
         # than the pool has connections, they would queue on the pool, whose timeout fails them.
         # One connection is left for the passes that claim work.
         self._database = asyncio.Semaphore(max(1, database_slots - 1))
+        self.room = asyncio.Event()
+        """Set when a full lane gets a free place: the pass that passed its provider by may claim
+        for it again at once, instead of resting until the engine's interval has gone by."""
 
     def busy(self) -> set[int]:
         """Providers whose lane is full: claim nothing more for them until it drains."""
@@ -48,7 +52,12 @@ class Lanes:
         tasks = self._tasks[provider_id]
         task = asyncio.create_task(run())
         tasks.add(task)
-        task.add_done_callback(tasks.discard)
+        task.add_done_callback(partial(self._done, tasks))
+
+    def _done(self, tasks: set[asyncio.Task[None]], task: asyncio.Task[None]) -> None:
+        tasks.discard(task)
+        if len(tasks) == self._per_provider - 1:  # it was full a moment ago
+            self.room.set()
 
     @contextlib.asynccontextmanager
     async def database(self) -> AsyncIterator[None]:

@@ -59,6 +59,6 @@ async def _sync_chunk(db: Database, pool: ClientPool, lanes: Lanes, provider: Pr
         return  # they are due again after the next interval
     known = [(claim, answers[claim.provider_order_id]) for claim in chunk if claim.provider_order_id in answers]
     async with lanes.database():
-        if provider.down_since is not None or provider.last_error is not None:
+        if fulfilment.in_trouble(provider):
             await fulfilment.provider_answered(db, provider)
         await fulfilment.apply_upstream_statuses(db, known, provider)

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
@@ -52,6 +53,8 @@ class Engine:
         """The heartbeat and the first pass both want the row: exactly one of them makes it."""
         self._archived_at: datetime | None = None
         """When this engine last archived orders; None: not yet (the first check pass does)."""
+        self._rest_due = 0.0
+        """When (monotonic) the loop's next pass also claims the rarer kinds of work."""
 
     async def run_pass(self) -> int:
         """Do all the work that is due now, once, and wait for it; return how many items were handled."""
@@ -60,18 +63,34 @@ class Engine:
         await self.lanes.drain()
         return handled + await self._check_pass() + await self._mail_pass()
 
-    async def _start_due_work(self) -> int:
-        """Claim what is due and hand each exchange to its provider's lane, without waiting for them."""
+    async def _start_due_work(self, everything: bool = True) -> int:
+        """Claim what is due and hand each exchange to its provider's lane, without waiting for them.
+
+        Unless ``everything``, only sends and status checks are claimed on every pass; the rest
+        (lapsed claims and sends, drip-feed runs, cancels, refills, catalogs: rare, and a
+        transaction each to find out) at most once per engine interval. A worker forwarding
+        a thousand orders a second passes many times a second, and would otherwise spend
+        more on asking about them than on its sends.
+        """
         db, pool, settings, lanes = self.db, self.pool, self.settings, self.lanes
-        handled = await expire_abandoned_sends(db, settings)
-        handled += await self._place_drip_feed_runs()
+        rest = everything or time.monotonic() >= self._rest_due
+        handled = 0
+        if rest:
+            self._rest_due = time.monotonic() + settings.engine_interval
+            handled += await expire_abandoned_sends(db, settings)
+            handled += await self._place_drip_feed_runs()
         handled += await forward_due(db, pool, settings, lanes, self.sends, await self._registered(), self._stop)
         handled += await sync_due(db, pool, settings, lanes)
-        handled += await forward_cancels(db, pool, settings, lanes)
-        handled += await forward_refills(db, pool, settings, lanes)
-        handled += await sync_refills(db, pool, settings, lanes)
-        handled += await sync_due_catalogs(db, pool)
+        if rest:
+            handled += await forward_cancels(db, pool, settings, lanes)
+            handled += await forward_refills(db, pool, settings, lanes)
+            handled += await sync_refills(db, pool, settings, lanes)
+            handled += await sync_due_catalogs(db, pool)
         return handled
+
+    async def _start_frequent_work(self) -> int:
+        """``_start_due_work`` as the engine's loop runs it."""
+        return await self._start_due_work(everything=False)
 
     async def _mail_pass(self) -> int:
         """Messages out, in a loop of their own: a slow mail server never holds up orders."""
@@ -112,7 +131,7 @@ class Engine:
         heart = asyncio.create_task(self._beat_until(stop))
         try:
             await asyncio.gather(
-                self._loop(self._start_due_work, stop),
+                self._loop(self._start_frequent_work, stop, self.lanes.room),
                 self._loop(self._mail_pass, stop),
                 self._loop(self._check_pass, stop),
             )
@@ -122,17 +141,21 @@ class Engine:
             await heart
             await self._leave()
 
-    async def _loop(self, one_pass: Callable[[], Awaitable[int]], stop: asyncio.Event) -> None:
-        """Rest between passes that found nothing; survive a failing pass."""
+    async def _loop(
+        self, one_pass: Callable[[], Awaitable[int]], stop: asyncio.Event, wake: asyncio.Event | None = None
+    ) -> None:
+        """Rest between passes that found nothing, until ``wake`` is set (if given) or the interval
+        has gone by; survive a failing pass."""
         while not stop.is_set():
+            if wake is not None:
+                wake.clear()  # before the pass: a wake-up during the pass is not missed
             try:
                 handled = await one_pass()
             except Exception:  # a database or network outage must not end the engine
                 log.exception("engine pass failed; retrying")
                 handled = 0
             if handled == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=self.settings.engine_interval)
+                await _rest(self.settings.engine_interval, stop, wake)
 
     async def _registered(self) -> int:
         async with self._registering:
@@ -179,3 +202,13 @@ class Engine:
         finally:
             await self.pool.aclose()
             await self.http.aclose()
+
+
+async def _rest(seconds: float, *events: asyncio.Event | None) -> None:
+    """Wait until one of ``events`` is set, or ``seconds`` have gone by."""
+    waits = [asyncio.ensure_future(event.wait()) for event in events if event is not None]
+    try:
+        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()

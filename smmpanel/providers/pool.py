@@ -1,19 +1,23 @@
 """One API v2 client per provider, each with a connection pool of its own kept alive between calls.
 
 A provider's lane runs at most ``provider_concurrency`` exchanges at once (``engine.lanes``),
-so that many connections are kept open to it: a send reuses one instead of connecting
-(and for HTTPS, shaking hands) again. Two more are allowed for the calls made outside the
+so that many connections are kept open to it (``providers.transport``, a fraction of the CPU of
+httpx's own transport per call): a send reuses one instead of connecting (and for HTTPS,
+shaking hands) again. Two more are allowed for the calls made outside the
 lane (the balance check, a catalog import). A busy provider cannot take connections from
 another's pool.
 """
 
 from __future__ import annotations
 
+from urllib.request import getproxies
+
 import httpx
 
 from smmpanel.config import Settings
 from smmpanel.db.provider_repositories import Provider
 from smmpanel.providers.apiv2_client import ApiV2Client
+from smmpanel.providers.transport import KeptAliveTransport
 
 OUTSIDE_THE_LANE = 2
 """Connections beyond the lane's concurrency: a balance check or a catalog import meanwhile."""
@@ -27,10 +31,12 @@ class ClientPool:
     def _connections(self) -> httpx.AsyncClient:
         settings = self._settings
         most = settings.provider_concurrency + OUTSIDE_THE_LANE
-        return httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.http_timeout, connect=settings.http_connect_timeout),
-            limits=httpx.Limits(max_connections=most, max_keepalive_connections=most),
-        )
+        timeout = httpx.Timeout(settings.http_timeout, connect=settings.http_connect_timeout)
+        if getproxies():  # httpx's own transport goes through the environment's proxy (and NO_PROXY)
+            return httpx.AsyncClient(
+                timeout=timeout, limits=httpx.Limits(max_connections=most, max_keepalive_connections=most)
+            )
+        return httpx.AsyncClient(timeout=timeout, transport=KeptAliveTransport(most))
 
     def client_for(self, provider: Provider) -> ApiV2Client:
         """The provider's client; a changed URL or key gets a fresh one (the old one's connections

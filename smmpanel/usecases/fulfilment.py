@@ -140,7 +140,9 @@ async def start_sends(db: Database, plans: Sequence[SendPlan], claim: datetime, 
     for plan in plans:
         by_provider[plan.provider.id].append(plan.order.id)
     started: set[int] = set()
-    async with db.write() as repos:
+    # For one provider (the engine's every batch) the one statement commits on its own; for
+    # several they are one transaction, so that a failed batch has marked none of its orders.
+    async with db.write_each() if len(by_provider) == 1 else db.write() as repos:
         for provider_id, order_ids in by_provider.items():
             started |= await repos.dispatch.start_sends(order_ids, claim, provider_id, lease_until, utcnow())
     return started
@@ -161,13 +163,18 @@ async def sends_accepted(db: Database, answers: Sequence[tuple[SendPlan, int]]) 
     The twin check is the database's: a provider's order id already given to another order
     fails the statement (a unique index), and then each answer is recorded on its own, the
     twin going to the attention list; it is never sent again.
+
+    A provider known to be in trouble when the batch was planned (down, or its last call
+    failed) is recorded as answering again, in the same transaction; a healthy one is not
+    written at all, and then the one statement commits on its own.
     """
     now = utcnow()
     mine = {plan.order.id: str(provider_order_id) for plan, provider_order_id in answers}
+    troubled = sorted({plan.provider.id for plan, _ in answers if in_trouble(plan.provider)})
     try:
-        async with db.write() as repos:
+        async with db.write() if troubled else db.write_each() as repos:
             settled = await repos.dispatch.settle_accepted(mine, now)
-            for provider_id in sorted({plan.provider.id for plan, _ in answers}):
+            for provider_id in troubled:
                 await answered(repos, provider_id, now)
     except IntegrityError:
         if len(answers) == 1:
@@ -179,6 +186,11 @@ async def sends_accepted(db: Database, answers: Sequence[tuple[SendPlan, int]]) 
     for plan, provider_order_id in answers:
         if plan.order.id not in settled:
             await _accepted_late(db, plan, provider_order_id)
+
+
+def in_trouble(provider: Provider) -> bool:
+    """Down, or its last call failed: its next good answer must be recorded."""
+    return provider.down_since is not None or provider.last_error is not None
 
 
 async def _twin(db: Database, plan: SendPlan, provider_order_id: int) -> None:

@@ -31,6 +31,7 @@ from smmpanel.providers.apiv2_client import (
     UpstreamService,
     UpstreamUnreachable,
 )
+from smmpanel.providers.transport import KeptAliveTransport
 from tests.support.misbehaving import MisbehavingProvider
 from tests.support.panel import Panel
 from tests.support.server import LiveServer
@@ -172,11 +173,16 @@ def provider() -> Iterator[MisbehavingProvider]:
     server.stop()
 
 
-@pytest.fixture
-async def client(provider: MisbehavingProvider) -> AsyncIterator[ApiV2Client]:
+@pytest.fixture(params=["httpx", "kept-alive"])
+async def client(provider: MisbehavingProvider, request: pytest.FixtureRequest) -> AsyncIterator[ApiV2Client]:
+    """httpx's own transport, and the engine's (``smmpanel.providers.transport``): every failure
+    below must land in the same class through either."""
     # 1 s for the whole exchange (under a loaded machine's scheduling), well below a 2 s delay.
-    async with ApiV2Client(provider.api_url, KEY, timeout=1.0, connect_timeout=0.5) as client:
+    lent = httpx.AsyncClient(transport=KeptAliveTransport(4)) if request.param == "kept-alive" else None
+    async with ApiV2Client(provider.api_url, KEY, timeout=1.0, connect_timeout=0.5, client=lent) as client:
         yield client
+    if lent is not None:
+        await lent.aclose()
 
 
 async def test_requests_are_form_posts_with_the_key(provider: MisbehavingProvider, client: ApiV2Client) -> None:
