@@ -74,7 +74,10 @@ def test_customers_read_their_refunds_in_their_words_and_the_operator_the_reason
         assert alice.post(f"/drip-feeds/{drip}/stop").status_code == 303
 
         funds = alice.get("/funds").text
-        assert ledger_notes(funds, '<table class="ledger">') == [
+        notes = ledger_notes(funds, '<table class="ledger">')
+        # One sync pass refunds the partial and the canceled order: in either order.
+        notes[2:4] = sorted(notes[2:4], key=lambda note: note != f"Refund for order {canceled} (canceled)")
+        assert notes == [
             f"Refund for order {drip} (drip-feed stopped: 3 runs not placed)",
             f"Order {drip}",
             f"Refund for order {canceled} (canceled)",
