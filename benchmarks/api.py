@@ -717,7 +717,7 @@ def summary(runs: Sequence[Run]) -> str:
         our_cpu = least_cpu(runs, **where, server="smmpanel")
         before = best(runs, **where, server="before")
         before_cpu = least_cpu(runs, **where, server="before")
-        row = [backend, f"{level:,}", scenario, f"{ours.rps:,.0f}" if ours else "-"]
+        row = [backend, f"{level:,}", scenario, f"{ours.rps:,.0f}" if ours else "-", f"{our_cpu:.2f}"]
         for limit in limits:
             row += _against(runs, ours, our_cpu, limit, **where)
         row += [f"{ours.p50_ms:.2f}" if ours else "-", f"{bare.p50_ms:.2f}" if bare else "-", p50_vs_first(runs, ours)]
@@ -728,7 +728,7 @@ def summary(runs: Sequence[Run]) -> str:
                 f"{before.rps / bare.rps:.2f}" if bare and bare.rps else "-",
             ]
         rows.append(row)
-    header: tuple[str, ...] = ("backend", "orders", "scenario", "smmpanel req/s")
+    header: tuple[str, ...] = ("backend", "orders", "scenario", "smmpanel req/s", "CPU ms/req")
     for limit in limits:
         header += (f"{limit} req/s", f"ratio ({limit})", f"CPU ms/req (ours / {limit})", f"CPU ratio ({limit})")
     header = (*header, "p50 ms", "bare p50", "p50 vs first level")

@@ -81,7 +81,7 @@ class Observability:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message = {**message, "headers": [*message.get("headers", ()), (HEADER, encoded)]}
+                message["headers"] = [*message.get("headers", ()), (HEADER, encoded)]  # each answer's own dict
             await send(message)
 
         try:

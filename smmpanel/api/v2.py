@@ -168,7 +168,8 @@ async def endpoint(request: Request) -> Response:
         params = await read_params(request)
         record.action = params.get("action", "")
         customer = await accounts.authenticate(state.db, params.get("key"))
-        address = request.client.host if request.client else "unknown"
+        client = request.scope.get("client")
+        address = client[0] if client else "unknown"
         retry_after = await state.limits.check(address, customer.id if customer else None, record.action)
         if retry_after is not None:
             record.error = TOO_MANY_REQUESTS
