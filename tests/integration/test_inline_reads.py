@@ -15,14 +15,19 @@ from smmpanel.db.inline_sqlite import InlineReads
 from smmpanel.db.unit_of_work import Database
 from smmpanel.money import parse_amount
 from smmpanel.usecases import accounts
+from tests.support.databases import SqliteTemplate
 from tests.support.threads import in_thread
 
 LONG_READ = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000000) SELECT count(*) FROM n"
 
 
+@pytest.fixture
+def database_url(tmp_path: Path, sqlite_template: SqliteTemplate) -> str:
+    """A fresh SQLite panel only: PostgreSQL's reads are one asyncpg round trip, nothing runs inline."""
+    return sqlite_template.fresh(tmp_path)
+
+
 def _sqlite_only(database_url: str) -> str:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("PostgreSQL's reads are one asyncpg round trip: nothing runs inline")
     return make_url(database_url).database or ""
 
 
