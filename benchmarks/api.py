@@ -9,6 +9,7 @@ both servers are started in turn, as their operators would start them::
     python -m smmpanel serve                                   # SQLite (with its order engine)
     python -m smmpanel serve --workers N --no-engine           # PostgreSQL
     python -m benchmarks.bare --workers N                      # the limit, same uvicorn call
+    python -m benchmarks.bare --driver sqlite3                 # SQLite only: stdlib sqlite3 on the loop
 
 and Debian's ``wrk`` (installed with apt-get if missing) drives each scenario from its own
 process on loopback with ``--concurrency`` connections for ``--requests`` requests (a Lua
@@ -81,7 +82,12 @@ SCENARIOS = ("balance", "status-1", "status-100", "services", "add-broke", "add"
 SCALE_SCENARIOS = ("status-1", "status-100", "add")
 ID_LIST_SCENARIOS = ("cancel-100", "refill-100", "refill-status-100")
 """Not in the default run, and not served by ``benchmarks.bare``."""
-SERVERS = ("smmpanel", "bare", "before")
+SERVERS = ("smmpanel", "bare", "bare-sqlite3", "before")
+LIMITS = ("bare", "bare-sqlite3")
+"""``benchmarks.bare`` over smmpanel's drivers, and over the stdlib ``sqlite3`` on the event loop."""
+SQLITE_ONLY = frozenset({"bare-sqlite3"})
+COMPARED = frozenset({"status-1", "status-100", "services", "add-broke"})
+"""Scenarios whose answer must be the same bytes from every server (``balance`` moves with ``add``)."""
 GOALS = {"balance": 0.7, "status-1": 0.7, "status-100": 0.7, "add": 0.5}
 NOT_ENOUGH_FUNDS = "Not enough funds on balance"
 BENCH_SHARE = 100
@@ -101,7 +107,7 @@ class Config:
     concurrency: int = 16
     workers: int = 2
     repeat: int = 2
-    servers: tuple[str, ...] = ("smmpanel", "bare")
+    servers: tuple[str, ...] = ("smmpanel", "bare", "bare-sqlite3")
     scenarios: tuple[str, ...] = SCENARIOS
     scale_scenarios: tuple[str, ...] = SCALE_SCENARIOS
     use_wrk: bool = True
@@ -123,6 +129,8 @@ class Dataset:
     fillers: list[int] = field(default_factory=list)
     bench_orders: list[int] = field(default_factory=list)
     loaded: int = 0
+    answers: dict[tuple[int, str], tuple[str, bytes]] = field(default_factory=dict)
+    """``(level, scenario)`` → the first server's probe answer, for ``COMPARED`` scenarios."""
 
 
 @dataclass
@@ -393,6 +401,7 @@ def start_server(name: str, data: Dataset, config: Config, workdir: Path, tag: s
             ]
     else:
         argv = [sys.executable, "-m", "benchmarks.bare", "--database-url", data.url, "--port", str(port), *workers]
+        argv += ["--driver", "sqlite3"] if name == "bare-sqlite3" else []
         env = _env({})
     log_path = workdir / f"{tag}.log"
     log = log_path.open("wb")
@@ -429,7 +438,7 @@ def stop_server(server: Server) -> None:
 # --- load -------------------------------------------------------------------------------------
 
 
-def probe(server: Server, scenario: Scenario) -> None:
+def probe(server: Server, scenario: Scenario) -> bytes:
     """One request by hand: the answer must be what every request of the scenario should get."""
     body = scenario.bodies[0]
     answer = httpx.post(
@@ -449,6 +458,16 @@ def probe(server: Server, scenario: Scenario) -> None:
         ok = error is None and "error" not in answer.text
     if not ok:
         raise RuntimeError(f"{server.name} {scenario.name}: unexpected answer {answer.text[:300]}")
+    return answer.content
+
+
+def same_answer(data: Dataset, server: str, scenario: str, answer: bytes) -> None:
+    """The answer of a ``COMPARED`` scenario must be the bytes the first server sent at this level."""
+    if scenario not in COMPARED:
+        return
+    first, expected = data.answers.setdefault((data.loaded, scenario), (server, answer))
+    if answer != expected:
+        raise RuntimeError(f"{server} {scenario} answers {answer[:200]!r}, {first} {expected[:200]!r}")
 
 
 _LUA = """
@@ -582,8 +601,13 @@ def wrk(
     raise RuntimeError(f"wrk failed ({process.returncode}): {output}")
 
 
-def measure(server: Server, scenario: Scenario, config: Config, workdir: Path, run: Run) -> Run:
-    probe(server, scenario)
+def measure(
+    server: Server, scenario: Scenario, config: Config, workdir: Path, run: Run, data: Dataset | None = None
+) -> Run:
+    """Check one answer (against the other servers' too, given ``data``), then load the server."""
+    answer = probe(server, scenario)
+    if data is not None:
+        same_answer(data, server.name, scenario.name, answer)
     return load(server, scenario.name, scenario.traffic(), scenario.requests, config, workdir, run)
 
 
@@ -663,58 +687,51 @@ def p50_vs_first(runs: Sequence[Run], found: Run | None) -> str:
     return f"{found.p50_ms / base.p50_ms:.2f}" + (" ok" if found.p50_ms <= 1.3 * base.p50_ms else " > 1.3")
 
 
-def summary(runs: Sequence[Run]) -> str:
-    """Best run per (backend, level, scenario): smmpanel / bare, and smmpanel's p50 against the first level.
+def _against(runs: Sequence[Run], ours: Run | None, our_cpu: float, limit: str, **where: object) -> list[str]:
+    """``limit``'s req/s, smmpanel's ratio of it (with the goal's verdict), both CPU ms/req and the CPU ratio."""
+    other, other_cpu = best(runs, **where, server=limit), least_cpu(runs, **where, server=limit)
+    ratio = f"{ours.rps / other.rps:.2f}" if ours and other and other.rps else "-"
+    goal = GOALS.get(str(where["scenario"]))
+    verdict = "" if goal is None or ratio == "-" else (" ok" if float(ratio) >= goal else f" < {goal}")
+    return [
+        f"{other.rps:,.0f}" if other else "-",
+        ratio + verdict,
+        f"{our_cpu:.2f} / {other_cpu:.2f}",
+        f"{other_cpu / our_cpu:.2f}" if our_cpu and other_cpu else "-",
+    ]
 
-    ``ratio`` is smmpanel's req/s over bare's; ``CPU ratio`` is bare's CPU time per request over
-    smmpanel's (least of the runs), the same measure of efficiency, steadier on a busy machine.
+
+def summary(runs: Sequence[Run]) -> str:
+    """Best run per (backend, level, scenario): smmpanel / each limit, and smmpanel's p50 against the first level.
+
+    ``ratio`` is smmpanel's req/s over the limit's (``bare``, and ``bare-sqlite3`` when it ran);
+    ``CPU ratio`` is the limit's CPU time per request over smmpanel's (least of the runs), the same
+    measure of efficiency, steadier on a busy machine.
     """
+    limits = [name for name in LIMITS if any(r.server == name for r in runs)]
     rows = []
     keys = dict.fromkeys((r.backend, r.level, r.scenario) for r in runs)
     for backend, level, scenario in keys:
         where = {"backend": backend, "level": level, "scenario": scenario}
         ours, bare = best(runs, **where, server="smmpanel"), best(runs, **where, server="bare")
-        our_cpu, bare_cpu = least_cpu(runs, **where, server="smmpanel"), least_cpu(runs, **where, server="bare")
+        our_cpu = least_cpu(runs, **where, server="smmpanel")
         before = best(runs, **where, server="before")
         before_cpu = least_cpu(runs, **where, server="before")
-        ratio = f"{ours.rps / bare.rps:.2f}" if ours and bare and bare.rps else "-"
-        goal = GOALS.get(scenario)
-        verdict = "" if goal is None or ratio == "-" else (" ok" if float(ratio) >= goal else f" < {goal}")
-        scale = p50_vs_first(runs, ours)
-        rows.append(
-            [
-                backend,
-                f"{level:,}",
-                scenario,
-                f"{ours.rps:,.0f}" if ours else "-",
-                f"{bare.rps:,.0f}" if bare else "-",
-                ratio + verdict,
-                f"{our_cpu:.2f} / {bare_cpu:.2f}",
-                f"{bare_cpu / our_cpu:.2f}" if our_cpu and bare_cpu else "-",
-                f"{ours.p50_ms:.2f}" if ours else "-",
-                f"{bare.p50_ms:.2f}" if bare else "-",
-                scale,
+        row = [backend, f"{level:,}", scenario, f"{ours.rps:,.0f}" if ours else "-", f"{our_cpu:.2f}"]
+        for limit in limits:
+            row += _against(runs, ours, our_cpu, limit, **where)
+        row += [f"{ours.p50_ms:.2f}" if ours else "-", f"{bare.p50_ms:.2f}" if bare else "-", p50_vs_first(runs, ours)]
+        if before:
+            row += [
+                f"{before.rps:,.0f} / {before_cpu:.2f}",
+                f"{ours.rps / before.rps:.2f}" if ours and before.rps else "-",
+                f"{before.rps / bare.rps:.2f}" if bare and bare.rps else "-",
             ]
-            + (
-                [
-                    f"{before.rps:,.0f} / {before_cpu:.2f}",
-                    f"{ours.rps / before.rps:.2f}" if ours and before.rps else "-",
-                    f"{before.rps / bare.rps:.2f}" if bare and bare.rps else "-",
-                ]
-                if before
-                else []
-            )
-        )
-    header: tuple[str, ...] = (
-        "backend",
-        "orders",
-        "scenario",
-        "smmpanel req/s",
-        "bare req/s",
-        "ratio",
-        "CPU ms/req (ours / bare)",
-    )
-    header = (*header, "CPU ratio", "p50 ms", "bare p50", "p50 vs first level")
+        rows.append(row)
+    header: tuple[str, ...] = ("backend", "orders", "scenario", "smmpanel req/s", "CPU ms/req")
+    for limit in limits:
+        header += (f"{limit} req/s", f"ratio ({limit})", f"CPU ms/req (ours / {limit})", f"CPU ratio ({limit})")
+    header = (*header, "p50 ms", "bare p50", "p50 vs first level")
     if any(r.server == "before" for r in runs):
         header = (*header, "before req/s / CPU ms", "speed-up", "before ratio")
         rows = [row + ["-"] * (len(header) - len(row)) for row in rows]
@@ -793,12 +810,14 @@ async def bench_backend(config: Config, backend: str, workdir: Path, runs: list[
             names = config.scenarios if number == 0 else [n for n in config.scenarios if n in config.scale_scenarios]
             for repeat in range(1, config.repeat + 1):
                 for name in config.servers:
+                    if name in SQLITE_ONLY and backend != "sqlite":
+                        continue
                     async with served(name, data, config, workdir, f"{backend}-{level}-{name}-{repeat}") as server:
                         for scenario in scenarios(data, config, names):
-                            if name == "bare" and scenario.name in ID_LIST_SCENARIOS:
+                            if name in LIMITS and scenario.name in ID_LIST_SCENARIOS:
                                 continue
                             run = Run(backend, level, name, scenario.name, repeat)
-                            await asyncio.to_thread(measure, server, scenario, config, workdir, run)
+                            await asyncio.to_thread(measure, server, scenario, config, workdir, run, data)
                             runs.append(run)
                             tell(run, config)
 
@@ -880,7 +899,7 @@ def parse_args(argv: Sequence[str] | None) -> Config:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.api", description=__doc__.split("\n")[0])
     add_common_arguments(parser)
     parser.add_argument("--services-requests", type=int, default=Config.services_requests)
-    parser.add_argument("--servers", default="smmpanel,bare", help="also 'before' with --baseline")
+    parser.add_argument("--servers", default=",".join(Config.servers), help="also 'before' with --baseline")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--scale-scenarios", default=",".join(SCALE_SCENARIOS), help="run at levels after the first")
     parser.add_argument("--profile", type=Path, help="record smmpanel's processes with py-spy into this directory")

@@ -6,6 +6,11 @@ answers as smmpanel, on the same database, through the **raw drivers** smmpanel 
 SQLAlchemy (asyncpg; aiosqlite with the same PRAGMAs, pool size and write lock), served by
 the same ASGI server (uvicorn with uvloop and httptools, ``--workers N`` the same way).
 
+``--driver sqlite3`` (``benchmarks.api``'s server ``bare-sqlite3``, issue #16 item 8) is the
+lower bound on SQLite: the standard ``sqlite3`` module called straight on the event loop (one
+connection, no thread, no pool: each statement blocks the loop while it runs) and the standard
+``json`` module, the same statements and the same bytes on the wire.
+
 Statements per request, all by index: the key's customer (``SELECT`` of the ``users`` row
 by ``api_key_hash``, as smmpanel does without a cache), then
 
@@ -25,9 +30,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import hashlib
+import json
 import os
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -78,6 +86,10 @@ class Backend:
         rows = await self.fetch(sql, *args)
         return rows[0] if rows else None
 
+    async def fetchval(self, sql: str, *args: object) -> Any:
+        row = await self.fetchrow(sql, *args)
+        return None if row is None else row[0]
+
     def transaction(self) -> Any:
         raise NotImplementedError
 
@@ -109,7 +121,7 @@ class Postgres(Backend):
         await self.pool.close()
 
 
-class _SqliteTx:
+class _SqliteTx(Backend):
     """One aiosqlite connection inside ``BEGIN IMMEDIATE``, with asyncpg's ``fetch`` names."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
@@ -118,18 +130,19 @@ class _SqliteTx:
     async def fetch(self, sql: str, *args: object) -> list[Any]:
         return list(await self.conn.execute_fetchall(_qmarks(sql), args))
 
-    async def fetchrow(self, sql: str, *args: object) -> Any:
-        rows = await self.fetch(sql, *args)
-        return rows[0] if rows else None
 
-    async def fetchval(self, sql: str, *args: object) -> Any:
-        row = await self.fetchrow(sql, *args)
-        return None if row is None else row[0]
-
-
+@functools.lru_cache(maxsize=512)
 def _qmarks(sql: str) -> str:
     """asyncpg's ``$n`` as SQLite's ``?n`` (numbered, so one value can be used twice)."""
     return _DOLLAR.sub(r"?\1", sql)
+
+
+_SQLITE_PRAGMAS = ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON", "synchronous=NORMAL")
+"""As ``smmpanel.db.engine`` sets up each SQLite connection."""
+
+
+def _sqlite_ids(number: int, ids: list[int]) -> tuple[str, list[object]]:
+    return f"id IN ({', '.join(f'${n}' for n in range(number, number + len(ids)))})", list(ids)
 
 
 class Sqlite(Backend):
@@ -149,13 +162,13 @@ class Sqlite(Backend):
         for _ in range(size):
             conn = await aiosqlite.connect(path, isolation_level=None)
             conn.row_factory = aiosqlite.Row
-            for pragma in ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON", "synchronous=NORMAL"):
+            for pragma in _SQLITE_PRAGMAS:
                 await conn.execute(f"PRAGMA {pragma}")
             connections.append(conn)
         return cls(connections)
 
     def ids_condition(self, number: int, ids: list[int]) -> tuple[str, list[object]]:
-        return f"id IN ({', '.join(f'${n}' for n in range(number, number + len(ids)))})", list(ids)
+        return _sqlite_ids(number, ids)
 
     async def fetch(self, sql: str, *args: object) -> list[Any]:
         conn = await self.idle.get()
@@ -182,6 +195,53 @@ class Sqlite(Backend):
     async def close(self) -> None:
         for conn in self.connections:
             await conn.close()
+
+
+class InlineSqlite(Backend):
+    """``--driver sqlite3``: one stdlib ``sqlite3`` connection used on the event loop's own thread.
+
+    Nothing is awaited between a statement and its rows, so no request interleaves with another
+    one's transaction: the write lock of ``Sqlite`` has nothing to guard here.
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    @classmethod
+    async def open(cls, url: str, size: int) -> InlineSqlite:
+        conn = sqlite3.connect(make_url(url).database or "", isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        for pragma in _SQLITE_PRAGMAS:
+            conn.execute(f"PRAGMA {pragma}")
+        return cls(conn)
+
+    def ids_condition(self, number: int, ids: list[int]) -> tuple[str, list[object]]:
+        return _sqlite_ids(number, ids)
+
+    async def fetch(self, sql: str, *args: object) -> list[Any]:
+        return self.conn.execute(_qmarks(sql), args).fetchall()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Any]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    async def close(self) -> None:
+        self.conn.close()
+
+
+def _orjson(answer: object) -> bytes:
+    return orjson.dumps(answer)
+
+
+def _stdlib_json(answer: object) -> bytes:
+    """The standard library's ``json``, writing the same bytes as orjson (compact, UTF-8)."""
+    return json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 async def _balance(db: Backend, user_id: int, params: Params) -> object:
@@ -280,9 +340,11 @@ ACTIONS: dict[str, Callable[[Backend, int, Params], Awaitable[object]]] = {
 class BareApp:
     """The ASGI callable: read the body, find the key's customer, run the action, answer JSON."""
 
-    def __init__(self, database_url: str, pool_size: int) -> None:
+    def __init__(self, database_url: str, pool_size: int, driver: str = "default") -> None:
         self.database_url = database_url
         self.pool_size = pool_size
+        self.inline = driver == "sqlite3"
+        self.dumps = _stdlib_json if self.inline else _orjson
         self.db: Backend | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -302,7 +364,7 @@ class BareApp:
         except Refused as refused:
             answer = {"error": str(refused)}
         await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
-        await send({"type": "http.response.body", "body": orjson.dumps(answer)})
+        await send({"type": "http.response.body", "body": self.dumps(answer)})
 
     async def _answer(self, params: Params) -> object:
         assert self.db is not None
@@ -319,7 +381,9 @@ class BareApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                opener = Sqlite.open if self.database_url.startswith("sqlite") else Postgres.open
+                opener: Callable[[str, int], Awaitable[Backend]] = Postgres.open
+                if self.database_url.startswith("sqlite"):
+                    opener = InlineSqlite.open if self.inline else Sqlite.open
                 self.db = await opener(self.database_url, self.pool_size)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
@@ -331,7 +395,11 @@ class BareApp:
 
 def app_from_environment() -> BareApp:
     """The factory each ``--workers N`` process calls, as smmpanel's ``app_from_environment``."""
-    return BareApp(os.environ["BARE_DATABASE_URL"], int(os.environ.get("BARE_POOL_SIZE", "10")))
+    return BareApp(
+        os.environ["BARE_DATABASE_URL"],
+        int(os.environ.get("BARE_POOL_SIZE", "10")),
+        os.environ.get("BARE_DRIVER", "default"),
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -341,9 +409,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--pool-size", type=int, default=10, help="as SMMPANEL_DB_POOL_SIZE")
+    parser.add_argument(
+        "--driver",
+        choices=("default", "sqlite3"),
+        default="default",
+        help="default: smmpanel's drivers (asyncpg, aiosqlite); sqlite3: the stdlib module on the event loop",
+    )
     args = parser.parse_args(argv)
+    if args.driver == "sqlite3" and not args.database_url.startswith("sqlite"):
+        parser.error("--driver sqlite3 needs a sqlite:/// database URL")
     os.environ["BARE_DATABASE_URL"] = args.database_url
     os.environ["BARE_POOL_SIZE"] = str(args.pool_size)
+    os.environ["BARE_DRIVER"] = args.driver
     # The same uvicorn call as ``smmpanel serve`` (smmpanel.server): same loop, parser, logging.
     if args.workers > 1:
         uvicorn.run(

@@ -6,12 +6,14 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from smmpanel.api import adminapi, openapi, operations, payment_webhooks, v2
 from smmpanel.api.adminapi.gate import AdminLimiter
@@ -38,9 +40,27 @@ TEMPORARY_FAILURE = v2.json_response({"error": "Temporary failure, please retry"
 
 
 async def _client_gone(request: Request, exc: Exception) -> Response:
-    """The client hung up while sending its request: nothing was done, and nobody reads the answer."""
-    log.info("client disconnected before its request on %s was read", request.url.path)
-    return v2.json_response({"error": "Client disconnected"}, status_code=400)
+    return v2.client_gone(request)
+
+
+class Panel(Starlette):
+    """Starlette, with API v2 (``POST``/``GET /api/v2``) served by a short stack of its own: the same
+    middleware as every other route, around the endpoint itself, without the router and Starlette's
+    exception layers, which cost a polling call as much as its own work (issue #16 item 8)."""
+
+    def __init__(self, *, middleware: list[Middleware], **options: Any) -> None:
+        super().__init__(middleware=middleware, **options)
+        api: ASGIApp = v2.asgi_endpoint
+        for cls, args, kwargs in reversed(middleware):
+            api = cls(api, *args, **kwargs)
+        self.api = api
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in v2.PATHS and scope["method"] in v2.METHODS:
+            scope["app"] = self
+            await self.api(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 @asynccontextmanager
@@ -103,7 +123,7 @@ def create_app(
     if simulator is not None:
         routes.append(Mount("/simulator", app=create_simulator_app(simulator)))
     routes.append(Mount("", app=create_web_app(web, dashboard_routes())))
-    return Starlette(
+    return Panel(
         routes=routes,
         lifespan=lifespan,
         middleware=[

@@ -7,8 +7,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from smmpanel.api.limits import TOO_MANY_REQUESTS, too_many_requests
 from smmpanel.api.observability import api_call
@@ -25,6 +26,8 @@ from smmpanel.usecases import accounts, orders, pricing, refills
 log = logging.getLogger("smmpanel.api")
 
 JSON_TYPE = "application/json; charset=utf-8"
+PATHS = frozenset({"/api/v2", "/api/v2/"})
+METHODS = frozenset({"GET", "POST"})
 
 
 def json_response(content: object, status_code: int = 200) -> Response:
@@ -165,7 +168,8 @@ async def endpoint(request: Request) -> Response:
         params = await read_params(request)
         record.action = params.get("action", "")
         customer = await accounts.authenticate(state.db, params.get("key"))
-        address = request.client.host if request.client else "unknown"
+        client = request.scope.get("client")
+        address = client[0] if client else "unknown"
         retry_after = await state.limits.check(address, customer.id if customer else None, record.action)
         if retry_after is not None:
             record.error = TOO_MANY_REQUESTS
@@ -183,3 +187,19 @@ async def endpoint(request: Request) -> Response:
     except TransportError as error:
         record.error = error.message
         return json_response({"error": error.message}, status_code=error.status_code)
+
+
+def client_gone(request: Request) -> Response:
+    """The client hung up while sending its request: nothing was done, and nobody reads the answer."""
+    log.info("client disconnected before its request on %s was read", request.url.path)
+    return json_response({"error": "Client disconnected"}, status_code=400)
+
+
+async def asgi_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+    """``endpoint`` as a plain ASGI application, for ``smmpanel.app``'s short API stack (no router)."""
+    request = Request(scope, receive)
+    try:
+        response = await endpoint(request)
+    except ClientDisconnect:
+        response = client_gone(request)
+    await response(scope, receive, send)

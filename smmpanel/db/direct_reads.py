@@ -5,8 +5,9 @@ and each answer is one index probe that the database serves in microseconds. Thr
 SQLAlchemy's async layer such a read cost ~0.29 ms of CPU on SQLite (a pool checkout, greenlet
 switches, statement execution and result processing around one driver call of 0.08 ms), which
 made these two actions half as fast as the bare limit (benchmarks/RESULTS.md, "API v2"). Here
-the two reads run as fixed SQL on a small pool of the driver's own connections: aiosqlite
-(one thread hop per read, the connections opened read-only) and asyncpg (one round trip).
+the two reads run as fixed SQL on the driver's own connections: on SQLite on the event loop's
+thread under a deadline (``smmpanel.db.inline_sqlite``), else on a small pool of read-only
+aiosqlite connections (one thread hop per read); on PostgreSQL an asyncpg pool (one round trip).
 
 Both see committed data only, each statement on its own snapshot, exactly as ``Database.read``
 does. Everything else, writes above all, goes through SQLAlchemy and the repositories.
@@ -24,6 +25,7 @@ import asyncpg
 from sqlalchemy.engine import URL
 
 from smmpanel.db.engine import SQLITE_BUSY_TIMEOUT_MS
+from smmpanel.db.inline_sqlite import InlineReads
 from smmpanel.domain.orders import OrderProgress, OrderStatus
 from smmpanel.money import Units
 
@@ -34,6 +36,8 @@ _TABLES = ("orders", f"(SELECT {_COLUMNS} FROM orders UNION ALL SELECT {_COLUMNS
 """Where an order is: the ids ``orders`` did not have are asked again of both tables at once
 (``smmpanel.db.order_archive``), one snapshot, so an order moving meanwhile is still found; a
 status call on an order not archived costs what it did."""
+_STATUSES = {status.value: status for status in OrderStatus}
+"""``OrderStatus(text)`` as one dictionary lookup: a status of 100 orders makes 100 (issue #16 item 8)."""
 
 
 class DirectReads(ABC):
@@ -70,7 +74,7 @@ class DirectReads(ABC):
             condition, parameters = self._ids_condition(2, wanted)
             rows = await self._fetch(_PROGRESS.format(self._mark(1), condition, table=table), (user_id, *parameters))
             found.update(
-                (int(order_id), OrderProgress(int(charge), int(start_count), OrderStatus(status), int(remains)))
+                (int(order_id), OrderProgress(int(charge), int(start_count), _STATUSES[status], int(remains)))
                 for order_id, charge, start_count, status, remains in rows
             )
             wanted = [order_id for order_id in wanted if order_id not in found]
@@ -78,11 +82,13 @@ class DirectReads(ABC):
 
 
 class SqliteDirectReads(DirectReads):
-    """Up to ``size`` read-only aiosqlite connections, opened as they are first needed."""
+    """Each read inline when it is short (``InlineReads``), else on one of up to ``size`` read-only
+    aiosqlite connections, opened as they are first needed."""
 
     def __init__(self, path: str, size: int) -> None:
         self._path = path
         self._size = size
+        self.inline = InlineReads(path)
         self._idle: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         self._opened: list[aiosqlite.Connection] = []
         self._opening = 0
@@ -114,6 +120,9 @@ class SqliteDirectReads(DirectReads):
         return await self._idle.get()
 
     async def _fetch(self, sql: str, parameters: Sequence[object]) -> Sequence[Sequence[Any]]:
+        rows = self.inline.fetch(sql, parameters)
+        if rows is not None:
+            return rows
         conn = await self._take()
         try:
             return list(await conn.execute_fetchall(sql, parameters))
@@ -121,6 +130,7 @@ class SqliteDirectReads(DirectReads):
             self._idle.put_nowait(conn)
 
     async def close(self) -> None:
+        self.inline.close()
         opened, self._opened, self._idle = self._opened, [], asyncio.Queue()
         for conn in opened:
             await conn.close()

@@ -76,6 +76,23 @@ def policy(extra: dict[str, list[str]] | None = None) -> str:
 
 
 STRICT_POLICY = policy()
+_STRICT = [(name.lower().encode(), value.encode()) for name, value in FIXED_HEADERS.items()]
+_STRICT.append((b"content-security-policy", STRICT_POLICY.encode()))
+"""Every header this middleware adds to an answer that has none of them, as ASGI's raw pairs."""
+
+
+def _add_missing(message: Message, extra: dict[str, list[str]] | None) -> None:
+    """Each of the headers that the answer does not set itself (the answer's own value wins)."""
+    if extra:
+        headers = MutableHeaders(scope=message)
+        for name, value in FIXED_HEADERS.items():
+            headers.setdefault(name, value)
+        headers.setdefault("Content-Security-Policy", policy(extra))
+        return
+    raw = list(message.get("headers", ()))
+    present = {bytes(name).lower() for name, _ in raw}
+    raw += [pair for pair in _STRICT if pair[0] not in present]
+    message["headers"] = raw
 
 
 class SecurityHeaders:
@@ -89,11 +106,7 @@ class SecurityHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in FIXED_HEADERS.items():
-                    headers.setdefault(name, value)
-                extra = scope.get(_EXTRA)
-                headers.setdefault("Content-Security-Policy", policy(extra) if extra else STRICT_POLICY)
+                _add_missing(message, scope.get(_EXTRA))
             await send(message)
 
         await self.app(scope, receive, with_headers)

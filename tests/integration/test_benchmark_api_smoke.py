@@ -1,7 +1,8 @@
 """The API benchmark still runs end to end: tiny, and without any timing assertion.
 
-Every scenario is first checked by hand against both servers (smmpanel served by
-``python -m smmpanel serve``, and ``benchmarks.bare``); then, where ``wrk`` is installed
+Every scenario is first checked by hand against every server (smmpanel served by
+``python -m smmpanel serve``, ``benchmarks.bare``, and on SQLite ``benchmarks.bare --driver
+sqlite3``), the read answers byte for byte against each other; then, where ``wrk`` is installed
 (CI installs it), each is driven by wrk for a handful of requests, all of which must succeed
 (or all be refused with the expected error).
 """
@@ -10,11 +11,13 @@ from __future__ import annotations
 
 import shutil
 
-from benchmarks.api import ID_LIST_SCENARIOS, SCALE_SCENARIOS, SCENARIOS, main
+import pytest
+
+from benchmarks.api import ID_LIST_SCENARIOS, SCALE_SCENARIOS, SCENARIOS, Dataset, main, same_answer
 from tests.support.databases import POSTGRES_ADMIN_URL
 
 
-def test_every_scenario_answers_as_expected_on_both_servers(database_url: str) -> None:
+def test_every_scenario_answers_as_expected_on_every_server(database_url: str) -> None:
     backend = "sqlite" if database_url.startswith("sqlite") else "postgres"
     args = ["--backends", backend, "--levels", "300,600", "--customers", "20", "--catalog", "30"]
     args += ["--requests", "40", "--services-requests", "5", "--concurrency", "4", "--repeat", "1"]
@@ -22,8 +25,9 @@ def test_every_scenario_answers_as_expected_on_both_servers(database_url: str) -
     if shutil.which("wrk") is None:
         args.append("--no-wrk")
     runs = main(args)
-    expected = [(300, server, s) for server in ("smmpanel", "bare") for s in SCENARIOS]
-    expected += [(600, server, s) for server in ("smmpanel", "bare") for s in SCALE_SCENARIOS]
+    servers = ("smmpanel", "bare", "bare-sqlite3") if backend == "sqlite" else ("smmpanel", "bare")
+    expected = [(300, server, s) for server in servers for s in SCENARIOS]
+    expected += [(600, server, s) for server in servers for s in SCALE_SCENARIOS]
     assert [(run.level, run.server, run.scenario) for run in runs] == expected
     if shutil.which("wrk") is None:
         return
@@ -48,3 +52,14 @@ def test_the_id_list_scenarios_answer_every_id_on_smmpanel(database_url: str) ->
     for run in runs:
         assert run.requests >= 12, run
         assert (run.non_2xx, run.json_errors, run.socket_errors) == (0, 0, 0), run
+
+
+def test_a_server_answering_other_bytes_than_the_first_stops_the_benchmark() -> None:
+    data = Dataset("sqlite:///unused.db", "sqlite", loaded=300)
+    same_answer(data, "smmpanel", "status-1", b'{"status":"Pending"}')
+    same_answer(data, "bare", "status-1", b'{"status":"Pending"}')
+    same_answer(data, "bare", "balance", b'{"balance":"1.00"}')  # not compared: add moves it
+    with pytest.raises(RuntimeError, match="bare-sqlite3 status-1 answers"):
+        same_answer(data, "bare-sqlite3", "status-1", b'{"status": "Pending"}')
+    data.loaded = 600  # another level, other ids: a new first answer
+    same_answer(data, "bare-sqlite3", "status-1", b'{"status":"Completed"}')
