@@ -1,16 +1,29 @@
 """The operator's search by any part of a link, on an index of each back end (migration 0024).
 
 The answer is today's: ``lower(link)`` contains ``lower(part)``, wildcards taken literally.
-PostgreSQL asks it as ``ILIKE`` (the same test on a UTF-8 database), which a pg_trgm GIN
-index answers; the pattern is written into the statement, so that each search is planned
-for its own text (a shared generic plan would pick the index, or the scan, for all of them).
-SQLite asks its FTS5 trigram table for candidates, a superset (it also folds non-ASCII case
-and takes ``%`` and ``_`` as wildcards), and the exact test decides. A part shorter than a
-trigram cannot use either index and is a scan of the orders, newest first, as it was.
+
+The index is asked for a *probe*: the part without the scheme and host it starts with, if it
+has them (a pasted link, ``instagram.com/p/…``). Every link of a panel shares a few hosts, so
+their trigrams list nearly every order, and the index spends its time stepping through those
+lists for every candidate that the rare trigrams of the path give; the probe is a piece of the
+part, so every order that contains the part contains the probe, and the exact test after it
+keeps the answer what it was.
+
+PostgreSQL asks the probe as ``ILIKE`` (the same test as ``lower() LIKE`` on a UTF-8 database),
+which the pg_trgm GIN index answers; the pattern is written into the statement, so that each
+search is planned for its own text: a part many orders have goes newest first along the primary
+key and stops after a page, a rare one goes through the index (a shared generic plan would pick
+one of them for all). When the probe is not the whole part, the exact test is
+``strpos(lower(link), lower(part)) > 0``, which no index matches (it stays a filter, and the
+planner takes it for a third of the rows rather than guessing from the part's length).
+SQLite asks its FTS5 trigram table for the probe's candidates, a superset (it also folds
+non-ASCII case and takes ``%`` and ``_`` as wildcards), and the exact test decides. A part
+shorter than a trigram can use neither index and is a scan of the orders, newest first.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +33,16 @@ from smmpanel.db.tables import orders
 INDEXED_LENGTH = 3
 """Parts at least this long are searched on the index."""
 _FTS = sa.table("orders_link_search", sa.column("rowid"), sa.column("link"))
+_HOST = re.compile(r"(?:[a-z][a-z0-9+.-]*://)?[^\s/?#@:]*\.[a-z]{2,}(?=[/?#])", re.IGNORECASE)
+"""A scheme and host (or a host alone, ``tiktok.com``) that a part starts with, up to its path."""
+
+
+def probe(part: str) -> str:
+    """What the index is asked for: ``part`` without the scheme and host it starts with, when what
+    is left is still long enough for the index; otherwise ``part`` itself."""
+    host = _HOST.match(part)
+    rest = part[host.end() :] if host else part
+    return rest if len(rest) >= INDEXED_LENGTH else part
 
 
 def _escaped(part: str) -> str:
@@ -31,8 +54,12 @@ def link_contains(dialect: str, part: str) -> list[sa.ColumnElement[Any]]:
     exact = orders.c.link.icontains(part, autoescape=True)
     if len(part) < INDEXED_LENGTH:
         return [exact]
+    asked = probe(part)
     if dialect == "postgresql":
-        pattern: sa.BindParameter[str] = sa.bindparam("link_pattern", f"%{_escaped(part)}%", literal_execute=True)
-        return [orders.c.link.ilike(pattern, escape="/")]
-    candidates = sa.select(_FTS.c.rowid).where(_FTS.c.link.like(f"%{part}%"))
+        pattern: sa.BindParameter[str] = sa.bindparam("link_pattern", f"%{_escaped(asked)}%", literal_execute=True)
+        indexed = orders.c.link.ilike(pattern, escape="/")
+        if asked == part:
+            return [indexed]
+        return [indexed, sa.func.strpos(sa.func.lower(orders.c.link), sa.func.lower(part)) > 0]
+    candidates = sa.select(_FTS.c.rowid).where(_FTS.c.link.like(f"%{asked}%"))
     return [orders.c.id.in_(candidates), exact]

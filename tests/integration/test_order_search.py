@@ -28,8 +28,39 @@ LINKS = [
     "https://t.me/ärgernews/43",
     "https://tiktok.com/@who/video/777",
     "https://instagram.com/p/XYZ",
+    "instagram.com/ali.max6",
+    "https://le.example/r?u=https://www.instagram.com/p/AbC_123",
 ]
-PARTS = ["abc", "ABC_1", "c%1", "_12", "youtube", "v=zz9", "ärger", "ÄRGER", "news/4", "o/7", "p/", "/", "nothing here"]
+PARTS = [
+    "abc",
+    "ABC_1",
+    "c%1",
+    "_12",
+    "youtube",
+    "v=zz9",
+    "ärger",
+    "ÄRGER",
+    "news/4",
+    "o/7",
+    "p/",
+    "/",
+    "nothing here",
+    # a whole link pasted, in any case; a host and path; a host alone; a part that starts inside a host
+    "https://www.instagram.com/p/AbC_123",
+    "HTTPS://WWW.INSTAGRAM.COM/P/ABC_123",
+    "https://instagram.com/p/abc",
+    "instagram.com/p/",
+    "instagram.com/ali",
+    "instagram.com",
+    "https://t.me/",
+    "t.me/ärger",
+    "www.youtube.com/watch?v=zz9_x",
+    "tiktok.com/@who/video/777",
+    "ample/r?u=",
+    "le.example/r?u",
+    "e.example/r",
+    "https://le.example/r",
+]
 
 
 @pytest.fixture
@@ -88,6 +119,43 @@ def test_a_link_search_finds_what_the_scan_found(panel: Panel) -> None:
     assert _found(panel, text="c%1") == [ids[1]]  # % is a character, not a wildcard
     assert _found(panel, text="ABC_1") == [ids[0]]
     assert _found(panel, text="nothing here") == []
+    # a pasted link: found in the path of another link too, in any case, and wildcards literal
+    assert _found(panel, text="https://www.instagram.com/p/AbC_123") == [ids[8]]
+    assert _found(panel, text="HTTPS://WWW.INSTAGRAM.COM/P/ABC_123") == [ids[8]]
+    assert _found(panel, text="https://instagram.com/p/AbC_123") == [ids[0]]
+    assert _found(panel, text="https://instagram.com/p/abc") == [ids[1], ids[0]]
+    assert _found(panel, text="instagram.com/ali") == [ids[7]]  # a link without a scheme
+    assert _found(panel, text="le.example/r?u") == [ids[8]]
+    assert _found(panel, text="instagram.com") == [ids[8], ids[7], ids[6], ids[1], ids[0]]
+
+
+def test_a_link_search_pages_through_every_match_both_ways(panel: Panel) -> None:
+    _seed(panel)
+    for part in ("instagram.com/p/", "https://www.instagram.com/p/abc_123", "p/", "instagram"):
+        expected = _scanned(panel, part)
+        older = _pages(panel, part, "before", None)
+        assert [order for page in older for order in page] == expected, part
+        assert all(len(page) == 2 for page in older[:-1]), part
+        newer = _pages(panel, part, "after", expected[-1])
+        assert [order for page in reversed(newer) for order in page] == expected[:-1], part
+
+
+def _pages(panel: Panel, part: str, direction: str, start: int | None) -> list[list[int]]:
+    """Every page of two orders from the cursor ``start`` on, following the pager's ``direction``."""
+
+    async def work(db: Database) -> list[list[int]]:
+        pages, cursor = [], start
+        while True:
+            where = {direction: cursor} if cursor is not None else {}
+            page = await order_desk.find_orders(db, order_desk.OrderQuery(text=part), limit=2, **where)
+            if not page.items:
+                return pages
+            pages.append([row.order.id for row in page.items])
+            cursor = page.older if direction == "before" else page.newer
+            if cursor is None:
+                return pages
+
+    return panel.run(work)
 
 
 def test_the_search_follows_changed_and_removed_links(panel: Panel) -> None:
