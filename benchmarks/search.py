@@ -57,6 +57,7 @@ PAGED = (5, 6, 8, 13, 15)
 """The searches asked for their 2nd and 10th pages."""
 _SCAN = r"(?:Parallel )?(?:Seq Scan|Index Only Scan|Index Scan(?: Backward)?|Bitmap Index Scan)"
 _NODE = re.compile(rf"({_SCAN})[^\n]*?(?: on| using) (\S+)")
+_ON_ORDERS = re.compile(r"\bFROM orders\b")
 _EXECUTION = re.compile(r"Execution Time: ([\d.]+) ms")
 _BUFFERS = re.compile(r"^\s+Buffers: shared (?:hit=(\d+))? ?(?:read=(\d+))?", re.MULTILINE)
 
@@ -101,7 +102,7 @@ def load_average() -> str:
     return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
-async def ensure_loaded(admin_url: str, name: str, count: int) -> str:
+async def ensure_loaded(admin_url: str, name: str, count: int, customers: int = CUSTOMERS) -> str:
     """The database ``name`` with ``count`` orders: made and loaded when it does not exist yet."""
     url = database_url(admin_url, name)
     if await exists(admin_url, name):
@@ -120,7 +121,7 @@ async def ensure_loaded(admin_url: str, name: str, count: int) -> str:
     panel = await create_panel(
         url, provider_url="http://127.0.0.1:9/api/v2", provider_key="unused", balance="100000000.00"
     )
-    others = [user for user, _ in await create_customers(url, CUSTOMERS - 1)]
+    others = [user for user, _ in await create_customers(url, customers - 1)]
     spec = OrderSpec(
         count=count,
         dispatch="sent",
@@ -197,41 +198,56 @@ class Explained:
         return ms, f"{hit}/{read}", " ; ".join(scans) + jit
 
 
-async def run(db: Database, search: Search, explain: bool) -> tuple[int, float, Explained]:
-    """The search's page, as the page asks for it; the rows, the wall ms of that page's call, the plans."""
-    explained = Explained([])
+class Explainer:
+    """Sends each statement on ``orders`` as ``EXPLAIN (ANALYZE, BUFFERS)`` first while ``plans`` is a list.
 
-    def hook(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
-        if explain and " FROM orders" in statement and statement.lstrip().upper().startswith("SELECT"):
+    Listens from before the first statement: an engine's event added once connections exist is
+    not seen by the reads' autocommit engine (``Database._reader``).
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.plans: list[str] | None = None
+        sa.event.listen(db.engine.sync_engine, "before_cursor_execute", self.hook)
+
+    def hook(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if self.plans is not None and _ON_ORDERS.search(statement) and statement.lstrip().upper().startswith("SELECT"):
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
-            explained.plans.append("\n".join(str(row[0]) for row in cursor.fetchall()))
+            self.plans.append("\n".join(str(row[0]) for row in cursor.fetchall()))
 
+
+async def run(db: Database, explainer: Explainer, search: Search, explain: bool) -> tuple[int, float, Explained]:
+    """The search's page, as the page asks for it; the rows, the wall ms of that page's call, the plans."""
     before = None
     for _ in range(search.page - 1):
         page = await order_desk.find_orders(db, search.query, before=before)
         if page.older is None:
             break
         before = page.older
-    sa.event.listen(db.engine.sync_engine, "before_cursor_execute", hook)
+    explained = Explained([])
+    explainer.plans = explained.plans if explain else None
     try:
         started = time.perf_counter()
         found = await order_desk.find_orders(db, search.query, before=before)
         wall = (time.perf_counter() - started) * 1000
     finally:
-        sa.event.remove(db.engine.sync_engine, "before_cursor_execute", hook)
+        explainer.plans = None
     return len(found.items), wall, explained
 
 
-async def measure(url: str, chosen: Sequence[Search], plans: Path) -> None:
+async def measure(url: str, chosen: Sequence[Search], plans: Path) -> dict[str, int]:
+    """Print a line per search and write its plans to ``plans``; answers how many rows each found."""
+    found: dict[str, int] = {}
     db = Database(url, pool_size=2, cache_seconds=0)
+    explainer = Explainer(db)
     out = plans.open("w")
     try:
         print(HEADER)
         print("|---|---|---|---|---|---|---|---|")
         for search in chosen:
-            rows, _, cold = await run(db, search, True)
-            best = min([(await run(db, search, False))[1] for _ in range(3)])
-            _, _, warm = await run(db, search, True)
+            rows, _, cold = await run(db, explainer, search, True)
+            found[search.name] = rows
+            best = min([(await run(db, explainer, search, False))[1] for _ in range(3)])
+            _, _, warm = await run(db, explainer, search, True)
             cold_ms, cold_buffers, _ = cold.summary()
             warm_ms, _, scans = warm.summary()
             print(
@@ -244,27 +260,29 @@ async def measure(url: str, chosen: Sequence[Search], plans: Path) -> None:
     finally:
         out.close()
         await db.close()
+    return found
 
 
-async def main_async(args: argparse.Namespace) -> None:
+async def main_async(args: argparse.Namespace) -> dict[str, int]:
     if args.drop:
         await pg_execute(args.postgres_url, f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
         print(f"# dropped {args.database}")
-        return
-    url = await ensure_loaded(args.postgres_url, args.database, args.orders)
+        return {}
+    url = await ensure_loaded(args.postgres_url, args.database, args.orders, args.customers)
     chosen = [s for s in searches(args.orders) if not args.only or any(part in s.name for part in args.only)]
-    await measure(url, chosen, args.plans)
+    return await measure(url, chosen, args.plans)
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def main(argv: Sequence[str] | None = None) -> dict[str, int]:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.search", description=__doc__.split("\n")[0])
     parser.add_argument("--orders", type=int, default=10_000_000, help="how many to load into a new database")
     parser.add_argument("--database", default="smmpanel_search", help="kept between runs; --drop to remove it")
+    parser.add_argument("--customers", type=int, default=CUSTOMERS, help="for a new database")
     parser.add_argument("--postgres-url", default=POSTGRES_ADMIN_URL)
     parser.add_argument("--plans", type=Path, default=Path("search-plans.txt"))
     parser.add_argument("--only", nargs="*", default=[], help="searches whose name holds one of these")
     parser.add_argument("--drop", action="store_true")
-    asyncio.run(main_async(parser.parse_args(argv)))
+    return asyncio.run(main_async(parser.parse_args(argv)))
 
 
 if __name__ == "__main__":
