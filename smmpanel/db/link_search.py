@@ -2,12 +2,13 @@
 
 The answer is today's: ``lower(link)`` contains ``lower(part)``, wildcards taken literally.
 
-The index is asked for a *probe*: the part without the scheme and host it starts with, if it
-has them (a pasted link, ``instagram.com/p/…``). Every link of a panel shares a few hosts, so
-their trigrams list nearly every order, and the index spends its time stepping through those
-lists for every candidate that the rare trigrams of the path give; the probe is a piece of the
-part, so every order that contains the part contains the probe, and the exact test after it
-keeps the answer what it was.
+The index is asked for a *probe*: a piece of the part, so every order that contains the part
+contains the probe, and the exact test after it keeps the answer what it was. A GIN scan costs,
+for each candidate its rarest trigram gives, a step through the list of every other trigram
+of the pattern, and the trigrams of a panel's few hosts and of its path words (``/p/``,
+``/video/``, ``watch?v=``) list millions of orders: so the probe is the longest id-like piece
+of the part (a post code, a video id: digits among letters, rare by nature), or else the part
+without the scheme and host it starts with (a pasted link, ``instagram.com/p/…``).
 
 PostgreSQL asks the probe as ``ILIKE`` (the same test as ``lower() LIKE`` on a UTF-8 database),
 which the pg_trgm GIN index answers; the pattern is written into the statement, so that each
@@ -35,13 +36,20 @@ INDEXED_LENGTH = 3
 _FTS = sa.table("orders_link_search", sa.column("rowid"), sa.column("link"))
 _HOST = re.compile(r"(?:[a-z][a-z0-9+.-]*://)?[^\s/?#@:]*\.[a-z]{2,}(?=[/?#])", re.IGNORECASE)
 """A scheme and host (or a host alone, ``tiktok.com``) that a part starts with, up to its path."""
+_PIECE = re.compile(r"[^/?=&#@:\s]+")
+ID_LENGTH = 6
+"""An id-like piece is this long at least: shorter ones with a digit (``v2``, ``2024``) are common."""
 
 
 def probe(part: str) -> str:
-    """What the index is asked for: ``part`` without the scheme and host it starts with, when what
-    is left is still long enough for the index; otherwise ``part`` itself."""
+    """What the index is asked for: the longest id-like piece of ``part`` (``ID_LENGTH`` characters or
+    more between separators, a digit among them: a post code, a video id), else ``part`` without the
+    scheme and host it starts with when what is left is still long enough, else ``part`` itself."""
     host = _HOST.match(part)
     rest = part[host.end() :] if host else part
+    ids = [piece for piece in _PIECE.findall(rest) if len(piece) >= ID_LENGTH and any(c.isdigit() for c in piece)]
+    if ids:
+        return max(ids, key=len)
     return rest if len(rest) >= INDEXED_LENGTH else part
 
 

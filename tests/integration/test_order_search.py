@@ -12,8 +12,10 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 
 from smmpanel.clock import utcnow
+from smmpanel.db.migrate import alembic_config
 from smmpanel.db.tables import ledger_entries, orders, providers
 from smmpanel.db.unit_of_work import Database
 from smmpanel.usecases import accounts, order_desk
@@ -183,3 +185,30 @@ def test_an_upstream_id_finds_its_order_at_any_provider(panel: Panel) -> None:
     assert _found(panel, upstream_id="90210", text="youtube") == [ids[2]]
     assert _found(panel, upstream_id="90210", text="tiktok") == []
     assert _found(panel, upstream_id="1") == []
+
+
+def _link_statistics(panel: Panel) -> int | None:
+    """PostgreSQL's statistics target of ``orders.link`` (None: the server's default)."""
+
+    async def work(db: Database) -> int | None:
+        async with db.engine.connect() as conn:
+            query = "SELECT attstattarget FROM pg_attribute WHERE attrelid = 'orders'::regclass AND attname = 'link'"
+            target = (await conn.exec_driver_sql(query)).scalar_one()
+            return None if target in (None, -1) else int(target)
+
+    return panel.run(work)
+
+
+def test_migration_0026_sets_the_link_statistics_and_takes_them_back(panel: Panel, database_url: str) -> None:
+    """PostgreSQL's finer histogram of links (the search's plan choice) comes and goes; SQLite has none."""
+    ids = _seed(panel)
+    config = alembic_config(database_url)
+    postgres = not database_url.startswith("sqlite")
+    targets = [_link_statistics(panel) if postgres else None]
+    command.downgrade(config, "0024")
+    targets.append(_link_statistics(panel) if postgres else None)
+    assert _found(panel, text="abc") == [ids[1], ids[0]]  # the same answer without it
+    command.upgrade(config, "head")
+    targets.append(_link_statistics(panel) if postgres else None)
+    assert _found(panel, text="https://instagram.com/p/abc") == [ids[1], ids[0]]
+    assert targets == ([1000, None, 1000] if postgres else [None, None, None])
