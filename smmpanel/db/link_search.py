@@ -47,7 +47,8 @@ def probe(part: str) -> str:
     scheme and host it starts with when what is left is still long enough, else ``part`` itself."""
     host = _HOST.match(part)
     rest = part[host.end() :] if host else part
-    ids = [piece for piece in _PIECE.findall(rest) if len(piece) >= ID_LENGTH and any(c.isdigit() for c in piece)]
+    pieces: list[str] = _PIECE.findall(rest)
+    ids = [piece for piece in pieces if len(piece) >= ID_LENGTH and any(c.isdigit() for c in piece)]
     if ids:
         return max(ids, key=len)
     return rest if len(rest) >= INDEXED_LENGTH else part
