@@ -187,28 +187,37 @@ def test_an_upstream_id_finds_its_order_at_any_provider(panel: Panel) -> None:
     assert _found(panel, upstream_id="1") == []
 
 
-def _link_statistics(panel: Panel) -> int | None:
-    """PostgreSQL's statistics target of ``orders.link`` (None: the server's default)."""
+def _link_planning(panel: Panel) -> tuple[int | None, list[str]]:
+    """PostgreSQL's statistics target of ``orders.link`` (None: the server's default) and the
+    storage parameters of ``orders``."""
 
-    async def work(db: Database) -> int | None:
+    async def work(db: Database) -> tuple[int | None, list[str]]:
         async with db.engine.connect() as conn:
             query = "SELECT attstattarget FROM pg_attribute WHERE attrelid = 'orders'::regclass AND attname = 'link'"
             target = (await conn.exec_driver_sql(query)).scalar_one()
-            return None if target in (None, -1) else int(target)
+            options = (await conn.exec_driver_sql("SELECT reloptions FROM pg_class WHERE relname = 'orders'")).scalar()
+            return (None if target in (None, -1) else int(target)), sorted(options or [])
 
     return panel.run(work)
 
 
 def test_migration_0026_sets_the_link_statistics_and_takes_them_back(panel: Panel, database_url: str) -> None:
-    """PostgreSQL's finer histogram of links (the search's plan choice) comes and goes; SQLite has none."""
+    """PostgreSQL's finer histogram of links (the search's plan choice) and its one-process walk come
+    and go, and 0021's storage parameters of ``orders`` stay; SQLite has neither."""
     ids = _seed(panel)
     config = alembic_config(database_url)
     postgres = not database_url.startswith("sqlite")
-    targets = [_link_statistics(panel) if postgres else None]
+    targets = [_link_planning(panel) if postgres else None]
     command.downgrade(config, "0024")
-    targets.append(_link_statistics(panel) if postgres else None)
+    targets.append(_link_planning(panel) if postgres else None)
     assert _found(panel, text="abc") == [ids[1], ids[0]]  # the same answer without it
     command.upgrade(config, "head")
-    targets.append(_link_statistics(panel) if postgres else None)
+    targets.append(_link_planning(panel) if postgres else None)
     assert _found(panel, text="https://instagram.com/p/abc") == [ids[1], ids[0]]
-    assert targets == ([1000, None, 1000] if postgres else [None, None, None])
+    if not postgres:
+        assert targets == [None, None, None]
+        return
+    kept = [option for option in targets[1][1] if option.startswith("autovacuum")]
+    assert len(kept) == 4  # migration 0021's
+    with_0026 = (1000, sorted([*kept, "parallel_workers=0"]))
+    assert targets == [with_0026, (None, kept), with_0026]

@@ -1,4 +1,4 @@
-"""PostgreSQL: finer statistics of ``orders.link``, so that a link search is planned for how common its part is
+"""PostgreSQL: a link search is planned for how common its part is, and walks the orders in one process
 
 The operator's search writes its pattern into the statement (``smmpanel.db.link_search``) so
 that the planner estimates, from the column's histogram, how many orders contain it: many, and
@@ -9,7 +9,15 @@ hold (a popular profile bought for again and again) went through the index and f
 one of them to sort them: 167–250 ms. With 1,000 entries such a part is seen as common
 enough for the newest-first walk (26–58 ms; ``benchmarks/RESULTS.md``, "The operator's search
 at 10,000,000 orders, realistic links"). ANALYZE samples 300,000 orders instead of 30,000.
-SQLite has no such statistics: nothing to do there.
+
+The newest-first walk is also kept out of parallel plans (``parallel_workers = 0`` on
+``orders``): for a ``LIMIT`` 51 walk a Gather Merge starts two workers that each read ahead of
+what the page needs, and on a busy 2-core machine the same search took 900–1,218 ms in
+parallel against 34–72 ms in one process (147–216 against 45–67 ms through the use case).
+Nothing else the panel runs reads every order (the counts are kept by triggers, migration
+0023); the one search that does, a link part shorter than a trigram that no order has, takes
+37 s in one process instead of 8–21 s in parallel: far past any page's patience either way.
+SQLite has neither: nothing to do there.
 
 Revision ID: 0026
 Revises: 0024
@@ -31,9 +39,11 @@ STATISTICS = 1000
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"ALTER TABLE orders ALTER COLUMN link SET STATISTICS {STATISTICS}")
+        op.execute("ALTER TABLE orders SET (parallel_workers = 0)")
         op.execute("ANALYZE orders (link)")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        op.execute("ALTER TABLE orders RESET (parallel_workers)")
         op.execute("ALTER TABLE orders ALTER COLUMN link SET STATISTICS -1")
