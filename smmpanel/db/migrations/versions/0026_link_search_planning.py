@@ -14,9 +14,10 @@ The newest-first walk is also kept out of parallel plans (``parallel_workers = 0
 ``orders``): for a ``LIMIT`` 51 walk a Gather Merge starts two workers that each read ahead of
 what the page needs, and on a busy 2-core machine the same search took 900–1,218 ms in
 parallel against 34–72 ms in one process (147–216 against 45–67 ms through the use case).
-Nothing else the panel runs reads every order (the counts are kept by triggers, migration
-0023); the one search that does, a link part shorter than a trigram that no order has, takes
-37 s in one process instead of 8–21 s in parallel: far past any page's patience either way.
+None of the statements ``benchmarks/explain.py`` explains (the pages, the scrape, an engine
+pass) reads every order at 10M (RESULTS, "Scale: 10 million orders"); the one search that
+does, a link part shorter than a trigram that no order has, takes 37 s in one process instead
+of 8–21 s in parallel: far past any page's patience either way.
 SQLite has neither: nothing to do there.
 
 Revision ID: 0026
