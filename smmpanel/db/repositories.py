@@ -586,8 +586,14 @@ class Orders:
     async def search_page(
         self, search: OrderSearch, *, before: int | None, after: int | None, limit: int
     ) -> list[tuple[Order, str]]:
-        """One page of everyone's orders for the operator, each with its customer's username."""
-        query = sa.select(*_ORDER_COLUMNS, users.c.username).join(users, users.c.id == orders.c.user_id)
+        """One page of everyone's orders for the operator, each with its customer's username.
+
+        The page is cut first and its (at most ``limit``) orders joined to their customers after:
+        joined before the cut, a search the planner expects thousands of orders for was answered
+        with a hash join over a scan of every customer (``benchmarks/RESULTS.md``, "The operator's
+        search at 10,000,000 orders").
+        """
+        query = sa.select(*_ORDER_COLUMNS)
         if search.order_id is not None:
             query = query.where(orders.c.id == search.order_id)
         if search.link:
@@ -604,8 +610,11 @@ class Orders:
             query = query.where(orders.c.service_id == search.service_id)
         if search.provider_id is not None:
             query = query.where(orders.c.provider_id == search.provider_id)
+        page = keyset(query, orders.c.id, before=before, after=after, limit=limit).subquery()
+        nearest_first = page.c.id.asc() if after is not None else page.c.id.desc()
+        named = sa.select(page, users.c.username).join(users, users.c.id == page.c.user_id).order_by(nearest_first)
         result = []
-        for row in await self._conn.execute(keyset(query, orders.c.id, before=before, after=after, limit=limit)):
+        for row in await self._conn.execute(named):
             values = row._asdict()
             username = values.pop("username")
             values["status"] = OrderStatus(values["status"])
