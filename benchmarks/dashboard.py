@@ -235,7 +235,10 @@ async def bench_backend(config: Config, backend: str, workdir: Path, runs: list[
             middle = data.bench_orders[len(data.bench_orders) // 2]
             await mark_upstream(data, middle)
             if backend == "postgres":
-                print(await explain.report(data.url, f"bench{middle}", customer, upstream_id(middle)), flush=True)
+                plans = await explain.report(
+                    data.url, f"bench{middle}", customer, upstream_id(middle), f"{LINK}{middle}"
+                )
+                print(plans, flush=True)
             for repeat in range(1, config.repeat + 1):
                 async with served("smmpanel", data, config, workdir, f"dash-{backend}-{level}-{repeat}") as server:
                     cookies = {

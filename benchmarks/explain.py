@@ -70,25 +70,30 @@ async def _engine_pass(db: Database) -> None:
         await engine.aclose()
 
 
-def checks(link_part: str, customer: str, upstream_id: str) -> dict[str, Callable[[Database], Awaitable[object]]]:
-    """What to explain: the name of each piece of work, and the work."""
+def checks(
+    link_part: str, customer: str, upstream_id: str, pasted: str = ""
+) -> dict[str, Callable[[Database], Awaitable[object]]]:
+    """What to explain: the name of each piece of work, and the work; ``pasted`` is a whole link, as an
+    operator pastes it (the index is asked for its path: ``smmpanel.db.link_search.probe``)."""
+    pasted_search = {"admin-search-pasted-link": _search(OrderQuery(text=pasted))} if pasted else {}
     return {
         "metrics": operations.panel_gauges,
         "overview": reports.overview,
         "admin-orders": _search(OrderQuery()),
         "admin-search-link": _search(OrderQuery(text=link_part)),
+        **pasted_search,
         "admin-search-customer": _search(OrderQuery(username=customer)),
         "admin-search-upstream": _search(OrderQuery(upstream_id=upstream_id)),
         "engine-pass": _engine_pass,
     }
 
 
-async def report(database_url: str, link_part: str, customer: str, upstream_id: str) -> str:
+async def report(database_url: str, link_part: str, customer: str, upstream_id: str, pasted: str = "") -> str:
     lines = []
-    for name, work in checks(link_part, customer, upstream_id).items():
+    for name, work in checks(link_part, customer, upstream_id, pasted).items():
         lines += await explained(database_url, name, work)
     return "\n".join(f"# explain {line}" for line in lines)
 
 
 if __name__ == "__main__":
-    print(asyncio.run(report(sys.argv[1], "bench1", "bench", "1")))
+    print(asyncio.run(report(sys.argv[1], "bench1", "bench", "1", "https://instagram.com/p/bench1")))

@@ -1,16 +1,30 @@
 """The operator's search by any part of a link, on an index of each back end (migration 0024).
 
 The answer is today's: ``lower(link)`` contains ``lower(part)``, wildcards taken literally.
-PostgreSQL asks it as ``ILIKE`` (the same test on a UTF-8 database), which a pg_trgm GIN
-index answers; the pattern is written into the statement, so that each search is planned
-for its own text (a shared generic plan would pick the index, or the scan, for all of them).
-SQLite asks its FTS5 trigram table for candidates, a superset (it also folds non-ASCII case
-and takes ``%`` and ``_`` as wildcards), and the exact test decides. A part shorter than a
-trigram cannot use either index and is a scan of the orders, newest first, as it was.
+
+The index is asked for a *probe*: a piece of the part, so every order that contains the part
+contains the probe, and the exact test after it keeps the answer what it was. A GIN scan costs,
+for each candidate its rarest trigram gives, a step through the list of every other trigram
+of the pattern, and the trigrams of a panel's few hosts and of its path words (``/p/``,
+``/video/``, ``watch?v=``) list millions of orders: so the probe is the longest id-like piece
+of the part (a post code, a video id: digits among letters, rare by nature), or else the part
+without the scheme and host it starts with (a pasted link, ``instagram.com/p/…``).
+
+PostgreSQL asks the probe as ``ILIKE`` (the same test as ``lower() LIKE`` on a UTF-8 database),
+which the pg_trgm GIN index answers; the pattern is written into the statement, so that each
+search is planned for its own text: a part many orders have goes newest first along the primary
+key and stops after a page, a rare one goes through the index (a shared generic plan would pick
+one of them for all). When the probe is not the whole part, the exact test is
+``strpos(lower(link), lower(part)) > 0``, which no index matches (it stays a filter, and the
+planner takes it for a third of the rows rather than guessing from the part's length).
+SQLite asks its FTS5 trigram table for the probe's candidates, a superset (it also folds
+non-ASCII case and takes ``%`` and ``_`` as wildcards), and the exact test decides. A part
+shorter than a trigram can use neither index and is a scan of the orders, newest first.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,6 +38,24 @@ _FTS = {
     for name in ("orders", "orders_archive")
 }
 """Each order table's FTS5 trigram table (migrations 0024 and 0025)."""
+_HOST = re.compile(r"(?:[a-z][a-z0-9+.-]*://)?[^\s/?#@:]*\.[a-z]{2,}(?=[/?#])", re.IGNORECASE)
+"""A scheme and host (or a host alone, ``tiktok.com``) that a part starts with, up to its path."""
+_PIECE = re.compile(r"[^/?=&#@:\s]+")
+ID_LENGTH = 6
+"""An id-like piece is this long at least: shorter ones with a digit (``v2``, ``2024``) are common."""
+
+
+def probe(part: str) -> str:
+    """What the index is asked for: the longest id-like piece of ``part`` (``ID_LENGTH`` characters or
+    more between separators, a digit among them: a post code, a video id), else ``part`` without the
+    scheme and host it starts with when what is left is still long enough, else ``part`` itself."""
+    host = _HOST.match(part)
+    rest = part[host.end() :] if host else part
+    pieces: list[str] = _PIECE.findall(rest)
+    ids = [piece for piece in pieces if len(piece) >= ID_LENGTH and any(c.isdigit() for c in piece)]
+    if ids:
+        return max(ids, key=len)
+    return rest if len(rest) >= INDEXED_LENGTH else part
 
 
 def _escaped(part: str) -> str:
@@ -35,11 +67,15 @@ def link_contains(dialect: str, part: str, table: sa.Table = orders) -> list[sa.
     exact = table.c.link.icontains(part, autoescape=True)
     if len(part) < INDEXED_LENGTH:
         return [exact]
+    asked = probe(part)
     if dialect == "postgresql":
         pattern: sa.BindParameter[str] = sa.bindparam(
-            "link_pattern", f"%{_escaped(part)}%", unique=True, literal_execute=True
+            "link_pattern", f"%{_escaped(asked)}%", unique=True, literal_execute=True
         )
-        return [table.c.link.ilike(pattern, escape="/")]
+        indexed = table.c.link.ilike(pattern, escape="/")
+        if asked == part:
+            return [indexed]
+        return [indexed, sa.func.strpos(sa.func.lower(table.c.link), sa.func.lower(part)) > 0]
     fts = _FTS[table.name]
-    candidates = sa.select(fts.c.rowid).where(fts.c.link.like(f"%{part}%"))
+    candidates = sa.select(fts.c.rowid).where(fts.c.link.like(f"%{asked}%"))
     return [table.c.id.in_(candidates), exact]

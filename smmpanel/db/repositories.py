@@ -624,10 +624,19 @@ class Orders:
     async def search_page(
         self, search: OrderSearch, *, before: int | None, after: int | None, limit: int
     ) -> list[tuple[Order, str]]:
-        """One page of everyone's orders for the operator, archived or not, each with its customer's username."""
+        """One page of everyone's orders for the operator, archived or not, each with its customer's username.
+
+        The page is cut first and its (at most ``limit``) orders joined to their customers after:
+        joined before the cut, a search the planner expects thousands of orders for was answered
+        with a hash join over a scan of every customer (``benchmarks/RESULTS.md``, "The operator's
+        search at 10,000,000 orders").
+        """
         arms = [(self._searched(table, columns, search), table.c.id) for table, columns in _ORDER_TABLES]
+        page = keyset_union(arms, before=before, after=after, limit=limit).subquery()
+        nearest_first = page.c.id.asc() if after is not None else page.c.id.desc()
+        named = sa.select(page, users.c.username).join(users, users.c.id == page.c.user_id).order_by(nearest_first)
         result = []
-        for row in await self._conn.execute(keyset_union(arms, before=before, after=after, limit=limit)):
+        for row in await self._conn.execute(named):
             values = row._asdict()
             username = values.pop("username")
             values["status"] = OrderStatus(values["status"])
@@ -635,8 +644,8 @@ class Orders:
         return result
 
     def _searched(self, table: sa.Table, columns: list[Any], search: OrderSearch) -> sa.Select[Any]:
-        """``search`` over one of the two order tables, each with its customer's username."""
-        query = sa.select(*columns, users.c.username).join(users, users.c.id == table.c.user_id)
+        """``search`` over one of the two order tables."""
+        query = sa.select(*columns)
         if search.order_id is not None:
             query = query.where(table.c.id == search.order_id)
         if search.link:

@@ -12,8 +12,10 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 
 from smmpanel.clock import utcnow
+from smmpanel.db.migrate import alembic_config
 from smmpanel.db.tables import ledger_entries, orders, providers
 from smmpanel.db.unit_of_work import Database
 from smmpanel.usecases import accounts, order_desk
@@ -28,8 +30,39 @@ LINKS = [
     "https://t.me/ärgernews/43",
     "https://tiktok.com/@who/video/777",
     "https://instagram.com/p/XYZ",
+    "instagram.com/ali.max6",
+    "https://le.example/r?u=https://www.instagram.com/p/Qrs_9",
 ]
-PARTS = ["abc", "ABC_1", "c%1", "_12", "youtube", "v=zz9", "ärger", "ÄRGER", "news/4", "o/7", "p/", "/", "nothing here"]
+PARTS = [
+    "abc",
+    "ABC_1",
+    "c%1",
+    "_12",
+    "youtube",
+    "v=zz9",
+    "ärger",
+    "ÄRGER",
+    "news/4",
+    "o/7",
+    "p/",
+    "/",
+    "nothing here",
+    # a whole link pasted, in any case; a host and path; a host alone; a part that starts inside a host
+    "https://www.instagram.com/p/Qrs_9",
+    "HTTPS://WWW.INSTAGRAM.COM/P/QRS_9",
+    "https://instagram.com/p/abc",
+    "instagram.com/p/",
+    "instagram.com/ali",
+    "instagram.com",
+    "https://t.me/",
+    "t.me/ärger",
+    "www.youtube.com/watch?v=zz9_x",
+    "tiktok.com/@who/video/777",
+    "ample/r?u=",
+    "le.example/r?u",
+    "e.example/r",
+    "https://le.example/r",
+]
 
 
 @pytest.fixture
@@ -88,6 +121,43 @@ def test_a_link_search_finds_what_the_scan_found(panel: Panel) -> None:
     assert _found(panel, text="c%1") == [ids[1]]  # % is a character, not a wildcard
     assert _found(panel, text="ABC_1") == [ids[0]]
     assert _found(panel, text="nothing here") == []
+    # a pasted link: found in the path of another link too, in any case, and wildcards literal
+    assert _found(panel, text="https://www.instagram.com/p/Qrs_9") == [ids[8]]
+    assert _found(panel, text="HTTPS://WWW.INSTAGRAM.COM/P/QRS_9") == [ids[8]]
+    assert _found(panel, text="https://instagram.com/p/AbC_123") == [ids[0]]
+    assert _found(panel, text="https://instagram.com/p/abc") == [ids[1], ids[0]]
+    assert _found(panel, text="instagram.com/ali") == [ids[7]]  # a link without a scheme
+    assert _found(panel, text="le.example/r?u") == [ids[8]]
+    assert _found(panel, text="instagram.com") == [ids[8], ids[7], ids[6], ids[1], ids[0]]
+
+
+def test_a_link_search_pages_through_every_match_both_ways(panel: Panel) -> None:
+    _seed(panel)
+    for part in ("instagram.com/p/", "https://www.instagram.com/p/qrs_9", "p/", "instagram"):
+        expected = _scanned(panel, part)
+        older = _pages(panel, part, "before", None)
+        assert [order for page in older for order in page] == expected, part
+        assert all(len(page) == 2 for page in older[:-1]), part
+        newer = _pages(panel, part, "after", expected[-1])
+        assert [order for page in reversed(newer) for order in page] == expected[:-1], part
+
+
+def _pages(panel: Panel, part: str, direction: str, start: int | None) -> list[list[int]]:
+    """Every page of two orders from the cursor ``start`` on, following the pager's ``direction``."""
+
+    async def work(db: Database) -> list[list[int]]:
+        pages, cursor = [], start
+        while True:
+            where = {direction: cursor} if cursor is not None else {}
+            page = await order_desk.find_orders(db, order_desk.OrderQuery(text=part), limit=2, **where)
+            if not page.items:
+                return pages
+            pages.append([row.order.id for row in page.items])
+            cursor = page.older if direction == "before" else page.newer
+            if cursor is None:
+                return pages
+
+    return panel.run(work)
 
 
 def test_the_search_follows_changed_and_removed_links(panel: Panel) -> None:
@@ -115,3 +185,39 @@ def test_an_upstream_id_finds_its_order_at_any_provider(panel: Panel) -> None:
     assert _found(panel, upstream_id="90210", text="youtube") == [ids[2]]
     assert _found(panel, upstream_id="90210", text="tiktok") == []
     assert _found(panel, upstream_id="1") == []
+
+
+def _link_planning(panel: Panel) -> tuple[int | None, list[str]]:
+    """PostgreSQL's statistics target of ``orders.link`` (None: the server's default) and the
+    storage parameters of ``orders``."""
+
+    async def work(db: Database) -> tuple[int | None, list[str]]:
+        async with db.engine.connect() as conn:
+            query = "SELECT attstattarget FROM pg_attribute WHERE attrelid = 'orders'::regclass AND attname = 'link'"
+            target = (await conn.exec_driver_sql(query)).scalar_one()
+            options = (await conn.exec_driver_sql("SELECT reloptions FROM pg_class WHERE relname = 'orders'")).scalar()
+            return (None if target in (None, -1) else int(target)), sorted(options or [])
+
+    return panel.run(work)
+
+
+def test_migration_0026_sets_the_link_statistics_and_takes_them_back(panel: Panel, database_url: str) -> None:
+    """PostgreSQL's finer histogram of links (the search's plan choice) and its one-process walk come
+    and go, and 0021's storage parameters of ``orders`` stay; SQLite has neither."""
+    ids = _seed(panel)
+    config = alembic_config(database_url)
+    postgres = not database_url.startswith("sqlite")
+    targets = [_link_planning(panel) if postgres else None]
+    command.downgrade(config, "0025")
+    targets.append(_link_planning(panel) if postgres else None)
+    assert _found(panel, text="abc") == [ids[1], ids[0]]  # the same answer without it
+    command.upgrade(config, "head")
+    targets.append(_link_planning(panel) if postgres else None)
+    assert _found(panel, text="https://instagram.com/p/abc") == [ids[1], ids[0]]
+    if not postgres:
+        assert targets == [None, None, None]
+        return
+    kept = [option for option in targets[1][1] if option.startswith("autovacuum")]
+    assert len(kept) == 4  # migration 0021's
+    with_0026 = (1000, sorted([*kept, "parallel_workers=0"]))
+    assert targets == [with_0026, (None, kept), with_0026]
