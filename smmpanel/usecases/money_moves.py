@@ -70,10 +70,9 @@ async def _tell_low_balance(repos: Repositories, user_id: int, balance: Units, t
     order stands whatever happens next: a failure to queue the alert is logged, and the order's
     answer stays its id, so that a reseller's client never retries an order that was placed.
     """
-    if not repos.commits_each_statement:
-        await notifications.low_balance_reached(repos, user_id, balance, threshold, now)
-        return
     try:
         await notifications.low_balance_reached(repos, user_id, balance, threshold, now)
     except Exception:
+        if not repos.commits_each_statement:
+            raise
         log.exception("order placed, but its low-balance alert for customer %s could not be queued", user_id)
