@@ -15,8 +15,8 @@ Statements per request, all by index: the key's customer (``SELECT`` of the ``us
 by ``api_key_hash``, as smmpanel does without a cache), then
 
 - ``balance``: ``SELECT balance FROM users WHERE id = ?``
-- ``status``: one ``SELECT`` of the columns a status answers ``WHERE user_id = ? AND id IN (…)``
-  (PostgreSQL: ``id = ANY($2)``, one array parameter, as smmpanel)
+- ``status``: one ``SELECT`` of the columns a status answers and the owner ``WHERE id IN (…)``
+  (PostgreSQL: ``id = ANY($1)``, one array parameter), the owner checked on the rows, as smmpanel
 - ``services``: ``SELECT`` of the enabled services ``ORDER BY position, id``
 - ``add``: in one transaction, the service by id, the conditional debit
   (``UPDATE … WHERE balance + ? >= 0 RETURNING balance``) and the ``INSERT`` of the order.
@@ -57,7 +57,7 @@ Params = dict[str, str]
 
 CURRENCY = "USD"
 _HEADERS = [(b"content-type", b"application/json; charset=utf-8")]
-_ORDER_COLUMNS = "id, charge, start_count, status, remains"  # as smmpanel.db.direct_reads
+_ORDER_COLUMNS = "id, user_id, charge, start_count, status, remains"  # as smmpanel.db.direct_reads
 _USER_COLUMNS = "id, username, api_key_hash, balance, disabled, created_at, password_hash, role, discount"
 _SERVICE_COLUMNS = (
     "id, name, category, type, rate, min, max, refill, cancel, description, enabled, refill_days, "
@@ -266,9 +266,9 @@ async def _status(db: Backend, user_id: int, params: Params) -> object:
     ids = [int(token) for token in tokens]
     found: dict[int, Any] = {}
     if ids:
-        condition, values = db.ids_condition(2, ids)
-        sql = f"SELECT {_ORDER_COLUMNS} FROM orders WHERE user_id = $1 AND {condition}"
-        found = {int(row["id"]): row for row in await db.fetch(sql, user_id, *values)}
+        condition, values = db.ids_condition(1, ids)
+        sql = f"SELECT {_ORDER_COLUMNS} FROM orders WHERE {condition}"
+        found = {int(row["id"]): row for row in await db.fetch(sql, *values) if row["user_id"] == user_id}
     if not many:
         if not ids or ids[0] not in found:
             raise Refused("Incorrect order ID")

@@ -228,15 +228,14 @@ _ANYWHERE = sa.union_all(sa.select(*_ORDER_COLUMNS), sa.select(*_ARCHIVED_COLUMN
 """Both tables as one: an order not found in ``orders`` is looked for again in both, in one
 statement (one snapshot), so one that moves between the two reads is still found."""
 
-_ORDERS_OF_CUSTOMER = {
-    (postgres, archive): sa.select(*columns).where(
-        source.c.user_id == sa.bindparam("user_id"), ids_listed(source.c.id, "order_ids", postgres=postgres)
-    )
+_ORDERS_BY_IDS = {
+    (postgres, archive): sa.select(*columns).where(ids_listed(source.c.id, "order_ids", postgres=postgres))
     for postgres in (False, True)
     for archive, source, columns in ((False, orders, _ORDER_COLUMNS), (True, _ANYWHERE, list(_ANYWHERE.c)))
 }
-"""The customer's orders among many ids, one statement per back end, then for the ids not found
-one of both tables (``smmpanel.db.id_lists``)."""
+"""Orders by id, one statement per back end, then for the ids not found one of both tables
+(``smmpanel.db.id_lists``). By id alone, the owner checked on the rows: with ``user_id = :user_id``
+beside the ids a generic plan walks the customer's whole history (``smmpanel.db.direct_reads``)."""
 
 
 def _order(row: Any) -> Order:
@@ -475,10 +474,12 @@ class Orders:
         for archive in (False, True):
             if not wanted:
                 break
-            query = _ORDERS_OF_CUSTOMER[is_postgres(self._conn), archive]
-            rows = await self._conn.execute(query, {"user_id": user_id, "order_ids": wanted})
-            found.update((row.id, _order(row)) for row in rows)
-            wanted = [order_id for order_id in wanted if order_id not in found]
+            rows = (
+                await self._conn.execute(_ORDERS_BY_IDS[is_postgres(self._conn), archive], {"order_ids": wanted})
+            ).all()
+            found.update((row.id, _order(row)) for row in rows if row.user_id == user_id)
+            seen = {row.id for row in rows}
+            wanted = [order_id for order_id in wanted if order_id not in seen]
         return found
 
     async def has_active_with_link(self, user_id: int, service_id: int, link: str) -> bool:
@@ -727,10 +728,8 @@ class Refills:
     async def of_customer(self, user_id: int, refill_ids: Sequence[int]) -> dict[int, Refill]:
         if not refill_ids:
             return {}
-        rows = await self._conn.execute(
-            sa.select(refills).where(refills.c.user_id == user_id, ids_in(self._conn, refills.c.id, refill_ids))
-        )
-        return {row.id: _refill(row) for row in rows}
+        rows = await self._conn.execute(sa.select(refills).where(ids_in(self._conn, refills.c.id, refill_ids)))
+        return {row.id: _refill(row) for row in rows if row.user_id == user_id}
 
     async def set_status(
         self, refill_id: int, status: RefillStatus, now: datetime, *, reason: str | None = None
