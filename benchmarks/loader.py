@@ -33,6 +33,7 @@ from smmpanel.clock import utcnow
 from smmpanel.db.count_repositories import OrderCounts
 from smmpanel.db.engine import async_url, create_engine, is_sqlite
 from smmpanel.db.migrate import upgrade
+from smmpanel.db.report_repositories import Reports
 from smmpanel.db.tables import ledger_entries, metadata, orders, providers, service_providers, services, users
 from smmpanel.domain.catalog import ServiceType
 from smmpanel.domain.ledger import EntryKind
@@ -236,11 +237,13 @@ async def load_orders(database_url: str, panel: Panel, spec: OrderSpec, *, analy
                 or ids[-1] != (await conn.execute(sa.select(sa.func.max(orders.c.id)))).scalar_one()
             ):
                 raise RuntimeError("order ids are not contiguous: was something else writing to this database?")
+            entries_before = (await conn.execute(sa.select(sa.func.max(ledger_entries.c.id)))).scalar_one() or 0
             await _charge_entries(conn, panel, ids, charge * spec.count)
             if not sqlite:
                 for statement in rebuild:
                     await conn.exec_driver_sql(statement)
                 await OrderCounts(conn).add_orders(ids[0], ids[-1])
+                await Reports(conn).add_loaded_entries(entries_before)
         if analyze and not sqlite:
             async with engine.connect() as conn:
                 await conn.execution_options(isolation_level="AUTOCOMMIT")

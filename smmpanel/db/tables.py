@@ -677,6 +677,23 @@ order_count_deltas = sa.Table(
     sa.Column("upstream_charge", Amount, nullable=False),
 )
 
+revenue_days = sa.Table(
+    "revenue_days",
+    metadata,
+    sa.Column("day", sa.Date(), primary_key=True),
+    sa.Column("amount", Amount, nullable=False),
+)
+"""Charges less refunds per UTC day, folded from ``revenue_deltas`` (migration 0031)."""
+
+revenue_deltas = sa.Table(
+    "revenue_deltas",
+    metadata,
+    _id(),
+    sa.Column("day", sa.Date(), nullable=False),
+    sa.Column("amount", Amount, nullable=False),
+)
+"""One row per charge or refund entry, written by a trigger on ``ledger_entries``, until folded."""
+
 # Display currencies (smmpanel.domain.currencies): shown prices only; the ledger stays in the panel's currency.
 # ``rate`` is exact decimal text (how many of its units one unit of the panel's currency buys).
 currencies = sa.Table(

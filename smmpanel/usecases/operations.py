@@ -19,17 +19,18 @@ class PanelGauges:
     """How long the oldest due item (queued to send, or sent and due a sync) has waited; 0 when none."""
 
 
-async def fold_order_counts(db: Database) -> None:
-    """Fold the order count deltas written since the last fold, so that counting stays cheap:
-    every reader of ``repos.counts`` calls it first (the counts are exact either way)."""
+async def fold_counts(db: Database) -> None:
+    """Fold the order count and revenue deltas written since the last fold, so that counting stays
+    cheap: every reader of ``repos.counts`` or of the revenue calls it first (exact either way)."""
     async with db.write() as repos:
         await repos.counts.fold()
+        await repos.reports.fold_revenue()
 
 
 async def panel_gauges(db: Database) -> PanelGauges:
     """Costs the same at 10,000 orders as at 10 million: counts kept by triggers, one probe of an index."""
     now = utcnow()
-    await fold_order_counts(db)
+    await fold_counts(db)
     async with db.read() as repos:
         by_status = await repos.counts.by_status()
         depths = await repos.counts.by_dispatch()

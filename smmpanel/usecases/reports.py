@@ -19,7 +19,7 @@ from smmpanel.errors import Refused
 from smmpanel.money import Units, format_amount, parse_amount
 from smmpanel.providers.pool import ClientPool
 from smmpanel.usecases.audit import Audit, audited
-from smmpanel.usecases.operations import fold_order_counts
+from smmpanel.usecases.operations import fold_counts
 from smmpanel.usecases.providers import ProviderView, list_providers
 
 DAYS = 30
@@ -75,10 +75,9 @@ async def low_balance_threshold(db: Database) -> Units:
 async def overview(db: Database, *, days: int = DAYS, now: datetime | None = None) -> Overview:
     now = now or utcnow()
     first_day = now.date() - timedelta(days=days - 1)
-    since = datetime.combine(first_day, datetime.min.time())
-    await fold_order_counts(db)
+    await fold_counts(db)
     async with db.read() as repos:
-        revenue = await repos.reports.revenue_by_day(since)
+        revenue = await repos.reports.revenue_by_day(first_day)
         cost = await repos.counts.upstream_cost_by_day(first_day)
         by_status = await repos.counts.by_status(first_day)
         waiting = await repos.reports.tickets_waiting()
