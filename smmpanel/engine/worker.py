@@ -25,6 +25,7 @@ from smmpanel.engine.requests import forward_cancels, forward_refills, sync_refi
 from smmpanel.engine.sync import sync_due
 from smmpanel.providers.pool import ClientPool
 from smmpanel.usecases import archive, fulfilment
+from smmpanel.usecases.operations import fold_counts
 
 log = logging.getLogger("smmpanel.engine")
 
@@ -32,6 +33,10 @@ FORGET_WORKERS_AFTER = timedelta(days=1)
 """A worker row silent this long belongs to a worker long dead: it is removed."""
 ARCHIVE_EVERY = timedelta(days=1)
 """How often each engine archives finished orders (``Settings.archive_after_days``)."""
+FOLD_EVERY_SECONDS = 60.0
+"""How often each engine folds the kept counts' deltas (``fold_counts``). The scrape and the
+overview fold them too, but a panel nobody scrapes or looks at would otherwise keep one delta row
+per order placed, and its first overview would fold them all at once."""
 
 
 class Engine:
@@ -55,6 +60,8 @@ class Engine:
         """When this engine last archived orders; None: not yet (the first check pass does)."""
         self._rest_due = 0.0
         """When (monotonic) the loop's next pass also claims the rarer kinds of work."""
+        self._fold_due = 0.0
+        """When (monotonic) the next check pass folds the kept counts."""
 
     async def run_pass(self) -> int:
         """Do all the work that is due now, once, and wait for it; return how many items were handled."""
@@ -97,10 +104,13 @@ class Engine:
         return await send_messages_due(self.db, self.settings, self.http)
 
     async def _check_pass(self) -> int:
-        """Providers' balances, in a loop of their own: a provider slow to answer its balance holds up
-        neither orders nor mail."""
+        """Providers' balances, the daily archive and the kept counts' fold, in a loop of their own: a
+        provider slow to answer its balance holds up neither orders nor mail."""
         await check_providers(self.db, self.pool, self.settings)
         await self._archive_pass()
+        if time.monotonic() >= self._fold_due:
+            self._fold_due = time.monotonic() + FOLD_EVERY_SECONDS
+            await fold_counts(self.db)
         return 0  # periodic: not work that keeps the loop busy
 
     async def _archive_pass(self) -> None:

@@ -22,6 +22,7 @@ from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.orders import OrderStatus
 from smmpanel.usecases import accounts, operations, reports
 from smmpanel.usecases import orders as order_cases
+from tests.support.engine import run_passes
 from tests.support.panel import Panel
 
 LINK = "https://instagram.com/p/counted"
@@ -156,3 +157,24 @@ def test_a_scrape_reads_no_table_that_grows_with_the_orders(panel: Panel) -> Non
     scans = [text for text in seen if "FROM orders" in text and "min(orders.next_attempt_at)" not in text]
     assert [text for text in scans if "GROUP BY" in text or "count(" in text] == []
     assert any("order_counts" in text for text in seen)
+
+
+def test_the_engine_folds_the_counts_when_nobody_looks(panel: Panel) -> None:
+    """No scrape, no overview: the engine's check pass keeps the delta tables short."""
+    _place(panel, 3)
+    panel.update_order(1, "Canceled")
+
+    def deltas() -> tuple[int, int]:
+        async def work(db: Database) -> tuple[int, int]:
+            async with db.engine.connect() as conn:
+                counted = await conn.execute(sa.text("SELECT count(*) FROM order_count_deltas"))
+                earned = await conn.execute(sa.text("SELECT count(*) FROM revenue_deltas"))
+                return int(counted.scalar_one()), int(earned.scalar_one())
+
+        return panel.run(work)
+
+    counted, earned = deltas()
+    assert counted >= 4 and earned == 4  # three placed and one moved (two rows); three charges, a refund
+    run_passes(panel)
+    assert deltas() == (0, 0)
+    assert _kept(panel, fold=False) == _truth(panel)
