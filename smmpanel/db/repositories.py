@@ -782,12 +782,10 @@ class Refills:
 class Repositories:
     """All repositories over one connection, so that they share its transaction."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
-        self.commits_each_statement = (
-            conn.sync_connection is not None
-            and conn.sync_connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
-        )
-        """``Database.write_each`` on PostgreSQL: what a statement wrote stands, whatever follows it."""
+    def __init__(self, conn: AsyncConnection, *, commits_each_statement: bool = False) -> None:
+        self.commits_each_statement = commits_each_statement
+        """``Database.write_each`` on PostgreSQL: what a statement wrote stands, whatever follows it.
+        The unit of work says so: it chose the connection."""
         self.users = Users(conn)
         self.ledger = Ledger(conn)
         self.services = Services(conn)
