@@ -537,12 +537,15 @@ class Orders:
         return [_order(row) for row in rows]
 
     async def with_upstream_id(self, provider_id: int, provider_order_id: str) -> int | None:
-        """The local order a provider's order id already belongs to, if any."""
-        row = await self._conn.execute(
-            sa.select(orders.c.id)
-            .where(orders.c.provider_id == provider_id, orders.c.provider_order_id == provider_order_id)
-            .limit(1)
-        )
+        """The local order a provider's order id already belongs to, archived or not (migration 0028
+        keeps it to one order across both tables)."""
+        arms = [
+            sa.select(table.c.id).where(
+                table.c.provider_id == provider_id, table.c.provider_order_id == provider_order_id
+            )
+            for table, _ in _ORDER_TABLES
+        ]
+        row = await self._conn.execute(sa.union_all(*arms).limit(1))
         found = row.scalar_one_or_none()
         return None if found is None else int(found)
 
@@ -608,17 +611,20 @@ class Orders:
         return [_order(row) for row in rows]
 
     async def recent_completions(self, limit: int) -> list[tuple[int, datetime, datetime]]:
-        """``(service id, created, finished)`` of the latest Completed single orders (the (status, id) index)."""
-        rows = await self._conn.execute(
-            sa.select(orders.c.service_id, orders.c.created_at, orders.c.finished_at)
-            .where(
-                orders.c.status == OrderStatus.COMPLETED.value,
-                orders.c.runs.is_(None),
-                orders.c.finished_at.is_not(None),
+        """``(service id, created, finished)`` of the latest Completed single orders, archived or not
+        (``orders`` on its (status, id) index; the archive, all finished, backwards on its primary key)."""
+        arms = [
+            (
+                sa.select(table.c.id, table.c.service_id, table.c.created_at, table.c.finished_at).where(
+                    table.c.status == OrderStatus.COMPLETED.value,
+                    table.c.runs.is_(None),
+                    table.c.finished_at.is_not(None),
+                ),
+                table.c.id,
             )
-            .order_by(orders.c.id.desc())
-            .limit(limit)
-        )
+            for table, _ in _ORDER_TABLES
+        ]
+        rows = await self._conn.execute(keyset_union(arms, before=None, after=None, limit=limit))
         return [(int(row.service_id), row.created_at, row.finished_at) for row in rows]
 
     async def search_page(
@@ -665,24 +671,8 @@ class Orders:
         return query
 
     async def listing(self, *, user_id: int | None, status: str | None, limit: int) -> list[tuple[Order, str]]:
-        """Newest first, each with its customer's username, for operators (the hot table only)."""
-        query = (
-            sa.select(*_ORDER_COLUMNS, users.c.username)
-            .join(users, users.c.id == orders.c.user_id)
-            .order_by(orders.c.id.desc())
-            .limit(limit)
-        )
-        if user_id is not None:
-            query = query.where(orders.c.user_id == user_id)
-        if status is not None:
-            query = query.where(orders.c.status == status)
-        result = []
-        for row in await self._conn.execute(query):
-            values = row._asdict()
-            username = values.pop("username")
-            values["status"] = OrderStatus(values["status"])
-            result.append((Order(**values), username))
-        return result
+        """Newest first, archived or not, each with its customer's username (``smmpanel order list``)."""
+        return await self.search_page(OrderSearch(user_id=user_id, status=status), before=None, after=None, limit=limit)
 
 
 class Refills:
@@ -742,10 +732,21 @@ class Refills:
     async def of_customer_page(
         self, user_id: int, *, before: int | None, after: int | None, limit: int
     ) -> list[tuple[Refill, str, int]]:
-        """One page of a customer's refills, each with its order's link and service id."""
+        """One page of a customer's refills, each with its order's link and service id, archived or not.
+
+        The order is in one of the two tables: one primary-key probe of each per refill of the page.
+        """
         query = (
-            sa.select(refills, orders.c.link, orders.c.service_id)
-            .join(orders, orders.c.id == refills.c.order_id)
+            sa.select(
+                refills,
+                sa.func.coalesce(orders.c.link, orders_archive.c.link).label("link"),
+                sa.func.coalesce(orders.c.service_id, orders_archive.c.service_id).label("service_id"),
+            )
+            .select_from(
+                refills.outerjoin(orders, orders.c.id == refills.c.order_id).outerjoin(
+                    orders_archive, orders_archive.c.id == refills.c.order_id
+                )
+            )
             .where(refills.c.user_id == user_id)
         )
         rows = await self._conn.execute(keyset(query, refills.c.id, before=before, after=after, limit=limit))
