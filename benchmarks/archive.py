@@ -41,7 +41,7 @@ from benchmarks.api import Config, scratch_database
 from benchmarks.loader import OrderSpec, create_customers, create_panel, load_orders, migrate
 from smmpanel.clock import utcnow
 from smmpanel.db.order_archive import MAX_BATCH
-from smmpanel.db.repositories import OrderFilter
+from smmpanel.db.order_repositories import OrderFilter
 from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.orders import OrderStatus
 from smmpanel.usecases import orders as order_cases

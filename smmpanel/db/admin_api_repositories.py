@@ -18,7 +18,16 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.db.id_lists import ids_in
-from smmpanel.db.tables import CANCEL_REQUEST_WHERE, admin_api_keys, ledger_entries, orders, refills, users
+from smmpanel.db.order_archive import archived
+from smmpanel.db.tables import (
+    CANCEL_REQUEST_WHERE,
+    admin_api_keys,
+    ledger_entries,
+    orders,
+    orders_archive,
+    refills,
+    users,
+)
 from smmpanel.domain.ledger import EntryKind
 from smmpanel.domain.orders import ACTIVE_STATUSES, Order, OrderStatus
 from smmpanel.domain.refills import RefillStatus
@@ -89,6 +98,8 @@ class Topup:
 
 # Every column an ``Order`` holds, by the dataclass's own field names (the columns' names).
 _ORDER_COLUMNS = [orders.c[item.name] for item in fields(Order)]
+_ORDER_TABLES = ((orders, _ORDER_COLUMNS), (orders_archive, archived(_ORDER_COLUMNS)))
+"""The listings read both tables in one statement: archiving changes none of their answers."""
 
 
 def _order(row: Any) -> tuple[Order, str]:
@@ -196,38 +207,52 @@ class AdminApi:
     # --- listings -----------------------------------------------------------------
 
     async def orders(self, filters: OrderFilters) -> Listing:
-        """Everyone's orders, filtered, a page by offset, each with its customer's username."""
+        """Everyone's orders, archived or not, filtered, a page by offset, each with its customer's username.
+
+        Each table gives its first ``offset + limit`` matches in the page's order; merged, the page
+        is cut from those, then joined to the customers. The count adds up both tables' counts.
+        """
+        counts: list[Any] = []
+        arms: list[Any] = []
+        for table, columns in _ORDER_TABLES:
+            where = self._filtered(table, filters)
+            counts.append(sa.select(sa.func.count()).select_from(table).where(*where).scalar_subquery())
+            order_by = table.c.id.desc() if filters.newest_first else table.c.id.asc()
+            arms.append(
+                sa.select(*columns).where(*where).order_by(order_by).limit(filters.offset + filters.limit).subquery()
+            )
+        total = await self._conn.execute(sa.select(counts[0] + counts[1]))
+        merged = sa.union_all(*(sa.select(arm) for arm in arms)).subquery()
+        order_by = merged.c.id.desc() if filters.newest_first else merged.c.id.asc()
+        page = sa.select(merged).order_by(order_by).limit(filters.limit).offset(filters.offset).subquery()
+        order_by = page.c.id.desc() if filters.newest_first else page.c.id.asc()
+        named = sa.select(page, users.c.username).join(users, users.c.id == page.c.user_id).order_by(order_by)
+        return Listing([_order(row) for row in await self._conn.execute(named)], int(total.scalar_one()))
+
+    def _filtered(self, table: sa.Table, filters: OrderFilters) -> list[Any]:
+        """``filters`` as conditions on ``orders`` or its archive."""
         where: list[Any] = []
         if filters.ids:
-            where.append(ids_in(self._conn, orders.c.id, filters.ids))
+            where.append(ids_in(self._conn, table.c.id, filters.ids))
         if filters.created_from is not None:
-            where.append(orders.c.created_at >= filters.created_from)
+            where.append(table.c.created_at >= filters.created_from)
         if filters.created_to is not None:
-            where.append(orders.c.created_at <= filters.created_to)
+            where.append(table.c.created_at <= filters.created_to)
         if filters.statuses:
-            where.append(orders.c.status.in_([status.value for status in filters.statuses]))
+            where.append(table.c.status.in_([status.value for status in filters.statuses]))
         if filters.user_id is not None:
-            where.append(orders.c.user_id == filters.user_id)
+            where.append(table.c.user_id == filters.user_id)
         if filters.service_ids:
-            where.append(orders.c.service_id.in_(set(filters.service_ids)))
-        total = await self._conn.execute(sa.select(sa.func.count()).select_from(orders).where(*where))
-        order_by = orders.c.id.desc() if filters.newest_first else orders.c.id.asc()
-        query = (
-            sa.select(*_ORDER_COLUMNS, users.c.username)
-            .join(users, users.c.id == orders.c.user_id)
-            .where(*where)
-            .order_by(order_by)
-            .limit(filters.limit)
-            .offset(filters.offset)
-        )
-        return Listing([_order(row) for row in await self._conn.execute(query)], int(total.scalar_one()))
+            where.append(table.c.service_id.in_(set(filters.service_ids)))
+        return where
 
     async def with_usernames(self, order_ids: Sequence[int]) -> list[tuple[Order, str]]:
+        """The orders of ``order_ids``, archived or not, by id, each with its customer's username."""
+        found = sa.union_all(
+            *(sa.select(*columns).where(ids_in(self._conn, table.c.id, order_ids)) for table, columns in _ORDER_TABLES)
+        ).subquery()
         rows = await self._conn.execute(
-            sa.select(*_ORDER_COLUMNS, users.c.username)
-            .join(users, users.c.id == orders.c.user_id)
-            .where(ids_in(self._conn, orders.c.id, order_ids))
-            .order_by(orders.c.id)
+            sa.select(found, users.c.username).join(users, users.c.id == found.c.user_id).order_by(found.c.id)
         )
         return [_order(row) for row in rows]
 

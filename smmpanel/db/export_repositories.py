@@ -2,6 +2,8 @@
 
 A chunk is a primary-key range read (``id > after ... LIMIT n``) inside the ids of the window,
 so an export of millions of rows holds one chunk in memory at a time and every chunk costs the same.
+Orders are read from ``orders`` and ``orders_archive`` alike (each over its own id range, merged
+by id in one statement), so archiving changes no byte of an export.
 """
 
 from __future__ import annotations
@@ -14,8 +16,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from smmpanel.db.keyset import keyset, keyset_union
 from smmpanel.db.report_repositories import Reports
-from smmpanel.db.tables import ledger_entries, orders, payment_gateways, payments, providers, services, users
+from smmpanel.db.tables import (
+    ledger_entries,
+    orders,
+    orders_archive,
+    payment_gateways,
+    payments,
+    providers,
+    services,
+    users,
+)
 
 
 class ExportKind(StrEnum):
@@ -84,20 +96,48 @@ _COLUMNS: dict[ExportKind, list[ExportColumn]] = {
     ],
 }
 
-_FROM: dict[ExportKind, tuple[sa.Table, Any]] = {
-    ExportKind.ORDERS: (
-        orders,
-        orders.join(users, users.c.id == orders.c.user_id)
-        .join(services, services.c.id == orders.c.service_id)
-        .outerjoin(providers, providers.c.id == orders.c.provider_id),
-    ),
-    ExportKind.PAYMENTS: (
-        payments,
-        payments.join(users, users.c.id == payments.c.user_id).join(
-            payment_gateways, payment_gateways.c.id == payments.c.gateway_id
-        ),
-    ),
-    ExportKind.LEDGER: (ledger_entries, ledger_entries.join(users, users.c.id == ledger_entries.c.user_id)),
+
+@dataclass(frozen=True)
+class _Source:
+    """One table an export reads, joined to the names it shows, with the export's columns over it."""
+
+    table: sa.Table
+    joined: Any
+    columns: list[Any]
+
+
+def _orders_of(table: sa.Table) -> _Source:
+    """The orders export over ``orders`` or its archive (the same columns by name)."""
+
+    def over(column: Any) -> Any:
+        return table.c[column.name] if column.table is orders else column
+
+    joined = (
+        table.join(users, users.c.id == table.c.user_id)
+        .join(services, services.c.id == table.c.service_id)
+        .outerjoin(providers, providers.c.id == table.c.provider_id)
+    )
+    return _Source(table, joined, [over(item.column).label(item.header) for item in _COLUMNS[ExportKind.ORDERS]])
+
+
+def _one(table: sa.Table, joined: Any, kind: ExportKind) -> _Source:
+    return _Source(table, joined, [item.column.label(item.header) for item in _COLUMNS[kind]])
+
+
+_SOURCES: dict[ExportKind, list[_Source]] = {
+    ExportKind.ORDERS: [_orders_of(orders), _orders_of(orders_archive)],
+    ExportKind.PAYMENTS: [
+        _one(
+            payments,
+            payments.join(users, users.c.id == payments.c.user_id).join(
+                payment_gateways, payment_gateways.c.id == payments.c.gateway_id
+            ),
+            ExportKind.PAYMENTS,
+        )
+    ],
+    ExportKind.LEDGER: [
+        _one(ledger_entries, ledger_entries.join(users, users.c.id == ledger_entries.c.user_id), ExportKind.LEDGER)
+    ],
 }
 
 
@@ -105,31 +145,48 @@ def export_columns(kind: ExportKind) -> list[ExportColumn]:
     return _COLUMNS[kind]
 
 
+@dataclass(frozen=True)
+class ExportWindow:
+    """What one export reads: rows of ``kind`` created in ``[since, until)``, and for each table
+    it reads the ids such rows can have (``first <= id < end``)."""
+
+    kind: ExportKind
+    since: datetime
+    until: datetime
+    id_ranges: list[tuple[int, int]]
+
+
 class Exports:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def id_range(self, kind: ExportKind, since: datetime, until: datetime) -> tuple[int, int]:
-        """The ids rows created in ``[since, until)`` can have: ``first <= id < end``."""
-        table = _FROM[kind][0]
+    async def window(self, kind: ExportKind, since: datetime, until: datetime) -> ExportWindow:
+        """The export's id range in each of its tables (a binary search of each on its primary key)."""
         reports = Reports(self._conn)
-        return await reports.first_id_since(table, since), await reports.first_id_since(table, until)
+        ranges = [
+            (await reports.first_id_since(source.table, since), await reports.first_id_since(source.table, until))
+            for source in _SOURCES[kind]
+        ]
+        return ExportWindow(kind, since, until, ranges)
 
-    async def chunk(
-        self, kind: ExportKind, *, after: int, end: int, since: datetime, until: datetime, limit: int
-    ) -> list[tuple[Any, ...]]:
-        """Up to ``limit`` rows with ``after < id < end`` created in the window, by id; the id comes first."""
-        table, joined = _FROM[kind]
-        query = (
-            sa.select(*(column.column for column in _COLUMNS[kind]))
-            .select_from(joined)
-            .where(
-                table.c.id > after,
-                table.c.id < end,
-                table.c.created_at >= since,
-                table.c.created_at < until,
+    async def chunk(self, window: ExportWindow, *, after: int, limit: int) -> list[tuple[Any, ...]]:
+        """Up to ``limit`` rows of the window with ids above ``after``, by id; the id comes first."""
+        arms = []
+        for source, (first, end) in zip(_SOURCES[window.kind], window.id_ranges, strict=True):
+            table = source.table
+            query = (
+                sa.select(*source.columns)
+                .select_from(source.joined)
+                .where(
+                    table.c.id >= first,
+                    table.c.id < end,
+                    table.c.created_at >= window.since,
+                    table.c.created_at < window.until,
+                )
             )
-            .order_by(table.c.id)
-            .limit(limit)
-        )
+            arms.append((query, table.c.id))
+        if len(arms) == 1:
+            query = keyset(*arms[0], before=None, after=after, limit=limit)
+        else:
+            query = keyset_union(arms, before=None, after=after, limit=limit)
         return [tuple(row) for row in await self._conn.execute(query)]

@@ -78,7 +78,7 @@ class Database:
         async with self._reader.connect() as conn:
             await conn.execution_options(**{WRITE_OPTION: True})
             try:
-                yield Repositories(conn)
+                yield Repositories(conn, commits_each_statement=True)
             finally:
                 stale = take_stale(conn.info) if not conn.invalidated else None
                 if stale:
@@ -87,7 +87,7 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Repositories]:
         async with self._reader.connect() as conn, conn.begin():
-            yield Repositories(conn)
+            yield Repositories(conn, commits_each_statement=not self.is_sqlite)  # the reader is AUTOCOMMIT there
 
     async def ping(self) -> None:
         """Raise unless the database answers and holds the panel's schema.

@@ -12,7 +12,8 @@ from datetime import timedelta
 from typing import TypeVar
 
 from smmpanel.clock import utcnow
-from smmpanel.db.repositories import Customer, OrderFilter, Repositories
+from smmpanel.db.order_repositories import OrderFilter
+from smmpanel.db.repositories import Customer, Repositories
 from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.catalog import Service
 from smmpanel.domain.dripfeed import remaining_runs, schedule_status

@@ -58,11 +58,11 @@ async def _pieces(db: Database, kind: ExportKind, since: datetime, until: dateti
     columns = export_columns(kind)
     yield csv_lines([[column.header for column in columns]])
     async with db.read() as repos:
-        first, end = await repos.exports.id_range(kind, since, until)
-    after = first - 1
+        window = await repos.exports.window(kind, since, until)
+    after = 0
     while True:
         async with db.read() as repos:
-            rows = await repos.exports.chunk(kind, after=after, end=end, since=since, until=until, limit=chunk)
+            rows = await repos.exports.chunk(window, after=after, limit=chunk)
         if not rows:
             return
         yield csv_lines([[_cell(column, value) for column, value in zip(columns, row, strict=True)] for row in rows])

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from smmpanel.clock import utcnow
 from smmpanel.db.dispatch_repositories import ATTENTION, DRIPFEED, QUEUED, SENT, SyncClaim
 from smmpanel.db.link_search import INDEXED_LENGTH
+from smmpanel.db.order_repositories import OrderSearch
 from smmpanel.db.provider_repositories import Provider
-from smmpanel.db.repositories import Customer, OrderSearch, Refill
+from smmpanel.db.repositories import Customer, Refill
 from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.catalog import Service
 from smmpanel.domain.orders import Order, OrderStatus, parse_whole
