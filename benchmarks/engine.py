@@ -90,7 +90,11 @@ FINISHED_LINK = "https://instagram.com/p/engine"
 """Each finished order's link is this followed by its id."""
 EXPLAIN_WORK = 10
 """Orders of each kind made due for the explained engine pass (``benchmarks.explain.seed_engine_work``)."""
-WORKER_BACKENDS = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+WORKER_BACKENDS = (
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    " AND backend_type = 'client backend'"
+)
+"""The server processes serving the workers: autovacuum's, which also name the database, left out."""
 
 
 @dataclass(frozen=True)

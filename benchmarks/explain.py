@@ -19,7 +19,7 @@ between levels; SQLite (``EXPLAIN QUERY PLAN``) has no costs, and its ``SCAN`` a
 limited walk of an index, so only PostgreSQL's ``Seq Scan`` of a big growing table is flagged
 (``SEQ SCAN``, ``SEQ_SCAN_COST``).
 
-    .venv/bin/python -m benchmarks.explain postgresql://postgres@127.0.0.1:5432/<database>
+    .venv/bin/python -m benchmarks.explain postgresql://postgres@127.0.0.1:5432/<db> [link-part customer upstream link]
 """
 
 from __future__ import annotations
@@ -395,5 +395,9 @@ async def report(
     return "\n".join(f"# explain {line}" for line in lines)
 
 
+DEFAULTS = ("bench1", "bench", "1", "https://instagram.com/p/bench1")
+"""What the searches look for, unless the command line says: a link part, a customer, an upstream id, a link."""
+
 if __name__ == "__main__":
-    print(asyncio.run(report(sys.argv[1], "bench1", "bench", "1", "https://instagram.com/p/bench1")))
+    given = sys.argv[2:6]
+    print(asyncio.run(report(sys.argv[1], *given, *DEFAULTS[len(given) :])))
