@@ -11,11 +11,22 @@ been handled once. Scenarios:
 ``forward``         N queued orders, until every one is sent (the engine also checks each once
                     right after sending it, as it always does).
 
+With ``--levels``, one database instead grows to each count of **finished** orders in turn
+(Completed, spread over ``--customers`` customers and ``--providers`` providers and over two
+years, each with its charge in the ledger, with refills, payments, tickets and audit entries
+in proportion: what a panel that has run for a while holds, ``benchmarks.loader``), and
+at each level every scenario handles the same queue of ``--queue`` orders (``run_levels``).
+The summary then gives, per scenario and level, seconds and CPU per order of the queue and
+their ratio to the first level: an engine pass must cost no more at 10,000,000 orders than at
+10,000. ``--explain`` (PostgreSQL) prints at each level the plan of every statement of every
+operator page and of an engine pass with work of every kind due (``benchmarks.explain``).
+
 Seconds run from starting the workers (so they include ~1 s of process start-up,
 shown as "start") to the last order handled. Only loopback is used; every process
 started is stopped on the way out.
 
     .venv/bin/python -m benchmarks.engine --backend postgres --orders 100000 --workers 1,2,3
+    .venv/bin/python -m benchmarks.engine --backend postgres --levels 10000,1000000,10000000 --explain
 """
 
 from __future__ import annotations
@@ -32,7 +43,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -42,7 +53,18 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from benchmarks.loader import OrderSpec, create_panel, empty, load_orders, migrate
+from benchmarks import explain
+from benchmarks.loader import (
+    OrderSpec,
+    Panel,
+    create_customers,
+    create_panel,
+    create_providers,
+    empty,
+    load_orders,
+    load_records,
+    migrate,
+)
 from benchmarks.provider import API_KEY
 from smmpanel.clock import utcnow
 from smmpanel.db.dispatch_repositories import ATTENTION, CLAIMED, FAILED, QUEUED, SENDING
@@ -60,7 +82,19 @@ POLL_SECONDS = 0.25
 READY_SECONDS = 30.0
 STOP_SECONDS = 10.0
 ROOT = Path(__file__).resolve().parent.parent
-WORKER_BACKENDS = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+FINISHED_UPSTREAM_IDS = 1_000_000_000
+"""The finished orders' provider order ids start here, far above those the simulator gives out."""
+HISTORY = timedelta(days=730)
+"""The finished orders were placed over this long."""
+FINISHED_LINK = "https://instagram.com/p/engine"
+"""Each finished order's link is this followed by its id."""
+EXPLAIN_WORK = 10
+"""Orders of each kind made due for the explained engine pass (``benchmarks.explain.seed_engine_work``)."""
+WORKER_BACKENDS = (
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    " AND backend_type = 'client backend'"
+)
+"""The server processes serving the workers: autovacuum's, which also name the database, left out."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +115,17 @@ class Config:
     quiet: bool = False
     profile: Path | None = None
     """Record each worker with py-spy (collapsed stacks) into this directory."""
+    levels: tuple[int, ...] = ()
+    """Finished orders in the table at each level (``run_levels``); empty: the runs of ``orders`` work orders."""
+    queue: int = 5_000
+    """With ``levels``: the orders each scenario handles at each level."""
+    customers: int = 1_000
+    providers: int = 10
+    explain: bool = False
+    database_prefix: str = "smmpanel_bench"
+    """The PostgreSQL scratch database is named this, ``_`` and a random suffix."""
+    keep: bool = False
+    """Leave the PostgreSQL scratch database in place (its URL is printed): to explain it again after a fix."""
 
 
 @dataclass
@@ -115,6 +160,8 @@ class Result:
     """The machine's load average (1 min) as the run began: other work slows a run down."""
     load_end: float = 0.0
     """The same as the last order was handled."""
+    level: int = 0
+    """Finished orders in the table beside the work (``Config.levels``); 0: none."""
 
     @property
     def rate(self) -> float:
@@ -165,7 +212,7 @@ class Scratch:
         if self.config.backend == "sqlite":
             self.url = f"sqlite:///{self.directory / 'template.db'}"
         else:
-            self.pg_name = f"smmpanel_bench_{secrets.token_hex(4)}"
+            self.pg_name = f"{self.config.database_prefix}_{secrets.token_hex(4)}"
             await _pg_admin(self.config.postgres_url, f'CREATE DATABASE "{self.pg_name}"')
             self.url = make_url(self.config.postgres_url).set(database=self.pg_name).render_as_string(False)
         await asyncio.to_thread(migrate, self.url)
@@ -181,7 +228,9 @@ class Scratch:
         return self.url
 
     async def close(self) -> None:
-        if self.pg_name is not None:
+        if self.pg_name is not None and self.config.keep:
+            print(f"# kept {self.url}: drop it when done", flush=True)
+        elif self.pg_name is not None:
             await _pg_admin(self.config.postgres_url, f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)')
 
 
@@ -302,9 +351,14 @@ def _spec(scenario: str, count: int) -> tuple[OrderSpec, list[str]]:
     return same, upstream
 
 
-async def _progress(conn: Any, scenario: str, cutoff: Any, status_ids: int) -> tuple[int, int]:
-    """(orders handled, orders in trouble) as the database and the simulator tell it."""
+async def _progress(
+    conn: Any, scenario: str, cutoff: Any, status_ids: int, ids: range | None = None
+) -> tuple[int, int]:
+    """(orders handled, orders in trouble) as the database and the simulator tell it; only among
+    ``ids`` when given (a walk of the primary key, not a count over the whole table)."""
     count = sa.select(sa.func.count()).select_from(orders)
+    if ids is not None:
+        count = count.where(orders.c.id.between(ids[0], ids[-1]))
     trouble = (await conn.execute(count.where(orders.c.dispatch.in_([ATTENTION, FAILED])))).scalar_one()
     if scenario == "forward":
         waiting = (await conn.execute(count.where(orders.c.dispatch.in_([QUEUED, CLAIMED, SENDING])))).scalar_one()
@@ -353,74 +407,262 @@ async def run_one(config: Config, scratch: Scratch, scenario: str, workers: int,
         panel = await create_panel(url, provider_url=f"http://127.0.0.1:{port}/api/v2", provider_key=API_KEY)
         await load_orders(url, panel, spec)
         await _wait_ready(client, simulator)
-        cutoff = utcnow() + timedelta(minutes=1)
-        env = _env(
-            {
-                "SMMPANEL_DATABASE_URL": url,
-                "SMMPANEL_SYNC_INTERVAL": "86400",  # each order is checked once, then not for a day
-                "SMMPANEL_SYNC_BATCH": str(config.sync_batch),
-                "SMMPANEL_FORWARD_BATCH": str(config.forward_batch),
-                "SMMPANEL_PROVIDER_CONCURRENCY": str(config.concurrency),
-                "SMMPANEL_ENGINE_INTERVAL": "0.1",
-            }
-        )
-        started, ticks, result.load = time.monotonic(), _machine_ticks(), os.getloadavg()[0]
-        sim_cpu = _cpu_seconds(simulator.popen.pid)
-        for number in range(1, workers + 1):
-            argv = [sys.executable, "-m", "smmpanel", "worker"]
-            if config.profile is not None:
-                out = config.profile / f"{config.backend}-{scenario}-{workers}w-{number}.txt"
-                spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
-                argv = [spy, "record", "--gil", "--format", "raw", "--rate", "250", "--output", str(out), "--", *argv]
-            processes.append(_start(f"worker-{scratch.runs}-{number}", argv, env, workdir))
-        while True:
-            await asyncio.sleep(POLL_SECONDS)
-            now = time.monotonic()
-            for process in processes:
-                if process.popen.poll() is not None:
-                    raise RuntimeError(f"{process.name} exited ({process.popen.returncode}):\n{process.tail()}")
-            stats = (await client.get("/_sim/stats")).json()
-            async with engine.connect() as conn:
-                result.done, result.errors = await _progress(conn, scenario, cutoff, int(stats["status_ids"]))
-            result.seconds = now - started
-            if result.done and result.startup is None:
-                result.startup, result.warm_done = result.seconds, result.done
-                result.warm_cpu = await _cpu_now(config, engine, processes)
-            if result.done + result.errors >= count:
-                break
-            if result.seconds > config.timeout:
-                result.timed_out = True
-                break
-        result.cpu, result.load_end = await _cpu_now(config, engine, processes), os.getloadavg()[0]
-        result.cpu["simulator"] -= sim_cpu
-        if result.warm_cpu:
-            result.warm_cpu["simulator"] -= sim_cpu
-        result.calls = {k: int(v) for k, v in (await client.get("/_sim/stats")).json()["calls"].items()}
-        busy, total = (end - start for end, start in zip(_machine_ticks(), ticks, strict=True))
-        result.machine_busy = busy / total if total else 0.0
-        _stop(processes[1:])  # the workers: stopped before the ledger is read
-        logs = [process.tail(10**6) for process in processes[1:]]
-        result.failed_passes = sum(text.count("engine pass failed") for text in logs)
-        result.failed_checks = sum(text.count("status check failed") for text in logs)
-        if result.errors and not config.quiet:
-            async with engine.connect() as conn:
-                reasons = await conn.execute(
-                    sa.select(orders.c.attention_reason, sa.func.count())
-                    .where(orders.c.dispatch.in_([ATTENTION, FAILED]))
-                    .group_by(orders.c.attention_reason)
-                )
-                for reason, number in reasons:
-                    print(f"--- {number} in attention: {reason}", file=sys.stderr)
-        if (result.errors or result.timed_out) and not config.quiet:
-            for process in processes[1:]:
-                print(f"--- {process.name} (last lines)\n{process.tail()}", file=sys.stderr)
-        async with engine.connect() as conn:
-            result.ledger_ok = await _ledger_ok(conn)
+        await _drive(config, url, engine, client, processes, result, workdir, f"{scratch.runs}")
     finally:
         _stop(processes)
         await client.aclose()
         await engine.dispose()
     return result
+
+
+async def _drive(
+    config: Config,
+    url: str,
+    engine: Any,
+    client: httpx.AsyncClient,
+    processes: list[Process],
+    result: Result,
+    workdir: Path,
+    tag: str,
+    ids: range | None = None,
+) -> None:
+    """Start ``result.workers`` workers beside the simulator (``processes[0]``), until they have handled
+    ``result.orders`` orders (those of ``ids`` only, when given) or the time is up; then stop them and
+    fill in ``result``. The simulator's counts are taken from now on, so it may have served before."""
+    scenario, simulator = result.scenario, processes[0]
+    cutoff = utcnow() + timedelta(minutes=1)
+    env = _env(
+        {
+            "SMMPANEL_DATABASE_URL": url,
+            "SMMPANEL_SYNC_INTERVAL": "86400",  # each order is checked once, then not for a day
+            "SMMPANEL_SYNC_BATCH": str(config.sync_batch),
+            "SMMPANEL_FORWARD_BATCH": str(config.forward_batch),
+            "SMMPANEL_PROVIDER_CONCURRENCY": str(config.concurrency),
+            "SMMPANEL_ENGINE_INTERVAL": "0.1",
+        }
+    )
+    before = (await client.get("/_sim/stats")).json()
+    started, ticks, result.load = time.monotonic(), _machine_ticks(), os.getloadavg()[0]
+    sim_cpu = _cpu_seconds(simulator.popen.pid)
+    for number in range(1, result.workers + 1):
+        argv = [sys.executable, "-m", "smmpanel", "worker"]
+        if config.profile is not None:
+            out = config.profile / f"{config.backend}-{scenario}-{result.workers}w-{tag}-{number}.txt"
+            spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
+            argv = [spy, "record", "--gil", "--format", "raw", "--rate", "250", "--output", str(out), "--", *argv]
+        processes.append(_start(f"worker-{tag}-{number}", argv, env, workdir))
+    while True:
+        await asyncio.sleep(POLL_SECONDS)
+        now = time.monotonic()
+        for process in processes:
+            if process.popen.poll() is not None:
+                raise RuntimeError(f"{process.name} exited ({process.popen.returncode}):\n{process.tail()}")
+        stats = (await client.get("/_sim/stats")).json()
+        status_ids = int(stats["status_ids"]) - int(before["status_ids"])
+        async with engine.connect() as conn:
+            result.done, result.errors = await _progress(conn, scenario, cutoff, status_ids, ids)
+        result.seconds = now - started
+        if result.done and result.startup is None:
+            result.startup, result.warm_done = result.seconds, result.done
+            result.warm_cpu = await _cpu_now(config, engine, processes)
+        if result.done + result.errors >= result.orders:
+            break
+        if result.seconds > config.timeout:
+            result.timed_out = True
+            break
+    result.cpu, result.load_end = await _cpu_now(config, engine, processes), os.getloadavg()[0]
+    result.cpu["simulator"] -= sim_cpu
+    if result.warm_cpu:
+        result.warm_cpu["simulator"] -= sim_cpu
+    calls = (await client.get("/_sim/stats")).json()["calls"]
+    result.calls = {k: int(v) - int(before["calls"].get(k, 0)) for k, v in calls.items() if v != before["calls"].get(k)}
+    busy, total = (end - start for end, start in zip(_machine_ticks(), ticks, strict=True))
+    result.machine_busy = busy / total if total else 0.0
+    _stop(processes[1:])  # the workers: stopped before the ledger is read
+    logs = [process.tail(10**6) for process in processes[1:]]
+    result.failed_passes = sum(text.count("engine pass failed") for text in logs)
+    result.failed_checks = sum(text.count("status check failed") for text in logs)
+    if result.errors and not config.quiet:
+        async with engine.connect() as conn:
+            trouble = orders.c.dispatch.in_([ATTENTION, FAILED])
+            if ids is not None:
+                trouble = sa.and_(trouble, orders.c.id.between(ids[0], ids[-1]))
+            reasons = await conn.execute(
+                sa.select(orders.c.attention_reason, sa.func.count()).where(trouble).group_by(orders.c.attention_reason)
+            )
+            for reason, number in reasons:
+                print(f"--- {number} in attention: {reason}", file=sys.stderr)
+    if (result.errors or result.timed_out) and not config.quiet:
+        for process in processes[1:]:
+            print(f"--- {process.name} (last lines)\n{process.tail()}", file=sys.stderr)
+    async with engine.connect() as conn:
+        result.ledger_ok = await _ledger_ok(conn)
+
+
+# --- levels: the same work beside a growing table --------------------------------------
+
+
+def _finished(count: int, loaded: int, customers: list[int], upstreams: list[int]) -> OrderSpec:
+    """``count`` finished orders after the ``loaded`` ones: Completed, forwarded, each its own link."""
+    return OrderSpec(
+        count=count,
+        dispatch="done",
+        status=OrderStatus.COMPLETED,
+        quantity=QUANTITY,
+        remains=0,
+        upstream_status=OrderStatus.COMPLETED,
+        upstream_charge=per_thousand_charge(CATALOG[0].rate, QUANTITY),
+        first_provider_order_id=FINISHED_UPSTREAM_IDS + loaded,
+        user_ids=customers,
+        provider_ids=upstreams,
+        spread=HISTORY,
+        link=FINISHED_LINK,
+        numbered_links=True,
+    )
+
+
+async def _settle(config: Config, url: str) -> None:
+    """PostgreSQL: vacuum and checkpoint after a bulk load, as autovacuum soon would (else the runs race it)."""
+    if config.backend == "postgres":
+        await _pg_admin(url, "VACUUM (ANALYZE) orders, ledger_entries")
+        await _pg_admin(url, "CHECKPOINT")
+
+
+async def _explain(url: str, panel: Panel, first_upstream_id: int, middle: int) -> str:
+    """``benchmarks.explain``'s report, with a little work of every kind due for its engine pass; the
+    searches look for order ``middle`` (a finished one) by a part of its link, its link, its customer
+    and its upstream id."""
+    await explain.seed_engine_work(url, panel, first_upstream_id, EXPLAIN_WORK)
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            query = sa.select(users.c.username, orders.c.link, orders.c.provider_order_id).join(
+                orders, orders.c.user_id == users.c.id
+            )
+            customer, link, upstream = (await conn.execute(query.where(orders.c.id == middle))).one()
+    finally:
+        await engine.dispose()
+    due = "engine-pass (every kind due)"
+    return await explain.report(url, link.rsplit("/", 1)[-1], customer, upstream, link, engine=due)
+
+
+async def run_levels(config: Config) -> list[Result]:
+    """At each of ``config.levels``: grow the table to that many finished orders, then handle a queue
+    of ``config.queue`` orders per scenario with ``config.workers[0]`` workers. One simulator serves
+    every run (its counts are taken per run), preloaded with every order the sync runs ask about."""
+    directory = Path(tempfile.mkdtemp(prefix="smmpanel-bench-"))
+    scratch = Scratch(config, directory)
+    syncs = sum(scenario != "forward" for scenario in config.scenarios)
+    per_level = syncs * config.queue + (3 * EXPLAIN_WORK if config.explain else 0)
+    port = _free_port()
+    client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", params={"key": API_KEY}, timeout=30)
+    simulator: Process | None = None
+    results: list[Result] = []
+    try:
+        await scratch.open()
+        url = scratch.url
+        argv = [sys.executable, "-m", "benchmarks.provider", "--port", str(port)]
+        simulator = _start("simulator", [*argv, *_spec("sync", per_level * len(config.levels))[1]], _env({}), directory)
+        provider_url = f"http://127.0.0.1:{port}/api/v2"
+        panel = await create_panel(url, provider_url=provider_url, provider_key=API_KEY)
+        customers = [panel.user_id, *(user for user, _ in await create_customers(url, config.customers - 1))]
+        upstreams = [
+            panel.provider_id,
+            *await create_providers(url, config.providers - 1, url=provider_url, key=API_KEY),
+        ]
+        await _wait_ready(client, simulator)
+        loaded, next_upstream = 0, 1
+        for level in config.levels:
+            began = time.monotonic()
+            finished = await load_orders(url, panel, _finished(level - loaded, loaded, customers, upstreams))
+            await load_records(url, finished)
+            await _settle(config, url)
+            loaded = level
+            if not config.quiet:
+                seconds = time.monotonic() - began
+                print(f"# {config.backend}: {level:,} finished orders (loaded in {seconds:.0f} s)", flush=True)
+            for scenario in config.scenarios:
+                spec = _spec(scenario, config.queue)[0]
+                if scenario != "forward":
+                    spec, next_upstream = (
+                        replace(spec, first_provider_order_id=next_upstream),
+                        next_upstream + config.queue,
+                    )
+                ids = await load_orders(url, panel, spec, analyze=False)
+                result = Result(config.backend, scenario, config.workers[0], config.queue, level=level)
+                running = [simulator]
+                engine = create_engine(url, pool_size=1)
+                try:
+                    await _drive(config, url, engine, client, running, result, directory, f"{level}-{scenario}", ids)
+                finally:
+                    _stop(running[1:])
+                    await engine.dispose()
+                results.append(result)
+                if not config.quiet:
+                    print(" | ".join(row(result)), flush=True)
+            if config.explain:
+                print(await _explain(url, panel, next_upstream, finished[len(finished) // 2]), flush=True)
+                next_upstream += 3 * EXPLAIN_WORK
+    finally:
+        if simulator is not None:
+            _stop([simulator])
+        await client.aclose()
+        await scratch.close()
+        shutil.rmtree(directory, ignore_errors=True)
+    return results
+
+
+LEVEL_COLUMNS = (
+    "backend",
+    "scenario",
+    "finished orders",
+    "queue",
+    "done",
+    "ms/order",
+    "cpu ms/order worker/db",
+    "÷ first level: ms, worker, db",
+    "load",
+)
+
+
+def level_rows(results: Sequence[Result]) -> list[list[str]]:
+    """Per run: steady milliseconds and CPU per order of the queue, and each over the first level's
+    (the same scenario's first run). A run with nothing steady (too few orders) shows dashes."""
+    first: dict[str, Result] = {}
+    rows = []
+    for result in results:
+        base = first.setdefault(result.scenario, result)
+        figures = (_ms_per_order(result), result.steady_ms("workers"), result.steady_ms("postgres"))
+        bases = (_ms_per_order(base), base.steady_ms("workers"), base.steady_ms("postgres"))
+        ratios = ["-" if not b or f is None else f"{f / b:.2f}" for f, b in zip(figures, bases, strict=True)]
+        rows.append(
+            [
+                result.backend,
+                result.scenario,
+                f"{result.level:,}",
+                str(result.orders),
+                f"{result.done}{_note(result)}",
+                "-" if figures[0] is None else f"{figures[0]:.3f}",
+                "/".join("-" if ms is None else f"{ms:.3f}" for ms in figures[1:]),
+                ", ".join(ratios),
+                f"{result.load:.1f}–{result.load_end:.1f}",
+            ]
+        )
+    return rows
+
+
+def _note(result: Result) -> str:
+    """What went wrong in a run, if anything: a few words to follow its figures."""
+    note = " TIMED OUT" if result.timed_out else ""
+    note += f" {result.errors} in attention" if result.errors else ""
+    note += " LEDGER MISMATCH" if not result.ledger_ok else ""
+    note += f" {result.failed_passes} failed passes" if result.failed_passes else ""
+    return note + (f" {result.failed_checks} failed status calls" if result.failed_checks else "")
+
+
+def _ms_per_order(result: Result) -> float | None:
+    """Milliseconds per order once running (start-up left out)."""
+    return 1000 / result.steady_rate if result.steady_rate else None
 
 
 # --- the report ------------------------------------------------------------------------
@@ -449,11 +691,7 @@ COLUMNS = (
 
 def row(result: Result) -> list[str]:
     calls = ", ".join(f"{name} {count}" for name, count in sorted(result.calls.items()))
-    note = " TIMED OUT" if result.timed_out else ""
-    note += f" {result.errors} in attention" if result.errors else ""
-    note += " LEDGER MISMATCH" if not result.ledger_ok else ""
-    note += f" {result.failed_passes} failed passes" if result.failed_passes else ""
-    note += f" {result.failed_checks} failed status calls" if result.failed_checks else ""
+    note = _note(result)
     return [
         result.backend,
         result.scenario,
@@ -474,8 +712,12 @@ def row(result: Result) -> list[str]:
 
 
 def table(results: Sequence[Result]) -> str:
-    rows = [list(COLUMNS), *(row(result) for result in results)]
-    widths = [max(len(line[i]) for line in rows) for i in range(len(COLUMNS))]
+    return _table(COLUMNS, [row(result) for result in results])
+
+
+def _table(columns: Sequence[str], cells: Sequence[Sequence[str]]) -> str:
+    rows = [list(columns), *cells]
+    widths = [max(len(line[i]) for line in rows) for i in range(len(columns))]
     lines = [" | ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)) for line in rows]
     lines.insert(1, "-+-".join("-" * width for width in widths))
     return "\n".join(lines)
@@ -515,7 +757,21 @@ def parse_args(argv: Sequence[str] | None) -> Config:
     parser.add_argument("--postgres-url", default=POSTGRES_ADMIN_URL, help="a server to create a scratch db on")
     parser.add_argument("--quiet", action="store_true", help="print only the final table")
     parser.add_argument("--profile", type=Path, help="record the workers with py-spy into this directory")
+    parser.add_argument("--levels", default="", help="finished orders in the table, e.g. 10000,1000000,10000000")
+    parser.add_argument("--queue", type=int, default=Config.queue, help="with --levels: orders per scenario")
+    parser.add_argument("--customers", type=int, default=Config.customers, help="with --levels: their owners")
+    parser.add_argument("--providers", type=int, default=Config.providers, help="with --levels: their providers")
+    parser.add_argument("--explain", action="store_true", help="with --levels: explain every page and engine pass")
+    parser.add_argument("--database-prefix", default=Config.database_prefix, help="of the PostgreSQL scratch db")
+    parser.add_argument("--keep-database", action="store_true", help="leave the PostgreSQL scratch db in place")
     args = parser.parse_args(argv)
+    levels = tuple(int(n) for n in args.levels.split(",") if n.strip())
+    if levels and (levels != tuple(sorted(set(levels))) or levels[0] <= 0):
+        parser.error("--levels: growing counts of orders, e.g. 10000,1000000")
+    if levels and (args.queue <= 0 or args.customers <= 0 or args.providers <= 0):
+        parser.error("--queue, --customers and --providers must be positive")
+    if args.explain and not levels:
+        parser.error("--explain needs --levels")
     scenarios = tuple(name.strip() for name in args.scenarios.split(",") if name.strip())
     unknown = set(scenarios) - set(SCENARIOS)
     if unknown:
@@ -536,11 +792,22 @@ def parse_args(argv: Sequence[str] | None) -> Config:
         postgres_url=args.postgres_url,
         quiet=args.quiet,
         profile=args.profile.resolve() if args.profile else None,
+        levels=levels,
+        queue=args.queue,
+        customers=args.customers,
+        providers=args.providers,
+        explain=args.explain,
+        database_prefix=args.database_prefix,
+        keep=args.keep_database,
     )
 
 
 def main(argv: Sequence[str] | None = None) -> list[Result]:
     config = parse_args(argv)
+    if config.levels:
+        results = asyncio.run(run_levels(config))
+        print(_table(LEVEL_COLUMNS, level_rows(results)), flush=True)
+        return results
     results = asyncio.run(run(config))
     print(table(results), flush=True)
     return results

@@ -34,7 +34,21 @@ from smmpanel.db.count_repositories import OrderCounts
 from smmpanel.db.engine import async_url, create_engine, is_sqlite
 from smmpanel.db.migrate import upgrade
 from smmpanel.db.report_repositories import Reports
-from smmpanel.db.tables import ledger_entries, metadata, orders, providers, service_providers, services, users
+from smmpanel.db.tables import (
+    audit_log,
+    ledger_entries,
+    metadata,
+    orders,
+    payment_gateways,
+    payments,
+    providers,
+    refills,
+    service_providers,
+    services,
+    ticket_messages,
+    tickets,
+    users,
+)
 from smmpanel.domain.catalog import ServiceType
 from smmpanel.domain.ledger import EntryKind
 from smmpanel.domain.orders import OrderStatus
@@ -46,6 +60,9 @@ PG_BATCH = 50_000
 BULK = 500_000
 """From this many orders on, PostgreSQL loads without the secondary indexes and builds them after."""
 BULK_TABLES = ("orders", "ledger_entries")
+RECORDS_EVERY = {"refills": 100, "payments": 20, "tickets": 1000, "audit_log": 100}
+"""``load_records``: one record of each kind per this many orders."""
+GATEWAY = "bench-gateway"
 
 
 @dataclass(frozen=True)
@@ -75,7 +92,7 @@ class OrderSpec:
     """Defaults to the whole quantity."""
     start_count: int = 0
     first_provider_order_id: int = 1
-    """``sent`` orders get provider order ids ``first, first + 1, …``; others get none."""
+    """``sent`` and ``done`` orders get provider order ids ``first, first + 1, …``; others get none."""
     upstream_status: OrderStatus | None = None
     upstream_charge: Units | None = None
     due: datetime | None = None
@@ -92,6 +109,11 @@ class OrderSpec:
     """The link of each order in turn (cycled); empty: ``link``. Dashboard searches need many links."""
     numbered_links: bool = False
     """Each order's link is ``link`` followed by its own id (a link of its own, without a list of them)."""
+    provider_ids: Sequence[int] = ()
+    """The provider of each order in turn (cycled); empty: the panel's provider."""
+    spread: timedelta | None = None
+    """Placed evenly over this long before an hour ago, oldest first (as the ids go); None: all an hour
+    ago. A big table spread over two years holds in a 30-day report what a real panel's does."""
 
 
 def migrate(database_url: str) -> None:
@@ -206,6 +228,20 @@ async def create_customers(
     return [(ids[name], key) for name, key in zip(names, keys, strict=True)]
 
 
+async def create_providers(database_url: str, count: int, *, url: str, key: str) -> list[int]:
+    """``count`` more providers named ``provider<n>``, all at ``url`` with ``key``; returns their ids."""
+    now = utcnow()
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            return [
+                await _insert(conn, providers, name=f"provider{n}", url=url, api_key=key, created_at=now)
+                for n in range(1, count + 1)
+            ]
+    finally:
+        await engine.dispose()
+
+
 async def load_orders(database_url: str, panel: Panel, spec: OrderSpec, *, analyze: bool = True) -> range:
     """Insert ``spec.count`` orders with their ledger entries in one transaction; return their ids.
 
@@ -254,6 +290,75 @@ async def load_orders(database_url: str, panel: Panel, spec: OrderSpec, *, analy
     return ids
 
 
+async def load_records(database_url: str, ids: range) -> None:
+    """The records that come with the orders ``ids`` on a panel that has run for a while, one per
+    ``RECORDS_EVERY`` orders of each kind, dated as their order: a finished refill, a failed payment
+    (no money moved: the ledger stays as it is), a closed ticket with its message, an audit entry.
+    The operator's pages over these tables then read as many rows as on such a panel."""
+    every = {name: orders.c.id % n == 0 for name, n in RECORDS_EVERY.items()}
+    loaded = orders.c.id.between(ids[0], ids[-1])
+    about = sa.literal("order ") + sa.cast(orders.c.id, sa.String)
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            gateway = (
+                await conn.execute(sa.select(payment_gateways.c.id).where(payment_gateways.c.name == GATEWAY))
+            ).scalar()
+            if gateway is None:
+                now = utcnow()
+                gateway = await _insert(
+                    conn,
+                    payment_gateways,
+                    name=GATEWAY,
+                    kind="manual",
+                    display_name="Bank transfer",
+                    config={},
+                    created_at=now,
+                    updated_at=now,
+                )
+            made = orders.c.created_at
+            sources = {
+                refills: (
+                    ["order_id", "user_id", "status", "dispatch", "synced_at", "created_at", "updated_at"],
+                    [orders.c.id, orders.c.user_id, sa.literal("Completed"), sa.literal("done"), made, made, made],
+                    every["refills"],
+                ),
+                payments: (
+                    ["user_id", "gateway_id", "amount", "currency", "reference", "status", "created_at", "updated_at"],
+                    [
+                        orders.c.user_id,
+                        sa.literal(gateway),
+                        orders.c.charge,
+                        sa.literal("USD"),
+                        sa.literal("bench-") + sa.cast(orders.c.id, sa.String),
+                        sa.literal("failed"),
+                        made,
+                        made,
+                    ],
+                    every["payments"],
+                ),
+                tickets: (
+                    ["user_id", "subject", "order_id", "status", "unread_by_operator", "created_at", "updated_at"],
+                    [orders.c.user_id, about, orders.c.id, sa.literal("Closed"), sa.false(), made, made],
+                    every["tickets"],
+                ),
+                audit_log: (
+                    ["actor", "action", "target", "created_at"],
+                    [sa.literal("operator"), sa.literal("order.update"), about, made],
+                    every["audit_log"],
+                ),
+            }
+            for table, (columns, values, chosen) in sources.items():
+                await conn.execute(table.insert().from_select(columns, sa.select(*values).where(loaded, chosen)))
+            messages = sa.select(
+                tickets.c.id, tickets.c.user_id, sa.false(), sa.literal("Where is my order?"), tickets.c.created_at
+            ).where(tickets.c.order_id.between(ids[0], ids[-1]))
+            columns = ["ticket_id", "author_id", "from_operator", "body", "created_at"]
+            await conn.execute(ticket_messages.insert().from_select(columns, messages))
+    finally:
+        await engine.dispose()
+
+
 async def _insert(conn: AsyncConnection, table: sa.Table, **values: Any) -> int:
     return int((await conn.execute(table.insert().values(**values).returning(table.c.id))).scalar_one())
 
@@ -276,6 +381,7 @@ _COLUMNS = (
     "next_attempt_at",
     "created_at",
     "updated_at",
+    "finished_at",
 )
 
 
@@ -305,12 +411,18 @@ def _order_rows(
     created = now - timedelta(hours=1)
     due = spec.due if spec.due is not None else created
     remains = spec.quantity if spec.remains is None else spec.remains
-    forwarded = spec.dispatch == "sent"
+    forwarded = spec.dispatch in ("sent", "done")
+    waiting = spec.dispatch in ("sent", "queued")
     upstream = spec.upstream_status.value if spec.upstream_status is not None else None
     owners = spec.user_ids or (panel.user_id,)
+    upstreams = spec.provider_ids or (panel.provider_id,)
     statuses = [status.value for status in spec.statuses] or [spec.status.value]
+    finals = {status.value for status in OrderStatus if status.is_final}
     links = spec.links or (spec.link,)
+    step = (spec.spread or timedelta(0)) / spec.count
     for i in range(spec.count):
+        status = statuses[i % len(statuses)]
+        placed = created - step * (spec.count - 1 - i) if spec.spread else created
         yield (
             owners[i % len(owners)],
             panel.service_id,
@@ -318,17 +430,18 @@ def _order_rows(
             spec.quantity,
             details,
             charge,
-            statuses[i % len(statuses)],
+            status,
             spec.start_count,
             remains,
-            panel.provider_id if spec.dispatch is not None else None,
+            upstreams[i % len(upstreams)] if spec.dispatch is not None else None,
             str(spec.first_provider_order_id + i) if forwarded else None,
             upstream,
             spec.upstream_charge,
             spec.dispatch,
-            due if spec.dispatch is not None else None,
-            created,
-            created,
+            due if waiting else None,
+            placed,
+            placed,
+            placed if status in finals else None,
         )
 
 

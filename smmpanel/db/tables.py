@@ -50,6 +50,9 @@ users = sa.Table(
     # The dashboard: a password (argon2) for people who log in, a role, and a standing discount.
     sa.Column("password_hash", sa.Text(), nullable=True),
     sa.Column("role", sa.String(16), nullable=False, server_default="customer"),
+    # The members of staff among (perhaps) a hundred thousand customers: the staff list, the audit
+    # and ticket pages' filters (migration 0030).
+    sa.Index(None, "role", "id"),
     sa.Column("discount", Amount, nullable=False, server_default="0"),
     # Email (smmpanel.usecases.email_accounts): kept lower-cased; verified by a link.
     sa.Column("email", sa.String(254), nullable=True),
