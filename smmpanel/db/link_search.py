@@ -18,8 +18,18 @@ one of them for all). When the probe is not the whole part, the exact test is
 ``strpos(lower(link), lower(part)) > 0``, which no index matches (it stays a filter, and the
 planner takes it for a third of the rows rather than guessing from the part's length).
 SQLite asks its FTS5 trigram table for the probe's candidates, a superset (it also folds
-non-ASCII case and takes ``%`` and ``_`` as wildcards), and the exact test decides. A part
-shorter than a trigram can use neither index and is a scan of the orders, newest first.
+non-ASCII case and takes ``%`` and ``_`` as wildcards), and the exact test decides.
+
+On PostgreSQL the trigram index also holds each order's status and customer (migration 0029,
+``btree_gin``), so that a part a few thousand orders hold, with a status or a customer, is
+narrowed inside the index to the few hundred orders that have both, instead of ANDing a
+bitmap of every order of that status (900,000 at 10M: lossy in ``work_mem``, then a read of
+every page that holds the part).
+
+A part shorter than a trigram can use neither index: it is looked for among the newest
+``SHORT_WINDOW`` order numbers only (``id`` above the newest id less the window, a range of
+the primary key), so that such a search costs the same on any panel instead of reading every
+order (37 s at 10M for a short part in no order). The page says so.
 """
 
 from __future__ import annotations
@@ -29,10 +39,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from smmpanel.db.tables import orders
+from smmpanel.db.tables import orders, orders_archive
 
 INDEXED_LENGTH = 3
 """Parts at least this long are searched on the index."""
+SHORT_WINDOW = 10_000
+"""A shorter part is looked for among this many of the newest order numbers (a bounded walk)."""
 _FTS = {
     name: sa.table(f"{name}_link_search", sa.column("rowid"), sa.column("link"))
     for name in ("orders", "orders_archive")
@@ -58,6 +70,18 @@ def probe(part: str) -> str:
     return rest if len(rest) >= INDEXED_LENGTH else part
 
 
+def is_short(part: str) -> bool:
+    """A part no index can answer: searched among the newest ``SHORT_WINDOW`` order numbers only."""
+    return len(part) < INDEXED_LENGTH
+
+
+def _newest_id() -> sa.ColumnElement[int]:
+    """The newest order's id, in either table (each a one-row walk of its primary key; 0 when none)."""
+    each = sa.union_all(*(sa.select(sa.func.max(table.c.id).label("id")) for table in (orders, orders_archive)))
+    newest = each.subquery("newest")
+    return sa.select(sa.func.coalesce(sa.func.max(newest.c.id), 0)).scalar_subquery()
+
+
 def _escaped(part: str) -> str:
     return part.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
@@ -65,8 +89,8 @@ def _escaped(part: str) -> str:
 def link_contains(dialect: str, part: str, table: sa.Table = orders) -> list[sa.ColumnElement[Any]]:
     """The conditions that select the orders of ``table`` (or ``orders_archive``) whose link contains ``part``."""
     exact = table.c.link.icontains(part, autoescape=True)
-    if len(part) < INDEXED_LENGTH:
-        return [exact]
+    if is_short(part):
+        return [exact, table.c.id > _newest_id() - SHORT_WINDOW]
     asked = probe(part)
     if dialect == "postgresql":
         pattern: sa.BindParameter[str] = sa.bindparam(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from smmpanel.clock import utcnow
 from smmpanel.db.dispatch_repositories import ATTENTION, DRIPFEED, QUEUED, SENT, SyncClaim
-from smmpanel.db.link_search import INDEXED_LENGTH
+from smmpanel.db.link_search import INDEXED_LENGTH, SHORT_WINDOW, is_short
 from smmpanel.db.provider_repositories import Provider
 from smmpanel.db.repositories import Customer, OrderSearch, Refill
 from smmpanel.db.unit_of_work import Database
@@ -26,7 +26,9 @@ from smmpanel.usecases.paging import Page, keyset_page
 
 PAGE_SIZE = 50
 LINK_INDEXED_LENGTH = INDEXED_LENGTH
-"""A link search this long or longer is answered from an index; a shorter one reads every order."""
+"""A link search this long or longer is answered from an index over every order."""
+LINK_SHORT_WINDOW = SHORT_WINDOW
+"""A shorter one is looked for among this many of the newest order numbers only."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,12 @@ class OrderRow:
     service_name: str = ""
     claimed_by: str | None = None
     """The admin API key that pulled this manual order and is working on it now."""
+
+
+def newest_only(query: OrderQuery) -> bool:
+    """The text is a link part too short for an index: ``find_orders`` searches the newest orders only."""
+    text = query.text.strip()
+    return bool(text) and parse_whole(text) is None and is_short(text)
 
 
 async def find_orders(

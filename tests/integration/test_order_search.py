@@ -3,7 +3,7 @@
 Each search runs through ``order_desk.find_orders`` and is compared with today's query run
 directly (``lower(link) LIKE lower('%part%')``, wildcards literal), on both back ends: the
 pg_trgm index on PostgreSQL, the FTS5 trigram table on SQLite, and the short parts that
-neither index can answer.
+neither index can answer (looked for among the newest order numbers only).
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ import sqlalchemy as sa
 from alembic import command
 
 from smmpanel.clock import utcnow
+from smmpanel.db import link_search
 from smmpanel.db.migrate import alembic_config
 from smmpanel.db.tables import ledger_entries, orders, providers
 from smmpanel.db.unit_of_work import Database
+from smmpanel.domain.orders import OrderStatus
 from smmpanel.usecases import accounts, order_desk
 from smmpanel.usecases import orders as order_cases
 from tests.support.panel import Panel
@@ -85,7 +87,7 @@ def _seed(panel: Panel) -> list[int]:
     return panel.run(work)
 
 
-def _found(panel: Panel, **query: str) -> list[int]:
+def _found(panel: Panel, **query: object) -> list[int]:
     async def work(db: Database) -> list[int]:
         page = await order_desk.find_orders(db, order_desk.OrderQuery(**query))  # type: ignore[arg-type]
         return [row.order.id for row in page.items]
@@ -158,6 +160,24 @@ def _pages(panel: Panel, part: str, direction: str, start: int | None) -> list[l
                 return pages
 
     return panel.run(work)
+
+
+def test_a_part_too_short_for_an_index_is_looked_for_among_the_newest_orders_only(
+    panel: Panel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = _seed(panel)
+    monkeypatch.setattr(link_search, "SHORT_WINDOW", 4)  # the orders ids[5:] only
+    assert _scanned(panel, "p/") == [ids[8], ids[6], ids[1], ids[0]]
+    assert _found(panel, text="p/") == [ids[8], ids[6]]
+    assert _found(panel, text="p/", status=OrderStatus.PENDING) == [ids[8], ids[6]]
+    assert _scanned(panel, "t.") == [ids[4], ids[3]]
+    assert _found(panel, text="t.") == []  # only older orders have it
+    assert _found(panel, text="o/") == [ids[5]]
+    assert _found(panel, text="abc") == [ids[1], ids[0]]  # three characters: every order, on the index
+    assert order_desk.newest_only(order_desk.OrderQuery(text=" p/ "))
+    assert not order_desk.newest_only(order_desk.OrderQuery(text="abc"))
+    assert not order_desk.newest_only(order_desk.OrderQuery(text="12"))  # an order id
+    assert not order_desk.newest_only(order_desk.OrderQuery(username="alice"))
 
 
 def test_the_search_follows_changed_and_removed_links(panel: Panel) -> None:
