@@ -18,7 +18,12 @@ one of them for all). When the probe is not the whole part, the exact test is
 ``strpos(lower(link), lower(part)) > 0``, which no index matches (it stays a filter, and the
 planner takes it for a third of the rows rather than guessing from the part's length).
 SQLite asks its FTS5 trigram table for the probe's candidates, a superset (it also folds
-non-ASCII case and takes ``%`` and ``_`` as wildcards), and the exact test decides.
+non-ASCII case and takes ``%`` and ``_`` as wildcards), and the exact test decides. SQLite has
+no histogram to choose between the two plans PostgreSQL chooses from, and its planner takes
+every candidate of the FTS5 table (a fifth of the orders for ``tiktok.com/@``) and sorts them:
+so ``is_common`` counts the candidates first, up to ``common_candidates`` of them, and a part
+that has that many is walked newest first along the primary key with the exact test alone,
+which finds a page after about ``page × orders / candidates`` orders.
 
 On PostgreSQL the trigram index also holds each order's status and customer (migration 0029,
 ``btree_gin``), so that a part a few thousand orders hold, with a status or a customer, is
@@ -34,10 +39,12 @@ order (37 s at 10M for a short part in no order). The page says so.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.db.tables import orders, orders_archive
 
@@ -53,6 +60,10 @@ _FTS = {
 _HOST = re.compile(r"(?:[a-z][a-z0-9+.-]*://)?[^\s/?#@:]*\.[a-z]{2,}(?=[/?#])", re.IGNORECASE)
 """A scheme and host (or a host alone, ``tiktok.com``) that a part starts with, up to its path."""
 _PIECE = re.compile(r"[^/?=&#@:\s]+")
+PAGE = 51
+"""The rows a page asks for (``order_desk.PAGE_SIZE`` and one to know there is more)."""
+MIN_COMMON = 1_000
+"""A part is never called common with fewer candidates than this (a small panel fetches them all)."""
 ID_LENGTH = 6
 """An id-like piece is this long at least: shorter ones with a digit (``v2``, ``2024``) are common."""
 
@@ -68,6 +79,27 @@ def probe(part: str) -> str:
     if ids:
         return max(ids, key=len)
     return rest if len(rest) >= INDEXED_LENGTH else part
+
+
+def common_candidates(orders_held: int) -> int:
+    """How many candidates make a part common among ``orders_held`` orders: fetching ``n`` candidates
+    costs about ``n`` row reads, walking newest first about ``PAGE · orders_held / n``; the two
+    meet at ``n = √(PAGE · orders_held)`` (7,141 at 1M orders, 22,583 at 10M)."""
+    return max(MIN_COMMON, math.isqrt(PAGE * orders_held))
+
+
+async def is_common(conn: AsyncConnection, part: str) -> bool:
+    """SQLite: whether the FTS5 table holds ``common_candidates`` candidates for ``part``'s probe, counted
+    no further than that (FTS5 stops early under a LIMIT). PostgreSQL plans this from ``orders.link``'s
+    histogram (migration 0026): always False there, as for a part too short for the index."""
+    if conn.dialect.name == "postgresql" or is_short(part):
+        return False
+    held = int((await conn.execute(sa.select(sa.func.coalesce(sa.func.max(orders.c.id), 0)))).scalar_one())
+    enough = common_candidates(held)
+    fts = _FTS[orders.name]
+    candidates = sa.select(fts.c.rowid).where(fts.c.link.like(f"%{probe(part)}%")).limit(enough).subquery()
+    found = (await conn.execute(sa.select(sa.func.count()).select_from(candidates))).scalar_one()
+    return int(found) >= enough
 
 
 def is_short(part: str) -> bool:
@@ -86,11 +118,16 @@ def _escaped(part: str) -> str:
     return part.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 
-def link_contains(dialect: str, part: str, table: sa.Table = orders) -> list[sa.ColumnElement[Any]]:
-    """The conditions that select the orders of ``table`` (or ``orders_archive``) whose link contains ``part``."""
+def link_contains(
+    dialect: str, part: str, table: sa.Table = orders, *, common: bool = False
+) -> list[sa.ColumnElement[Any]]:
+    """The conditions that select the orders of ``table`` (or ``orders_archive``) whose link contains ``part``;
+    ``common``: ``is_common`` said so (SQLite), the exact test alone, for a walk newest first."""
     exact = table.c.link.icontains(part, autoescape=True)
     if is_short(part):
         return [exact, table.c.id > _newest_id() - SHORT_WINDOW]
+    if common and dialect != "postgresql":
+        return [exact]
     asked = probe(part)
     if dialect == "postgresql":
         pattern: sa.BindParameter[str] = sa.bindparam(

@@ -72,9 +72,11 @@ async def find_orders(
             if customer is None:
                 return Page()
             user_id = customer.id
+        link = text if text and number is None else None
         search = OrderSearch(
             order_id=number,
-            link=text if text and number is None else None,
+            link=link,
+            link_common=link is not None and await repos.desk.link_is_common(link),
             status=query.status.value if query.status else None,
             user_id=user_id,
             service_id=query.service_id,

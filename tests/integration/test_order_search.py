@@ -162,6 +162,32 @@ def _pages(panel: Panel, part: str, direction: str, start: int | None) -> list[l
     return panel.run(work)
 
 
+def _common(panel: Panel, part: str) -> bool:
+    async def work(db: Database) -> bool:
+        async with db.read() as repos:
+            return await repos.desk.link_is_common(part)
+
+    return panel.run(work)
+
+
+def test_a_common_part_is_walked_newest_first_and_finds_the_same(
+    panel: Panel, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite walks the orders for a part with many candidates in its FTS5 table (here: two or more);
+    PostgreSQL's planner makes that choice itself. The answers stay the scan's."""
+    _seed(panel)
+    monkeypatch.setattr(link_search, "common_candidates", lambda held: 2)
+    sqlite = database_url.startswith("sqlite")
+    assert _common(panel, "instagram.com/p/") is sqlite  # five orders' links
+    assert _common(panel, "https://www.instagram.com/p/Qrs_9") is False  # its probe in one
+    assert _common(panel, "p/") is False  # too short for the index: the newest orders' window
+    for part in PARTS:
+        assert _found(panel, text=part) == _scanned(panel, part), part
+    assert [order for page in _pages(panel, "instagram", "before", None) for order in page] == _scanned(
+        panel, "instagram"
+    )
+
+
 def test_a_part_too_short_for_an_index_is_looked_for_among_the_newest_orders_only(
     panel: Panel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
