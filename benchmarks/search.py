@@ -395,7 +395,12 @@ async def main_async(args: argparse.Namespace) -> dict[str, int]:
             await pg_execute(args.postgres_url, f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
         print(f"# dropped {args.sqlite_path if sqlite else args.database}")
         return {}
-    chosen = [s for s in searches(args.orders) if not args.only or any(part in s.name for part in args.only)]
+    chosen = [
+        s
+        for s in searches(args.orders)
+        if (not args.only or any(part in s.name for part in args.only))
+        and not any(part in s.name for part in args.skip)
+    ]
     if sqlite:
         return await measure_sqlite(
             await ensure_sqlite(args.sqlite_path, args.orders, args.customers), chosen, args.plans
@@ -414,6 +419,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, int]:
     parser.add_argument("--sqlite-path", type=Path, default=Path("search-bench.sqlite"), help="kept between runs")
     parser.add_argument("--plans", type=Path, default=Path("search-plans.txt"))
     parser.add_argument("--only", nargs="*", default=[], help="searches whose name holds one of these")
+    parser.add_argument("--skip", nargs="*", default=[], help="but not those whose name holds one of these")
     parser.add_argument("--drop", action="store_true")
     return asyncio.run(main_async(parser.parse_args(argv)))
 
