@@ -373,7 +373,8 @@ async def measure_sqlite(url: str, chosen: Sequence[Search], plans: Path) -> dic
             rows, cold_ms, explained = await run(db, planner, search, True)
             found[search.name] = rows
             best = min([(await run(db, planner, search, False))[1:] for _ in range(3)], key=lambda run: run[0])
-            scans = " + ".join(_SQLITE_SCAN.findall(explained.plans[0] if explained.plans else ""))
+            page = [plan for plan in explained.plans if "UNION ALL" in plan]  # keyset_union's, not the probes'
+            scans = " + ".join(dict.fromkeys(step for plan in page for step in _SQLITE_SCAN.findall(plan)))
             print(
                 f"| {search.name} | {rows} | {cold_ms:.1f} | {best[0]:.1f} | {best[1].process_ms:.1f} | {scans}"
                 f" | {load_average()} |",
