@@ -16,8 +16,13 @@ and then runs each search through ``order_desk.find_orders``, the use case the p
 It prints one line per search (rows found, the statements' execution time from EXPLAIN, the
 use case's wall time, the scans) and writes every plan to ``--plans``.
 
+``--backend sqlite`` loads a SQLite file instead (``--sqlite-path``, kept the same way) and
+prints, per search, the best wall time of three runs of the use case, the process's CPU time
+for it (SQLite runs in the process) and ``EXPLAIN QUERY PLAN`` of each statement on ``orders``.
+
     .venv/bin/python -m benchmarks.search --orders 10000000 --database smmpanel_search
     .venv/bin/python -m benchmarks.search --database smmpanel_search --drop     # when done
+    .venv/bin/python -m benchmarks.search --backend sqlite --orders 1000000 --customers 10000
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ HEADER = (
     "| search | rows | cold: EXPLAIN ms | buffers hit/read | warm: EXPLAIN ms | warm: backend CPU ms"
     " | warm: use case ms | plan | load |"
 )
+SQLITE_HEADER = "| search | rows | first run ms | best of 3 ms | its CPU ms | plan | load |"
 CPU_RUNS = 10
 SLOW_MS = 1000.0
 """Statements slower than this are not run ``CPU_RUNS`` times more."""
@@ -59,11 +65,17 @@ WHALE_SHARE = 100
 """One order in this many is the ``bench`` customer's."""
 WITH_STATUS = (0, 5, 6, 8, 15, 16)
 """The searches (by position in ``searches``) asked again with a status."""
+IN_PROGRESS = (5, 6)
+"""Asked again with the most common status (In progress, 9 orders in 11)."""
+WITH_CUSTOMER = (5, 6, 9)
+"""Asked again for the ``bench`` customer (1 % of the orders)."""
 PAGED = (5, 6, 8, 13, 15)
 """The searches asked for their 2nd and 10th pages."""
 _SCAN = r"(?:Parallel )?(?:Seq Scan|Index Only Scan|Index Scan(?: Backward)?|Bitmap Index Scan)"
 _NODE = re.compile(rf"({_SCAN})[^\n]*?(?: on| using) (\S+)")
 _ON_ORDERS = re.compile(r"\bFROM orders\b")
+_SQLITE_SCAN = re.compile(r"^(?:SEARCH|SCAN) orders(?:_link_search)? .*$", re.MULTILINE)
+"""The steps of a SQLite plan on the hot table and its FTS5 index (the archive, empty here, left out)."""
 _EXECUTION = re.compile(r"Execution Time: ([\d.]+) ms")
 _BUFFERS = re.compile(r"^\s+Buffers: shared (?:hit=(\d+))? ?(?:read=(\d+))?", re.MULTILINE)
 
@@ -122,6 +134,20 @@ async def ensure_loaded(admin_url: str, name: str, count: int, customers: int = 
         return url
     await pg_execute(admin_url, f'CREATE DATABASE "{name}"')
     started = time.monotonic()
+    await load(url, name, count, customers)
+    loaded = time.monotonic()
+    await pg_execute(url, "VACUUM (ANALYZE) orders, ledger_entries")
+    await pg_execute(url, "CHECKPOINT")
+    print(
+        f"# loaded in {loaded - started:.0f} s, vacuumed and checkpointed in {time.monotonic() - loaded:.0f} s"
+        f" (load {load_average()})",
+        flush=True,
+    )
+    return url
+
+
+async def load(url: str, name: str, count: int, customers: int) -> None:
+    """Migrate the empty database ``url`` and load ``count`` orders of ``customers`` customers into it."""
     print(f"# loading {count:,} orders into {name} (load {load_average()})", flush=True)
     await asyncio.to_thread(migrate, url)
     panel = await create_panel(
@@ -136,14 +162,18 @@ async def ensure_loaded(admin_url: str, name: str, count: int, customers: int = 
         links=links.Links(1, count),
     )
     await load_orders(url, panel, spec)
-    loaded = time.monotonic()
-    await pg_execute(url, "VACUUM (ANALYZE) orders, ledger_entries")
-    await pg_execute(url, "CHECKPOINT")
-    print(
-        f"# loaded in {loaded - started:.0f} s, vacuumed and checkpointed in {time.monotonic() - loaded:.0f} s"
-        f" (load {load_average()})",
-        flush=True,
-    )
+
+
+async def ensure_sqlite(path: Path, count: int, customers: int) -> str:
+    """The SQLite file ``path`` with ``count`` orders: made and loaded when it does not exist yet
+    (no ``ANALYZE``: the panel never runs one, so its planner has no statistics either)."""
+    url = f"sqlite:///{path}"
+    if path.exists():
+        print(f"# reusing {path}", flush=True)
+        return url
+    started = time.monotonic()
+    await load(url, str(path), count, customers)
+    print(f"# loaded in {time.monotonic() - started:.0f} s (load {load_average()})", flush=True)
     return url
 
 
@@ -180,6 +210,15 @@ def searches(count: int) -> list[Search]:
         replace(made[i], name=made[i].name + " + Pending", query=replace(made[i].query, status=pending))
         for i in WITH_STATUS
     ]
+    common = OrderStatus.IN_PROGRESS
+    filtered += [
+        replace(made[i], name=made[i].name + " + In progress", query=replace(made[i].query, status=common))
+        for i in IN_PROGRESS
+    ]
+    filtered += [
+        replace(made[i], name=made[i].name + " + customer bench", query=replace(made[i].query, username="bench"))
+        for i in WITH_CUSTOMER
+    ]
     paged = [replace(made[i], name=f"{made[i].name}, page {page}", page=page) for i in PAGED for page in (2, 10)]
     return made + filtered + paged
 
@@ -188,6 +227,7 @@ def searches(count: int) -> list[Search]:
 class Explained:
     plans: list[str]
     cpu_ms: float = 0.0
+    process_ms: float = 0.0
 
     def summary(self) -> tuple[float, str, str]:
         """Execution ms summed over the statements on ``orders``, their buffers, their scans."""
@@ -240,14 +280,37 @@ class Explainer:
         self.cpu_ms += (_backend_cpu(pid) - started) * 1000 / CPU_RUNS
 
 
+class QueryPlans:
+    """SQLite's ``Explainer``: each statement on ``orders`` as ``EXPLAIN QUERY PLAN`` first; no backend
+    to measure apart (``cpu_ms`` stays 0: the use case's CPU is the process's own, see ``run``)."""
+
+    def __init__(self, db: Database) -> None:
+        self.plans: list[str] | None = None
+        self.cpu_ms = 0.0
+        sa.event.listen(db.engine.sync_engine, "before_cursor_execute", self.hook)
+
+    def hook(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if (
+            self.plans is None
+            or not _ON_ORDERS.search(statement)
+            or not statement.lstrip().upper().startswith("SELECT")
+        ):
+            return
+        cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
+        self.plans.append("\n".join(str(row[-1]) for row in cursor.fetchall()))
+
+
 def _backend_cpu(pid: int) -> float:
     """Seconds of CPU a process has used (``/proc/<pid>/stat``: PostgreSQL runs on this machine)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def run(db: Database, explainer: Explainer, search: Search, explain: bool) -> tuple[int, float, Explained]:
-    """The search's page, as the page asks for it; the rows, the wall ms of that page's call, the plans."""
+async def run(
+    db: Database, explainer: Explainer | QueryPlans, search: Search, explain: bool
+) -> tuple[int, float, Explained]:
+    """The search's page, as the page asks for it; the rows, the wall ms of that page's call, the plans
+    (and in ``process_ms`` the CPU time this process spent on that call)."""
     before = None
     for _ in range(search.page - 1):
         page = await order_desk.find_orders(db, search.query, before=before)
@@ -257,9 +320,10 @@ async def run(db: Database, explainer: Explainer, search: Search, explain: bool)
     explained = Explained([])
     explainer.plans, explainer.cpu_ms = (explained.plans if explain else None), 0.0
     try:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         found = await order_desk.find_orders(db, search.query, before=before)
         wall = (time.perf_counter() - started) * 1000
+        explained.process_ms = (time.process_time() - cpu) * 1000
     finally:
         explainer.plans = None
     explained.cpu_ms = explainer.cpu_ms
@@ -296,13 +360,53 @@ async def measure(url: str, chosen: Sequence[Search], plans: Path) -> dict[str, 
     return found
 
 
+async def measure_sqlite(url: str, chosen: Sequence[Search], plans: Path) -> dict[str, int]:
+    """``measure`` on SQLite: the best of three runs' wall ms, that run's process CPU ms, the query plans."""
+    found: dict[str, int] = {}
+    db = Database(url, pool_size=2, cache_seconds=0)
+    planner = QueryPlans(db)
+    out = plans.open("w")
+    try:
+        print(SQLITE_HEADER)
+        print("|---|---|---|---|---|---|---|")
+        for search in chosen:
+            rows, cold_ms, explained = await run(db, planner, search, True)
+            found[search.name] = rows
+            best = min([(await run(db, planner, search, False))[1:] for _ in range(3)], key=lambda run: run[0])
+            page = [plan for plan in explained.plans if "UNION ALL" in plan]  # keyset_union's, not the probes'
+            scans = " + ".join(dict.fromkeys(step for plan in page for step in _SQLITE_SCAN.findall(plan)))
+            print(
+                f"| {search.name} | {rows} | {cold_ms:.1f} | {best[0]:.1f} | {best[1].process_ms:.1f} | {scans}"
+                f" | {load_average()} |",
+                flush=True,
+            )
+            out.write(f"## {search.name}: {search.query}, page {search.page}\n" + "\n\n".join(explained.plans) + "\n\n")
+    finally:
+        out.close()
+        await db.close()
+    return found
+
+
 async def main_async(args: argparse.Namespace) -> dict[str, int]:
+    sqlite = args.backend == "sqlite"
     if args.drop:
-        await pg_execute(args.postgres_url, f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
-        print(f"# dropped {args.database}")
+        if sqlite:
+            args.sqlite_path.unlink(missing_ok=True)
+        else:
+            await pg_execute(args.postgres_url, f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+        print(f"# dropped {args.sqlite_path if sqlite else args.database}")
         return {}
+    chosen = [
+        s
+        for s in searches(args.orders)
+        if (not args.only or any(part in s.name for part in args.only))
+        and not any(part in s.name for part in args.skip)
+    ]
+    if sqlite:
+        return await measure_sqlite(
+            await ensure_sqlite(args.sqlite_path, args.orders, args.customers), chosen, args.plans
+        )
     url = await ensure_loaded(args.postgres_url, args.database, args.orders, args.customers)
-    chosen = [s for s in searches(args.orders) if not args.only or any(part in s.name for part in args.only)]
     return await measure(url, chosen, args.plans)
 
 
@@ -312,8 +416,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, int]:
     parser.add_argument("--database", default="smmpanel_search", help="kept between runs; --drop to remove it")
     parser.add_argument("--customers", type=int, default=CUSTOMERS, help="for a new database")
     parser.add_argument("--postgres-url", default=POSTGRES_ADMIN_URL)
+    parser.add_argument("--backend", choices=("postgres", "sqlite"), default="postgres")
+    parser.add_argument("--sqlite-path", type=Path, default=Path("search-bench.sqlite"), help="kept between runs")
     parser.add_argument("--plans", type=Path, default=Path("search-plans.txt"))
     parser.add_argument("--only", nargs="*", default=[], help="searches whose name holds one of these")
+    parser.add_argument("--skip", nargs="*", default=[], help="but not those whose name holds one of these")
     parser.add_argument("--drop", action="store_true")
     return asyncio.run(main_async(parser.parse_args(argv)))
 

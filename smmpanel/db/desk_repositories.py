@@ -1,4 +1,5 @@
-"""The operator's desk: how many things wait in each queue, and the canned replies for tickets.
+"""The operator's desk: how many things wait in each queue, the canned replies for tickets, and how
+the order search takes a link part (``smmpanel.db.link_search``).
 
 Every count reads a partial index or a small indexed subset, never a scan of the orders:
 the nav shows them on every admin page, and a panel holds millions of orders. On PostgreSQL
@@ -23,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.db.dispatch_repositories import ATTENTION
+from smmpanel.db.link_search import is_common
 from smmpanel.db.tables import (
     CANCEL_REQUEST_WHERE,
     OPEN_TICKET_WHERE,
@@ -75,6 +77,10 @@ class Desk:
     async def open_ticket_count(self) -> int:
         """Tickets waiting for the operator's answer (partial index on Open tickets)."""
         return await self._count(sa.select(sa.func.count()).select_from(tickets).where(sa.text(OPEN_TICKET_WHERE)))
+
+    async def link_is_common(self, part: str) -> bool:
+        """Whether the order search walks the orders newest first for ``part`` (``link_search.is_common``)."""
+        return await is_common(self._conn, part)
 
     async def canned_replies(self) -> list[CannedReply]:
         query = _CANNED.order_by(canned_replies.c.title)

@@ -49,6 +49,8 @@ class OrderSearch:
 
     order_id: int | None = None
     link: str | None = None
+    link_common: bool = False
+    """SQLite: ``link`` is walked newest first, not asked of the FTS5 table (``link_search.is_common``)."""
     status: str | None = None
     user_id: int | None = None
     service_id: int | None = None
@@ -328,7 +330,7 @@ class Orders:
         if search.order_id is not None:
             query = query.where(table.c.id == search.order_id)
         if search.link:
-            query = query.where(*link_contains(self._conn.dialect.name, search.link, table))
+            query = query.where(*link_contains(self._conn.dialect.name, search.link, table, common=search.link_common))
         if search.upstream_id is not None:
             query = query.where(table.c.provider_order_id == search.upstream_id)
             if search.provider_id is None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from smmpanel.clock import utcnow
 from smmpanel.db.dispatch_repositories import ATTENTION, DRIPFEED, QUEUED, SENT, SyncClaim
-from smmpanel.db.link_search import INDEXED_LENGTH
+from smmpanel.db.link_search import INDEXED_LENGTH, SHORT_WINDOW, is_short
 from smmpanel.db.order_repositories import OrderSearch
 from smmpanel.db.provider_repositories import Provider
 from smmpanel.db.repositories import Customer, Refill
@@ -27,7 +27,9 @@ from smmpanel.usecases.paging import Page, keyset_page
 
 PAGE_SIZE = 50
 LINK_INDEXED_LENGTH = INDEXED_LENGTH
-"""A link search this long or longer is answered from an index; a shorter one reads every order."""
+"""A link search this long or longer is answered from an index over every order."""
+LINK_SHORT_WINDOW = SHORT_WINDOW
+"""A shorter one is looked for among this many of the newest order numbers only."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,12 @@ class OrderRow:
     """The admin API key that pulled this manual order and is working on it now."""
 
 
+def newest_only(query: OrderQuery) -> bool:
+    """The text is a link part too short for an index: ``find_orders`` searches the newest orders only."""
+    text = query.text.strip()
+    return bool(text) and parse_whole(text) is None and is_short(text)
+
+
 async def find_orders(
     db: Database, query: OrderQuery, *, before: int | None = None, after: int | None = None, limit: int = PAGE_SIZE
 ) -> Page[OrderRow]:
@@ -65,9 +73,11 @@ async def find_orders(
             if customer is None:
                 return Page()
             user_id = customer.id
+        link = text if text and number is None else None
         search = OrderSearch(
             order_id=number,
-            link=text if text and number is None else None,
+            link=link,
+            link_common=link is not None and await repos.desk.link_is_common(link),
             status=query.status.value if query.status else None,
             user_id=user_id,
             service_id=query.service_id,

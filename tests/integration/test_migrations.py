@@ -41,8 +41,8 @@ LINK_SEARCH_SQLITE = [
 def _expected(database_url: str) -> list[str]:
     # SQLite cannot add a foreign key to an existing table; migration 0002 says so. Nor drop one
     # without rebuilding the table: the customer keys that 0021 drops on PostgreSQL stay there.
-    if not database_url.startswith("sqlite"):  # migrations 0024's and 0025's pg_trgm indexes, PostgreSQL's own
-        return ["remove_index ix_orders_link_trgm", "remove_index ix_orders_archive_link_trgm"]
+    if not database_url.startswith("sqlite"):  # migration 0029's pg_trgm (and btree_gin) indexes, PostgreSQL's own
+        return [f"remove_index ix_{table}_link_trgm_status_user_id" for table in ("orders", "orders_archive")]
     kept = ["remove_fk fk_ledger_entries_user_id_users", "remove_fk fk_orders_user_id_users"]
     return [*kept, *LINK_SEARCH_SQLITE]
 

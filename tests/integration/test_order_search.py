@@ -3,7 +3,7 @@
 Each search runs through ``order_desk.find_orders`` and is compared with today's query run
 directly (``lower(link) LIKE lower('%part%')``, wildcards literal), on both back ends: the
 pg_trgm index on PostgreSQL, the FTS5 trigram table on SQLite, and the short parts that
-neither index can answer.
+neither index can answer (looked for among the newest order numbers only).
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ import sqlalchemy as sa
 from alembic import command
 
 from smmpanel.clock import utcnow
+from smmpanel.db import link_search
 from smmpanel.db.migrate import alembic_config
 from smmpanel.db.tables import ledger_entries, orders, providers
 from smmpanel.db.unit_of_work import Database
+from smmpanel.domain.orders import OrderStatus
 from smmpanel.usecases import accounts, order_desk
 from smmpanel.usecases import orders as order_cases
 from tests.support.panel import Panel
@@ -85,7 +87,7 @@ def _seed(panel: Panel) -> list[int]:
     return panel.run(work)
 
 
-def _found(panel: Panel, **query: str) -> list[int]:
+def _found(panel: Panel, **query: object) -> list[int]:
     async def work(db: Database) -> list[int]:
         page = await order_desk.find_orders(db, order_desk.OrderQuery(**query))  # type: ignore[arg-type]
         return [row.order.id for row in page.items]
@@ -158,6 +160,50 @@ def _pages(panel: Panel, part: str, direction: str, start: int | None) -> list[l
                 return pages
 
     return panel.run(work)
+
+
+def _common(panel: Panel, part: str) -> bool:
+    async def work(db: Database) -> bool:
+        async with db.read() as repos:
+            return await repos.desk.link_is_common(part)
+
+    return panel.run(work)
+
+
+def test_a_common_part_is_walked_newest_first_and_finds_the_same(
+    panel: Panel, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite walks the orders for a part with many candidates in its FTS5 table (here: two or more);
+    PostgreSQL's planner makes that choice itself. The answers stay the scan's."""
+    _seed(panel)
+    monkeypatch.setattr(link_search, "common_candidates", lambda held: 2)
+    sqlite = database_url.startswith("sqlite")
+    assert _common(panel, "instagram.com/p/") is sqlite  # five orders' links
+    assert _common(panel, "https://www.instagram.com/p/Qrs_9") is False  # its probe in one
+    assert _common(panel, "p/") is False  # too short for the index: the newest orders' window
+    for part in PARTS:
+        assert _found(panel, text=part) == _scanned(panel, part), part
+    assert [order for page in _pages(panel, "instagram", "before", None) for order in page] == _scanned(
+        panel, "instagram"
+    )
+
+
+def test_a_part_too_short_for_an_index_is_looked_for_among_the_newest_orders_only(
+    panel: Panel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = _seed(panel)
+    monkeypatch.setattr(link_search, "SHORT_WINDOW", 4)  # the orders ids[5:] only
+    assert _scanned(panel, "p/") == [ids[8], ids[6], ids[1], ids[0]]
+    assert _found(panel, text="p/") == [ids[8], ids[6]]
+    assert _found(panel, text="p/", status=OrderStatus.PENDING) == [ids[8], ids[6]]
+    assert _scanned(panel, "t.") == [ids[4], ids[3]]
+    assert _found(panel, text="t.") == []  # only older orders have it
+    assert _found(panel, text="o/") == [ids[5]]
+    assert _found(panel, text="abc") == [ids[1], ids[0]]  # three characters: every order, on the index
+    assert order_desk.newest_only(order_desk.OrderQuery(text=" p/ "))
+    assert not order_desk.newest_only(order_desk.OrderQuery(text="abc"))
+    assert not order_desk.newest_only(order_desk.OrderQuery(text="12"))  # an order id
+    assert not order_desk.newest_only(order_desk.OrderQuery(username="alice"))
 
 
 def test_the_search_follows_changed_and_removed_links(panel: Panel) -> None:

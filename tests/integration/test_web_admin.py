@@ -381,6 +381,10 @@ def test_orders_are_filtered_and_paged_by_keyset(site: tuple[Panel, LiveServer],
     assert 'rel="next"' not in second.text and 'rel="prev"' in second.text
     assert ids(boss.get("/admin/orders", customer="bob")) == [bob_order]
     assert ids(boss.get("/admin/orders", q="BOB-spec")) == [bob_order]
+    assert 'id="search-window"' not in boss.get("/admin/orders", q="BOB-spec").text
+    short = boss.get("/admin/orders", q="a1")  # too short for an index: the newest orders only, said so
+    assert ids(short) == [alice_orders[i] for i in (19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 1)]
+    assert 'id="search-window"' in short.text
     assert ids(boss.get("/admin/orders", q=str(alice_orders[3]))) == [alice_orders[3]]
     assert ids(boss.get("/admin/orders", customer="nobody")) == []
     assert ids(boss.get("/admin/orders", status="Completed")) == []

@@ -20,10 +20,12 @@ from smmpanel.usecases.audit import Audit, record
 from smmpanel.usecases.catalog_desk import all_providers
 from smmpanel.usecases.order_desk import (
     LINK_INDEXED_LENGTH,
+    LINK_SHORT_WINDOW,
     OrderQuery,
     OrderView,
     check_with_provider,
     find_orders,
+    newest_only,
     order_view,
 )
 from smmpanel.web.admin import bulk_orders
@@ -75,6 +77,8 @@ async def order_list(request: Request) -> Response:
         providers=await all_providers(db),
         links=pager_urls("/admin/orders", page, kept),
         link_indexed_length=LINK_INDEXED_LENGTH,
+        link_short_window=LINK_SHORT_WINDOW,
+        newest_only=newest_only(query),
         bulk_actions=bulk_orders.choices(user),
     )
 
