@@ -10,6 +10,10 @@ thread; the cursor SQLAlchemy sees only holds the results; a write transaction's
 COMMIT or ROLLBACK with no transaction open (after a read, which runs without one) costs no
 hop at all. Error handling stays SQLAlchemy's and aiosqlite's own.
 
+For a unit of work whose statements are known in advance (an order's charge: issue #16 item 1),
+``run_in_one_hop`` runs them all on the raw connection in a single hop, COMMIT included, each
+statement compiled once (``RawStatement``).
+
 Registered as ``sqlite+smmpanel_aiosqlite`` (``smmpanel.db.engine.async_url`` picks it).
 """
 
@@ -17,8 +21,8 @@ from __future__ import annotations
 
 import collections
 import sqlite3
-from collections.abc import Sequence
-from typing import Any, cast
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_connection
@@ -29,6 +33,9 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
     SQLiteDialect_aiosqlite,
 )
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import ClauseElement
 from sqlalchemy.util import EMPTY_DICT
 
 DRIVER = "smmpanel_aiosqlite"
@@ -156,3 +163,60 @@ class OneHopDialect(SQLiteDialect_aiosqlite):
 
 
 registry.register(f"sqlite.{DRIVER}", __name__, "OneHopDialect")
+_DIALECT = OneHopDialect()
+
+
+class RawStatement:
+    """A SQLAlchemy statement compiled once for SQLite, to run on the raw ``sqlite3`` connection
+    inside ``run_in_one_hop``: the same SQL text and the same value conversions (dates, JSON,
+    booleans) that SQLAlchemy would apply, without its per-statement work."""
+
+    def __init__(self, statement: ClauseElement, columns: Sequence[str] | None = None) -> None:
+        compiled = statement.compile(dialect=_DIALECT, column_keys=list(columns) if columns else None)
+        self.sql = compiled.string
+        self._slots = [
+            (name, bind.required, bind.value, bind.type.dialect_impl(_DIALECT).bind_processor(_DIALECT))
+            for name, bind in ((name, compiled.binds[name]) for name in compiled.positiontup or ())
+        ]
+
+    def parameters(self, values: Mapping[str, Any]) -> list[Any]:
+        """The statement's positional parameters from ``values`` by name (literals filled in)."""
+        found = []
+        for name, required, literal, process in self._slots:
+            value = values[name] if required or name in values else literal
+            found.append(value if process is None else process(value))
+        return found
+
+    def first(self, conn: sqlite3.Connection, values: Mapping[str, Any]) -> Any:
+        """Run on ``conn`` with ``values``; the first row or None."""
+        return conn.execute(self.sql, self.parameters(values)).fetchone()
+
+
+T = TypeVar("T")
+
+
+def _run(connection: aiosqlite.Connection, begin: str | None, work: Callable[[sqlite3.Connection, bool], T]) -> T:
+    """Runs on the connection's thread. A database error comes out as SQLAlchemy's own would (no
+    parameters in its text), for the callers that tell database errors apart (the CLI's message)."""
+    try:
+        if begin:
+            connection._conn.execute(begin)
+        return work(connection._conn, begin is not None)
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(None, None, error, sqlite3.Error, hide_parameters=True) from error
+
+
+async def run_in_one_hop(conn: AsyncConnection, work: Callable[[sqlite3.Connection, bool], T]) -> T:
+    """``work(sqlite3_connection, began)`` on the connection's thread: several statements for the
+    price of one hop. A write transaction not opened yet is opened first (``began`` is then True:
+    ``work`` may end it itself, sparing the caller's COMMIT or ROLLBACK its hop; left open, the
+    caller's unit of work ends it as usual). ``work`` runs off the event loop: no awaiting in it,
+    and nothing but the database and pure computation."""
+    raw = await conn.get_raw_connection()
+    adapted = raw.dbapi_connection
+    if not isinstance(adapted, OneHopConnection):
+        raise TypeError(f"not a {DRIVER} connection: {adapted!r}")
+    async with adapted._execute_mutex:
+        begin = adapted.take_begin()
+        result: T = await adapted._connection._execute(_run, adapted._connection, begin, work)
+        return result

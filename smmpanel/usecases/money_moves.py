@@ -6,6 +6,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from smmpanel.db.order_charges import Placed, Pricing
 from smmpanel.db.repositories import Repositories
 from smmpanel.domain import messages as msg
 from smmpanel.domain.ledger import EntryKind
@@ -55,10 +56,22 @@ async def charge_new_order(repos: Repositories, values: dict[str, Any], now: dat
     the customer's row is held for the shortest time, and a refused order draws no order id.
     """
     placed = await repos.order_charges.place(values, EntryKind.CHARGE.value, now)
+    return await _charged(repos, values["user_id"], placed, now)
+
+
+async def charge_priced_order(repos: Repositories, user_id: int, service_id: int, price: Pricing, now: datetime) -> int:
+    """``charge_new_order`` of the order ``price`` makes of the customer's terms for ``service_id``,
+    read in the same write (``OrderCharges.place_priced``: on SQLite one hop, which commits the
+    order itself). It must be the unit of work's only write."""
+    placed = await repos.order_charges.place_priced(user_id, service_id, price, EntryKind.CHARGE.value, now)
+    return await _charged(repos, user_id, placed, now)
+
+
+async def _charged(repos: Repositories, user_id: int, placed: Placed | None, now: datetime) -> int:
     if placed is None:
         raise Refused(msg.NOT_ENOUGH_FUNDS)
     if placed.low_balance is not None:
-        await _tell_low_balance(repos, values["user_id"], placed.balance, placed.low_balance, now)
+        await _tell_low_balance(repos, user_id, placed.balance, placed.low_balance, now)
     return placed.order_id
 
 
