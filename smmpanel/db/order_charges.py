@@ -8,10 +8,10 @@ three statements and the commit. SQLite has no data-modifying CTE, and one write
 there the same three statements run in turn, the debit first, so that a refused order inserts
 nothing either.
 
-``place_priced`` is the whole ``add`` of an ordinary order. On SQLite it runs every statement,
-from the customer's terms to the COMMIT, on the raw connection in one hop to its thread
-(``sqlite_driver.run_in_one_hop``): through SQLAlchemy the same work took six hops and six
-statements' worth of compiling and row processing, 2 ms of CPU per order (issue #16 item 1).
+On SQLite an ordinary order (``place_in_one_hop``) runs the same statements, from the customer's
+terms to the COMMIT, on a pooled connection's driver in one hop to its thread
+(``Database.write_in_one_hop``): through SQLAlchemy the same work took six hops, six statements'
+worth of compiling and row processing and a unit of work's set-up, 2 ms of CPU (issue #16 item 1).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.db.catalog_repositories import CUSTOM_RATE, FORWARDED, PriceTerms
 from smmpanel.db.notify_repositories import LOW_BALANCE_CROSSED, UNVERIFIED_REFUSED
-from smmpanel.db.sqlite_driver import RawStatement, run_in_one_hop
+from smmpanel.db.sqlite_driver import RawStatement
 from smmpanel.db.tables import ledger_entries, notification_prefs, orders, users
 from smmpanel.money import Units
 
@@ -144,38 +144,30 @@ def _terms_of(row: Any) -> OrderTerms:
     return OrderTerms(PriceTerms(int(discount), custom, bool(forwarded)), bool(unverified))
 
 
-def _place_on_thread(
-    conn: sqlite3.Connection, began: bool, ids: dict[str, int], price: Pricing, kind: str, now: datetime
+class AlertDue(Exception):
+    """The charge would take the balance under the customer's low-balance alert: ``place_in_one_hop``
+    wrote nothing, and the order goes through the unit of work that queues the alert with it."""
+
+
+def place_in_one_hop(
+    conn: sqlite3.Connection, user_id: int, service_id: int, price: Pricing, kind: str, now: datetime
 ) -> Placed | None:
-    """``OrderCharges.place_priced`` on SQLite, on the connection's thread: ``place``'s statements
-    in the same order. A transaction this call opened it also ends, unless the charge crossed the
-    low-balance alert (the caller queues the alert in the same transaction, then commits)."""
-    try:
-        values = price(_terms_of(_RAW_TERMS.first(conn, ids)))
-        user_id, charge = values["user_id"], values["charge"]
-        debit = _RAW_DEBIT.first(conn, {"user_id": user_id, "charge": charge})
-        if debit is None:
-            if began:
-                conn.rollback()  # nothing was written: the caller's rollback costs no hop
-            return None
-        balance = int(debit[0])
-        params = {**values, "created_at": now, "updated_at": now}
-        order_id = int(_RAW_ADD_ORDER.first(conn, params)[0])
-        placed = Placed(order_id, balance)
-        if charge:
-            entry = {"user_id": user_id, "kind": kind, "amount": -charge, "balance_after": balance}
-            entry.update(order_id=order_id, note=f"order {order_id}", created_at=now)
-            _RAW_ADD_ENTRY.first(conn, entry)
-            threshold = _RAW_CROSSED.first(conn, {"owner": user_id, "new_balance": balance})
-            if threshold is not None:
-                return Placed(order_id, balance, int(threshold[0]))  # the transaction goes on
-        if began:
-            conn.commit()
-        return placed
-    except BaseException:
-        if began and conn.in_transaction:
-            conn.rollback()
-        raise
+    """``OrderCharges.terms``, then ``OrderCharges.place`` of what ``price`` makes of them, as the
+    ``work`` of ``Database.write_in_one_hop`` (SQLite): the same statements in the same order, on the
+    raw connection. Raises ``AlertDue`` when the charge crosses the low-balance alert."""
+    values = price(_terms_of(_RAW_TERMS.first(conn, {"user_id": user_id, "service_id": service_id})))
+    charge = values["charge"]
+    debit = _RAW_DEBIT.first(conn, {"user_id": user_id, "charge": charge})
+    if debit is None:
+        return None  # nothing written
+    balance = int(debit[0])
+    order_id = int(_RAW_ADD_ORDER.first(conn, {**values, "created_at": now, "updated_at": now})[0])
+    if charge:
+        entry = {"user_id": user_id, "kind": kind, "amount": -charge, "balance_after": balance}
+        _RAW_ADD_ENTRY.first(conn, {**entry, "order_id": order_id, "note": f"order {order_id}", "created_at": now})
+        if _RAW_CROSSED.first(conn, {"owner": user_id, "new_balance": balance}) is not None:
+            raise AlertDue
+    return Placed(order_id, balance)
 
 
 class OrderCharges:
@@ -186,26 +178,6 @@ class OrderCharges:
         """What the order's customer pays for ``service_id`` and whether they may order yet: one read."""
         found = await self._conn.execute(_ORDER_TERMS, {"user_id": user_id, "service_id": service_id})
         return _terms_of(found.first())
-
-    async def place_priced(
-        self, user_id: int, service_id: int, price: Pricing, kind: str, now: datetime
-    ) -> Placed | None:
-        """``terms``, then ``place`` of what ``price`` makes of them: the whole write of an order.
-
-        On PostgreSQL two statements. On SQLite one hop to the connection's thread, and when that
-        hop opened the transaction (call this as the unit of work's only write) it also commits it
-        there, or rolls it back when the balance is short or ``price`` refuses. The one exception is
-        a charge that crossed the customer's low-balance alert (``Placed.low_balance``): the
-        transaction is left open for the caller to queue the alert in it, as after ``place``.
-        """
-        if self._conn.dialect.name == "postgresql":
-            return await self.place(price(await self.terms(user_id, service_id)), kind, now)
-        ids = {"user_id": user_id, "service_id": service_id}
-
-        def work(conn: sqlite3.Connection, began: bool) -> Placed | None:
-            return _place_on_thread(conn, began, ids, price, kind, now)
-
-        return await run_in_one_hop(self._conn, work)
 
     async def place(self, values: dict[str, Any], kind: str, now: datetime) -> Placed | None:
         """Debit ``values["charge"]``, insert the order and the ledger entry (``kind``, note

@@ -11,8 +11,8 @@ COMMIT or ROLLBACK with no transaction open (after a read, which runs without on
 hop at all. Error handling stays SQLAlchemy's and aiosqlite's own.
 
 For a unit of work whose statements are known in advance (an order's charge: issue #16 item 1),
-``run_in_one_hop`` runs them all on the raw connection in a single hop, COMMIT included, each
-statement compiled once (``RawStatement``).
+``run_transaction`` runs them all on a pooled connection's driver in a single hop, BEGIN and
+COMMIT included, each statement compiled once (``RawStatement``).
 
 Registered as ``sqlite+smmpanel_aiosqlite`` (``smmpanel.db.engine.async_url`` picks it).
 """
@@ -34,7 +34,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     SQLiteDialect_aiosqlite,
 )
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.util import EMPTY_DICT
 
@@ -168,7 +168,7 @@ _DIALECT = OneHopDialect()
 
 class RawStatement:
     """A SQLAlchemy statement compiled once for SQLite, to run on the raw ``sqlite3`` connection
-    inside ``run_in_one_hop``: the same SQL text and the same value conversions (dates, JSON,
+    inside ``run_transaction``: the same SQL text and the same value conversions (dates, JSON,
     booleans) that SQLAlchemy would apply, without its per-statement work."""
 
     def __init__(self, statement: ClauseElement, columns: Sequence[str] | None = None) -> None:
@@ -195,28 +195,30 @@ class RawStatement:
 T = TypeVar("T")
 
 
-def _run(connection: aiosqlite.Connection, begin: str | None, work: Callable[[sqlite3.Connection, bool], T]) -> T:
+def _transaction(connection: aiosqlite.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
     """Runs on the connection's thread. A database error comes out as SQLAlchemy's own would (no
     parameters in its text), for the callers that tell database errors apart (the CLI's message)."""
+    conn = connection._conn
     try:
-        if begin:
-            connection._conn.execute(begin)
-        return work(connection._conn, begin is not None)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = work(conn)
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+        return result
     except sqlite3.Error as error:
         raise DBAPIError.instance(None, None, error, sqlite3.Error, hide_parameters=True) from error
 
 
-async def run_in_one_hop(conn: AsyncConnection, work: Callable[[sqlite3.Connection, bool], T]) -> T:
-    """``work(sqlite3_connection, began)`` on the connection's thread: several statements for the
-    price of one hop. A write transaction not opened yet is opened first (``began`` is then True:
-    ``work`` may end it itself, sparing the caller's COMMIT or ROLLBACK its hop; left open, the
-    caller's unit of work ends it as usual). ``work`` runs off the event loop: no awaiting in it,
-    and nothing but the database and pure computation."""
-    raw = await conn.get_raw_connection()
+async def run_transaction(raw: PoolProxiedConnection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """``work(sqlite3_connection)`` inside ``BEGIN IMMEDIATE`` … ``COMMIT`` (``ROLLBACK`` when it
+    raises) on ``raw``'s thread: a whole write transaction for the price of one hop. ``work`` runs
+    off the event loop: nothing in it but the database and pure computation."""
     adapted = raw.dbapi_connection
     if not isinstance(adapted, OneHopConnection):
         raise TypeError(f"not a {DRIVER} connection: {adapted!r}")
     async with adapted._execute_mutex:
-        begin = adapted.take_begin()
-        result: T = await adapted._connection._execute(_run, adapted._connection, begin, work)
+        result: T = await adapted._connection._execute(_transaction, adapted._connection, work)
         return result

@@ -64,10 +64,9 @@ async def place_order(db: Database, user_id: int, params: Mapping[str, str]) -> 
         service, request = _priced(listed, terms, params, now)
         return _new_order(user_id, service, request, terms.price, now)
 
-    # One write: on PostgreSQL the terms, then the charge with its order and entry as one statement
-    # (and the alert, if crossed); on SQLite all of it, COMMIT included, in one hop to its thread.
-    async with db.write_each() as repos:
-        return await charge_priced_order(repos, user_id, listed.id, price, now)
+    # On PostgreSQL the terms, then the charge with its order and entry as one statement (and the
+    # alert, if crossed); on SQLite all of it, BEGIN to COMMIT, in one hop to the database's thread.
+    return await charge_priced_order(db, user_id, listed.id, price, now)
 
 
 async def _place_checked(db: Database, user_id: int, listed: Service, params: Mapping[str, str], now: datetime) -> int:
