@@ -29,9 +29,9 @@ _CALL = "smmpanel.api_call"
 PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
 """Polled every few seconds: their lines are logged at DEBUG."""
 UNHANDLED_STATUS = 503
+"""What the fallback answers when a request fails before its response starts."""
 _LINE = "%s %s%s %d %.1fms"
 """The request line's text: ``POST /api/v2 action=balance 200 1.2ms``."""
-"""What the fallback answers when a request fails before its response starts."""
 
 
 @dataclass(slots=True)
