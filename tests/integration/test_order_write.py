@@ -7,9 +7,12 @@ tests hold it to what SQLAlchemy's own path writes, and to the ledger's rules wh
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
 
 from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.catalog import ServiceType
@@ -108,3 +111,29 @@ def test_a_failure_after_the_debit_undoes_it_and_the_next_order_goes_through(pan
     assert panel.call(key, "status", order=str(placed["order"]))["charge"] == "1.00"
     assert panel.balance() == "9.00"
     assert panel.ledger_ok()
+
+
+def test_a_one_hop_write_that_fails_is_a_database_error_and_leaves_nothing_open(database_url: str) -> None:
+    """``Database.write_in_one_hop`` (SQLite): what its work wrote before failing is rolled back, the
+    failure is SQLAlchemy's own error type (the CLI words those as a database error, not a stack
+    trace), and the pooled connection is clean for the next write."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("one-hop writes are SQLite's")
+    panel = Panel(database_url)
+    try:
+        panel.customer(balance="5")
+
+        def half_done(conn: sqlite3.Connection) -> None:
+            conn.execute("UPDATE users SET balance = 0")
+            conn.execute("INSERT INTO no_such_table VALUES (1)")
+
+        async def work(db: Database) -> int:
+            for _ in range(3):  # more failures than the pool has connections (2): each one came back clean
+                with pytest.raises(OperationalError, match="no_such_table"):
+                    await db.write_in_one_hop(half_done)
+            return await db.write_in_one_hop(lambda conn: conn.execute("SELECT count(*) FROM users").fetchone()[0])
+
+        assert panel.run(work) == 1
+        assert panel.balance() == "5.00"
+    finally:
+        panel.close()
