@@ -36,6 +36,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import EMPTY_DICT
 
 DRIVER = "smmpanel_aiosqlite"
@@ -172,7 +173,8 @@ class RawStatement:
     booleans) that SQLAlchemy would apply, without its per-statement work."""
 
     def __init__(self, statement: ClauseElement, columns: Sequence[str] | None = None) -> None:
-        compiled = statement.compile(dialect=_DIALECT, column_keys=list(columns) if columns else None)
+        keys = list(columns) if columns else None
+        compiled = cast(SQLCompiler, statement.compile(dialect=_DIALECT, column_keys=keys))
         self.sql = compiled.string
         self._slots = [
             (name, bind.required, bind.value, bind.type.dialect_impl(_DIALECT).bind_processor(_DIALECT))
