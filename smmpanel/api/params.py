@@ -170,7 +170,7 @@ def _content_type(scope: Scope) -> str:
     Starlette's ``Headers`` for one lookup."""
     for name, value in scope["headers"]:
         if name == b"content-type":
-            return value.decode("latin-1")
+            return str(value.decode("latin-1"))
     return _FORM
 
 
