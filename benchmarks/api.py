@@ -744,11 +744,12 @@ def summary(runs: Sequence[Run]) -> str:
 @contextlib.asynccontextmanager
 async def scratch_database(config: Config, backend: str, workdir: Path) -> AsyncIterator[str]:
     """The URL of an empty database: a SQLite file in ``workdir``, or ``smmpanel_bench_<random>`` on
-    ``config.postgres_url``, dropped (connections and all) when the block ends."""
+    ``config.postgres_url`` (``$SMMPANEL_BENCH_DB_PREFIX`` in place of ``smmpanel_bench``, to tell
+    whose it is on a shared server), dropped (connections and all) when the block ends."""
     if backend == "sqlite":
         yield f"sqlite:///{workdir / 'bench.db'}"
         return
-    pg_name = f"smmpanel_bench_{secrets.token_hex(4)}"
+    pg_name = f"{os.environ.get('SMMPANEL_BENCH_DB_PREFIX', 'smmpanel_bench')}_{secrets.token_hex(4)}"
     await pg_execute(config.postgres_url, f'CREATE DATABASE "{pg_name}"')
     try:
         yield make_url(config.postgres_url).set(database=pg_name).render_as_string(hide_password=False)

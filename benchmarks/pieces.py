@@ -2,9 +2,10 @@
 
 No HTTP server: the ASGI applications are called in this process with a ready request (the part
 uvicorn and httptools play is the same for every server and is left out), on a scratch SQLite
-file (or ``--database-url``) loaded like ``benchmarks.api``'s. For each scenario (``balance``,
-``status-1``, ``status-100``) it prints the CPU time per call (``time.process_time``, best of
-``--rounds`` rounds of ``--calls`` calls, the rounds of all variants interleaved) of:
+file loaded like ``benchmarks.api``'s. For each scenario (``--scenarios``: ``balance``,
+``status-1``, ``status-100``, and ``add``, ``add-broke``) it prints the CPU time per call
+(``time.process_time`` of the process, so a thread's share counts too; best of ``--rounds``
+rounds of ``--calls`` calls, the rounds of all variants interleaved) of:
 
 ``smmpanel``           the whole application: middleware, routing, API v2, the log line, metrics
 ``no middleware``      its router alone (no security headers, observability or body limit)
@@ -14,10 +15,15 @@ file (or ``--database-url``) loaded like ``benchmarks.api``'s. For each scenario
 ``rate limits``        the limiter's check (the failed-key counter is on by default)
 ``read inline``        the direct read on the event loop (``smmpanel.db.inline_sqlite``)
 ``read on thread``     the same read on aiosqlite's thread (what ran before)
+``place order``        ``add`` only: the use case (``orders.place_order``), its parameters read and key found
 ``log line + metrics`` the observability middleware's end of request (its log line to stderr)
-``bare-sqlite3``       ``benchmarks.bare --driver sqlite3``'s application
+``bare``               ``benchmarks.bare``'s application on aiosqlite (the limit of issue #16 item 1)
+``bare-sqlite3``       ``benchmarks.bare --driver sqlite3``'s application (the limit of item 8)
+
+and the CPU ratios of the two bare applications over smmpanel's.
 
     .venv/bin/python -m benchmarks.pieces                       # SQLite, 10,000 orders
+    .venv/bin/python -m benchmarks.pieces --scenarios add,add-broke --calls 500
     .venv/bin/python -m benchmarks.pieces --orders 1000000 --calls 500
 """
 
@@ -43,10 +49,12 @@ from smmpanel.api.params import read_params
 from smmpanel.app import create_app
 from smmpanel.config import Settings
 from smmpanel.db.direct_reads import SqliteDirectReads
+from smmpanel.errors import Refused
 from smmpanel.logging_setup import configure_logging
-from smmpanel.usecases import accounts
+from smmpanel.usecases import accounts, orders
 
 SCENARIOS = ("balance", "status-1", "status-100")
+WRITES = ("add", "add-broke")
 Call = Callable[[bytes], Awaitable[object]]
 
 
@@ -102,8 +110,10 @@ async def smmpanel_app(url: str) -> AsyncIterator[Starlette]:
         yield app
 
 
-def variants(app: Starlette, limit: bare.BareApp, user_id: int, ids: Sequence[int]) -> dict[str, Call]:
-    """Each piece as a call of one request body."""
+def variants(
+    app: Starlette, limits: dict[str, bare.BareApp], user_id: int, ids: Sequence[int], scenario: str
+) -> dict[str, Call]:
+    """Each piece of ``scenario`` as a call of one request body."""
     state = app.state
     db = state.db
     direct = db.direct
@@ -128,8 +138,8 @@ def variants(app: Starlette, limit: bare.BareApp, user_id: int, ids: Sequence[in
     async def authenticate(body: bytes) -> object:
         return await accounts.authenticate(db, body.split(b"key=")[1].split(b"&")[0].decode())
 
-    async def limits(body: bytes) -> object:
-        return await state.limits.check("127.0.0.1", user_id, "balance")
+    async def limits_check(body: bytes) -> object:
+        return await state.limits.check("127.0.0.1", user_id, scenario.split("-")[0])
 
     async def finish(body: bytes) -> object:
         scope = scope_of(body)
@@ -137,17 +147,26 @@ def variants(app: Starlette, limit: bare.BareApp, user_id: int, ids: Sequence[in
         Observability._finish(scope, 200, 0.001)
         return None
 
+    async def place(body: bytes) -> object:
+        found = await read_params(request_of(app, body))
+        customer = await accounts.authenticate(db, found.get("key"))
+        assert customer is not None
+        try:
+            return await orders.place_order(db, customer.id, found)
+        except Refused as refused:  # add-broke: refused, as the endpoint answers it
+            return refused.message
+
+    reads = {"read inline": action_read, "read on thread": thread_read}
     return {
         "smmpanel": lambda body: call_asgi(app, body),
         "no middleware": lambda body: call_asgi(app.router, body, routed),
         "endpoint": lambda body: v2.endpoint(request_of(app, body)),
         "read params": params,
         "authenticate": authenticate,
-        "rate limits": limits,
-        "read inline": action_read,
-        "read on thread": thread_read,
+        "rate limits": limits_check,
+        **({"place order": place} if scenario in WRITES else reads),
         "log line + metrics": finish,
-        "bare-sqlite3": lambda body: call_asgi(limit, body),
+        **{name: (lambda body, limit=limit: call_asgi(limit, body)) for name, limit in limits.items()},
     }
 
 
@@ -159,28 +178,45 @@ async def cpu_per_call(call: Call, bodies: Sequence[bytes], calls: int) -> float
     return (time.process_time() - started) * 1e6 / calls
 
 
-async def measure(url: str, data: api.Dataset, config: api.Config, calls: int, rounds: int) -> None:
-    limit = bare.BareApp(url, 1, "sqlite3")
-    limit.db = await bare.InlineSqlite.open(url, 1)
+async def measure(
+    url: str, data: api.Dataset, config: api.Config, scenarios: Sequence[str], calls: int, rounds: int
+) -> None:
+    limits = {"bare": bare.BareApp(url, 10), "bare-sqlite3": bare.BareApp(url, 1, "sqlite3")}
+    limits["bare"].db = await bare.Sqlite.open(url, 10)
+    limits["bare-sqlite3"].db = await bare.InlineSqlite.open(url, 1)
     try:
         async with smmpanel_app(url) as app:
-            pieces = variants(app, limit, data.bench_user, data.bench_orders)
-            chosen = {s.name: s for s in api.scenarios(data, config, SCENARIOS)}
+            chosen = {s.name: s for s in api.scenarios(data, config, scenarios)}
             print(f"# CPU µs per call, best of {rounds} rounds of {calls}; {data.loaded:,} orders", flush=True)
-            results: dict[str, dict[str, float]] = {name: {} for name in pieces}
-            for scenario in SCENARIOS:
+            results: dict[str, dict[str, float]] = {}
+            for scenario in scenarios:
+                pieces = variants(app, limits, data.bench_user, data.bench_orders, scenario)
                 bodies = [body.encode() for body in chosen[scenario].bodies]
                 for call in pieces.values():  # warm every cache first
                     await cpu_per_call(call, bodies, max(10, calls // 10))
                 for _ in range(rounds):
                     for name, call in pieces.items():
                         took = await cpu_per_call(call, bodies, calls)
+                        results.setdefault(name, {})
                         results[name][scenario] = min(took, results[name].get(scenario, took))
-            rows = [[name, *(f"{results[name][s]:.1f}" for s in SCENARIOS)] for name in pieces]
-            print(api.table(["piece", *SCENARIOS], rows), flush=True)
+            rows = [[name, *(_cell(results[name].get(s)) for s in scenarios)] for name in results]
+            for limit in limits:
+                ratios = (_ratio(results[limit].get(s), results["smmpanel"].get(s)) for s in scenarios)
+                rows.append([f"CPU ratio {limit} / smmpanel", *ratios])
+            print(api.table(["piece", *scenarios], rows), flush=True)
             print(f"# inline reads refused (sent to the thread): {app.state.db.direct.inline.refused}", flush=True)
     finally:
-        await limit.db.close()
+        for limit in limits.values():
+            assert limit.db is not None
+            await limit.db.close()
+
+
+def _cell(micros: float | None) -> str:
+    return "–" if micros is None else f"{micros:.1f}"
+
+
+def _ratio(limit: float | None, panel: float | None) -> str:
+    return "–" if limit is None or not panel else f"{limit / panel:.2f}"
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -190,12 +226,13 @@ async def run(args: argparse.Namespace) -> None:
     data = api.Dataset(url, "sqlite")
     await api.prepare(data, config)
     await api.grow(data, args.orders)
-    await measure(url, data, config, args.calls, args.rounds)
+    await measure(url, data, config, args.scenarios.split(","), args.calls, args.rounds)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.pieces", description=__doc__.split("\n")[0])
     parser.add_argument("--orders", type=int, default=10_000)
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"of {', '.join((*SCENARIOS, *WRITES))}")
     parser.add_argument("--customers", type=int, default=200)
     parser.add_argument("--catalog", type=int, default=50)
     parser.add_argument("--calls", type=int, default=2000, help="per round and piece")

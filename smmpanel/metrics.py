@@ -75,10 +75,10 @@ _requests: dict[tuple[str, str], Any] = {}
 _latencies: dict[str, Any] = {}
 
 
-def api_request(action: str, error: str | None, status: int, seconds: float) -> None:
-    """Count one API answer. The labelled children are kept (bounded: actions × outcomes), which
-    spares ``labels()`` its lock and lookups on every request."""
-    label, outcome = action_label(action), outcome_of(error, status)
+def api_request(label: str, outcome: str, seconds: float) -> None:
+    """Count one API answer (``action_label`` and ``outcome_of`` give its labels; the caller logs
+    them too). The labelled children are kept (bounded: actions × outcomes), which spares
+    ``labels()`` its lock and lookups on every request."""
     counter = _requests.get((label, outcome))
     if counter is None:
         counter = _requests[label, outcome] = API_REQUESTS.labels(label, outcome)

@@ -50,17 +50,19 @@ class RateLimiter:
         """
         if not self.enabled:
             return None
-        action = action if action in API_ACTIONS else "?"
-        counters = [self._counter(self._by_address, "a", address, action)]
-        if customer_id is not None:
-            counters.append(self._counter(self._by_key, "k", str(customer_id), action))
+        counters: tuple[Counter, ...] = ()
+        if self._by_address or self._by_key:  # by default only the failed-key counter is on: no work here
+            action = action if action in API_ACTIONS else "?"
+            found = [self._counter(self._by_address, "a", address, action)]
+            if customer_id is not None:
+                found.append(self._counter(self._by_key, "k", str(customer_id), action))
+            counters = tuple(c for c in found if c is not None)
         failures = None
         if self._failures is not None:
             failures = Counter(f"f:{address}", self._failures.count, self._failures.period)
-        take = Take(failures, customer_id is None, tuple(c for c in counters if c is not None))
-        if take.failures is None and not take.counters:
+        if failures is None and not counters:
             return None
-        return await self._store.take(take, time.time())
+        return await self._store.take(Take(failures, customer_id is None, counters), time.time())
 
     async def aclose(self) -> None:
         await self._store.aclose()

@@ -30,6 +30,8 @@ PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
 """Polled every few seconds: their lines are logged at DEBUG."""
 UNHANDLED_STATUS = 503
 """What the fallback answers when a request fails before its response starts."""
+_LINE = "%s %s%s %d %.1fms"
+"""The request line's text: ``POST /api/v2 action=balance 200 1.2ms``."""
 
 
 @dataclass(slots=True)
@@ -98,20 +100,21 @@ class Observability:
     @staticmethod
     def _finish(scope: Scope, status: int, seconds: float) -> None:
         path: str = scope.get("path", "")[:200]
+        method = scope.get("method")
         fields: dict[str, object] = {
-            "method": scope.get("method"),
+            "method": method,
             "path": path,
             "status": status,
             "duration_ms": round(seconds * 1000, 2),
             "client": (scope.get("client") or ("",))[0],
         }
         call = scope.get(_CALL)
+        action = ""
         if isinstance(call, ApiCall):
-            metrics.api_request(call.action, call.error, status, seconds)
-            fields["action"] = metrics.action_label(call.action)
-            fields["outcome"] = metrics.outcome_of(call.error, status)
+            label, outcome = metrics.action_label(call.action), metrics.outcome_of(call.error, status)
+            metrics.api_request(label, outcome, seconds)
+            fields["action"], fields["outcome"] = label, outcome
+            action = f" action={label}"
         level = logging.DEBUG if path in PROBES else logging.WARNING if status >= 500 else logging.INFO
         if log.isEnabledFor(level):
-            action = f" action={fields['action']}" if "action" in fields else ""
-            text = "%s %s%s %d %.1fms"
-            log.log(level, text, fields["method"], path, action, status, seconds * 1000, extra={"fields": fields})
+            log.log(level, _LINE, method, path, action, status, seconds * 1000, extra={"fields": fields})

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 import orjson
 from starlette.datastructures import UploadFile
 from starlette.requests import ClientDisconnect, Request
-from starlette.types import Message
+from starlette.types import Message, Scope
 
 from smmpanel.domain import messages as msg
 from smmpanel.errors import Refused
@@ -62,10 +62,24 @@ def _from_pairs(pairs: list[tuple[str, str]]) -> Params:
     return params
 
 
+def _plain_pairs(text: str) -> list[tuple[str, str]]:
+    """``parse_qsl(text, keep_blank_values=True)`` of a text with no escape (no ``%``, no ``+``):
+    what a polling call sends, split at a third of the cost (issue #16 item 8)."""
+    pairs = []
+    for item in text.split("&"):
+        if item:
+            name, _, value = item.partition("=")
+            pairs.append((name, value))
+    return pairs
+
+
 def _urlencoded(raw: bytes) -> Params:
     try:
         text = raw.decode("utf-8")
-        pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+        if "%" in text or "+" in text:
+            pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+        else:
+            pairs = _plain_pairs(text)
     except (UnicodeDecodeError, ValueError):
         raise TransportError("Malformed request: parameters are not valid UTF-8") from None
     return _from_pairs(pairs)
@@ -151,6 +165,15 @@ async def _whole_body(request: Request) -> bytes:
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
+def _content_type(scope: Scope) -> str:
+    """The ``Content-Type`` header (the form's when absent), read from the scope without building
+    Starlette's ``Headers`` for one lookup."""
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            return str(value.decode("latin-1"))
+    return _FORM
+
+
 async def read_params(request: Request) -> Params:
     """The request's parameters; its body has passed ``smmpanel.api.body_limit`` on the way in."""
     query = request.scope.get("query_string", b"")
@@ -158,7 +181,7 @@ async def read_params(request: Request) -> Params:
     raw = await _whole_body(request)
     if not raw.strip():
         return params
-    content_type = request.headers.get("content-type", _FORM).split(";")[0].strip().lower()
+    content_type = _content_type(request.scope).split(";")[0].strip().lower()
     if content_type == _FORM:
         body = _urlencoded(raw)
     elif content_type == "application/json" or content_type.endswith("+json"):

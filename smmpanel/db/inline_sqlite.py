@@ -6,8 +6,12 @@ thread switch, a GIL handoff and a wake-up of the event loop each way (~0.1 ms o
 item 8, benchmarks/RESULTS.md). Run on the loop, though, a read that turned out long (a cold page
 cache, a lock, a plan gone wrong) would stall every request of the process. So an inline read:
 
-- runs under a deadline: SQLite's progress handler looks at the clock every ``steps`` steps of its
-  virtual machine and interrupts the statement once it has run ``budget`` seconds;
+- runs under a deadline: SQLite's progress handler looks at the clocks every ``steps`` steps of
+  its virtual machine and interrupts the statement once it has used ``budget`` seconds of the
+  thread's CPU, or ``wall`` seconds in all (a read waiting on a cold disk). A statement that was
+  only preempted (a busy machine) is not interrupted for that: the loop was stalled by the
+  machine, not by the read, and reading it again on the thread only doubled its cost (1–6 % of
+  ``status-100`` reads under a load of 8–13 on 2 cores, issue #16 item 8);
 - never waits for a lock: the connection has no busy timeout, so a read that would wait fails at once;
 - is one at a time per connection (a second thread using the same ``Database`` is refused).
 
@@ -26,7 +30,9 @@ from collections.abc import Sequence
 from typing import Any
 
 BUDGET_SECONDS = 0.002
-"""How long one statement may hold the event loop before it is moved to the thread."""
+"""How much of the loop's CPU one statement may take before it is moved to the thread."""
+WALL_SECONDS = 0.02
+"""How long one statement may hold the event loop in all (waiting on the disk, or preempted)."""
 PROGRESS_STEPS = 200
 """SQLite virtual-machine steps between two looks at the clock: a balance takes ~15, a status of
 100 orders ~2,000, so a short read is never interrupted to look and a long one is caught soon."""
@@ -35,18 +41,22 @@ PROGRESS_STEPS = 200
 class InlineReads:
     """One read-only ``sqlite3`` connection, opened on first use, for statements run on the caller's thread."""
 
-    def __init__(self, path: str, *, budget: float = BUDGET_SECONDS, steps: int = PROGRESS_STEPS) -> None:
+    def __init__(
+        self, path: str, *, budget: float = BUDGET_SECONDS, wall: float = WALL_SECONDS, steps: int = PROGRESS_STEPS
+    ) -> None:
         self._path = path
         self._budget = budget
+        self._wall = wall
         self._steps = steps
         self._conn: sqlite3.Connection | None = None
         self._deadline = 0.0
+        self._wall_deadline = 0.0
         self._using = threading.Lock()
         self.refused = 0
         """Statements answered None so far (interrupted, locked, or the connection in use)."""
 
     def _over_budget(self) -> bool:
-        return time.perf_counter() > self._deadline
+        return time.thread_time() > self._deadline or time.perf_counter() > self._wall_deadline
 
     def _connect(self) -> sqlite3.Connection:
         # check_same_thread off: ``_using`` keeps the connection to one thread at a time, and the
@@ -69,7 +79,8 @@ class InlineReads:
             return None
         try:
             conn = self._conn or self._connect()
-            self._deadline = time.perf_counter() + self._budget
+            self._deadline = time.thread_time() + self._budget
+            self._wall_deadline = time.perf_counter() + self._wall
             return conn.execute(sql, parameters).fetchall()
         except sqlite3.OperationalError:  # interrupted, or the database is locked: the thread waits
             self.refused += 1

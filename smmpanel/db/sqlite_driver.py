@@ -10,6 +10,10 @@ thread; the cursor SQLAlchemy sees only holds the results; a write transaction's
 COMMIT or ROLLBACK with no transaction open (after a read, which runs without one) costs no
 hop at all. Error handling stays SQLAlchemy's and aiosqlite's own.
 
+For a unit of work whose statements are known in advance (an order's charge: issue #16 item 1),
+``run_transaction`` runs them all on a pooled connection's driver in a single hop, BEGIN and
+COMMIT included, each statement compiled once (``RawStatement``).
+
 Registered as ``sqlite+smmpanel_aiosqlite`` (``smmpanel.db.engine.async_url`` picks it).
 """
 
@@ -17,8 +21,8 @@ from __future__ import annotations
 
 import collections
 import sqlite3
-from collections.abc import Sequence
-from typing import Any, cast
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_connection
@@ -29,6 +33,10 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
     SQLiteDialect_aiosqlite,
 )
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import EMPTY_DICT
 
 DRIVER = "smmpanel_aiosqlite"
@@ -156,3 +164,63 @@ class OneHopDialect(SQLiteDialect_aiosqlite):
 
 
 registry.register(f"sqlite.{DRIVER}", __name__, "OneHopDialect")
+_DIALECT = OneHopDialect()
+
+
+class RawStatement:
+    """A SQLAlchemy statement compiled once for SQLite, to run on the raw ``sqlite3`` connection
+    inside ``run_transaction``: the same SQL text and the same value conversions (dates, JSON,
+    booleans) that SQLAlchemy would apply, without its per-statement work."""
+
+    def __init__(self, statement: ClauseElement, columns: Sequence[str] | None = None) -> None:
+        keys = list(columns) if columns else None
+        compiled = cast(SQLCompiler, statement.compile(dialect=_DIALECT, column_keys=keys))
+        self.sql = compiled.string
+        self._slots = [
+            (name, bind.required, bind.value, bind.type.dialect_impl(_DIALECT).bind_processor(_DIALECT))
+            for name, bind in ((name, compiled.binds[name]) for name in compiled.positiontup or ())
+        ]
+
+    def parameters(self, values: Mapping[str, Any]) -> list[Any]:
+        """The statement's positional parameters from ``values`` by name (literals filled in)."""
+        found = []
+        for name, required, literal, process in self._slots:
+            value = values[name] if required or name in values else literal
+            found.append(value if process is None else process(value))
+        return found
+
+    def first(self, conn: sqlite3.Connection, values: Mapping[str, Any]) -> Any:
+        """Run on ``conn`` with ``values``; the first row or None."""
+        return conn.execute(self.sql, self.parameters(values)).fetchone()
+
+
+T = TypeVar("T")
+
+
+def _transaction(connection: aiosqlite.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Runs on the connection's thread. A database error comes out as SQLAlchemy's own would (no
+    parameters in its text), for the callers that tell database errors apart (the CLI's message)."""
+    conn = connection._conn
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = work(conn)
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+        return result
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(None, None, error, sqlite3.Error, hide_parameters=True) from error
+
+
+async def run_transaction(raw: PoolProxiedConnection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """``work(sqlite3_connection)`` inside ``BEGIN IMMEDIATE`` … ``COMMIT`` (``ROLLBACK`` when it
+    raises) on ``raw``'s thread: a whole write transaction for the price of one hop. ``work`` runs
+    off the event loop: nothing in it but the database and pure computation."""
+    adapted = raw.dbapi_connection
+    if not isinstance(adapted, OneHopConnection):
+        raise TypeError(f"not a {DRIVER} connection: {adapted!r}")
+    async with adapted._execute_mutex:
+        result: T = await adapted._connection._execute(_transaction, adapted._connection, work)
+        return result

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import datetime
 from typing import Any
 
+from smmpanel.db.order_charges import AlertDue, Placed, Pricing, place_in_one_hop
 from smmpanel.db.repositories import Repositories
+from smmpanel.db.unit_of_work import Database
 from smmpanel.domain import messages as msg
 from smmpanel.domain.ledger import EntryKind
 from smmpanel.errors import Refused
@@ -54,12 +57,34 @@ async def charge_new_order(repos: Repositories, values: dict[str, Any], now: dat
     ``post_entry``'s rules in one write (``OrderCharges.place``): on PostgreSQL one statement, so
     the customer's row is held for the shortest time, and a refused order draws no order id.
     """
-    placed = await repos.order_charges.place(values, EntryKind.CHARGE.value, now)
-    if placed is None:
-        raise Refused(msg.NOT_ENOUGH_FUNDS)
+    placed = _covered(await repos.order_charges.place(values, EntryKind.CHARGE.value, now))
     if placed.low_balance is not None:
         await _tell_low_balance(repos, values["user_id"], placed.balance, placed.low_balance, now)
     return placed.order_id
+
+
+async def charge_priced_order(db: Database, user_id: int, service_id: int, price: Pricing, now: datetime) -> int:
+    """``charge_new_order`` of the order ``price`` makes of the customer's terms for ``service_id``,
+    read in the same write: a unit of work of its own. On SQLite all of it is one hop to the
+    database's thread (``Database.write_in_one_hop``), unless the charge crosses the customer's
+    low-balance alert: that order is placed statement by statement, with the alert, in one transaction.
+    """
+    if db.writes_in_one_hop:
+        work = functools.partial(
+            place_in_one_hop, user_id=user_id, service_id=service_id, price=price, kind=EntryKind.CHARGE.value, now=now
+        )
+        try:
+            return _covered(await db.write_in_one_hop(work)).order_id
+        except AlertDue:
+            pass  # nothing was written: placed below
+    async with db.write_each() as repos:
+        return await charge_new_order(repos, price(await repos.order_charges.terms(user_id, service_id)), now)
+
+
+def _covered(placed: Placed | None) -> Placed:
+    if placed is None:
+        raise Refused(msg.NOT_ENOUGH_FUNDS)
+    return placed
 
 
 async def _tell_low_balance(repos: Repositories, user_id: int, balance: Units, threshold: Units, now: datetime) -> None:

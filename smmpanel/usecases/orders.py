@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from smmpanel.clock import utcnow
+from smmpanel.db.catalog_repositories import PriceTerms
 from smmpanel.db.dispatch_repositories import CLAIMED, DONE, DRIPFEED, PLACED, QUEUED, SENDING, SENT
+from smmpanel.db.order_charges import OrderTerms
 from smmpanel.db.repositories import Repositories
 from smmpanel.db.unit_of_work import Database
 from smmpanel.domain import messages as msg
@@ -17,6 +20,7 @@ from smmpanel.domain.ledger import EntryKind
 from smmpanel.domain.orders import (
     Order,
     OrderProgress,
+    OrderRequest,
     OrderStatus,
     build_order_request,
     check_cancel_allowed,
@@ -31,7 +35,7 @@ from smmpanel.errors import NotFound, Refused
 from smmpanel.money import Units, format_amount, per_thousand_charge, proportional_refund
 from smmpanel.usecases import catalog, notifications
 from smmpanel.usecases.audit import Audit, audited
-from smmpanel.usecases.money_moves import charge_new_order, post_entry
+from smmpanel.usecases.money_moves import charge_new_order, charge_priced_order, post_entry
 from smmpanel.usecases.pricing import priced_service
 
 
@@ -53,15 +57,26 @@ async def place_order(db: Database, user_id: int, params: Mapping[str, str]) -> 
     listed = await _orderable_service(db, params.get("service"))
     now = utcnow()
     build_order_request(listed, params, now.date())  # refuse bad input before taking the write lock
-    # Every write below is one statement (the charge with its order and entry, the alert), except
-    # the duplicate-link rule's lock-check-insert, which needs a transaction round them.
+    if listed.deny_duplicate_link or listed.type is ServiceType.SUBSCRIPTIONS:
+        return await _place_checked(db, user_id, listed, params, now)
+
+    def price(terms: OrderTerms) -> dict[str, Any]:
+        service, request = _priced(listed, terms, params, now)
+        return _new_order(user_id, service, request, terms.price, now)
+
+    # On PostgreSQL the terms, then the charge with its order and entry as one statement (and the
+    # alert, if crossed); on SQLite all of it, BEGIN to COMMIT, in one hop to the database's thread.
+    return await charge_priced_order(db, user_id, listed.id, price, now)
+
+
+async def _place_checked(db: Database, user_id: int, listed: Service, params: Mapping[str, str], now: datetime) -> int:
+    """``place_order`` of a service with a check between the pricing and the charge: no second
+    active order of the link, or a balance that covers a subscription's first post."""
+    # The duplicate-link rule's lock-check-insert needs a transaction round them; the rest is
+    # one statement each.
     async with db.write() if listed.deny_duplicate_link else db.write_each() as repos:
-        order_terms = await repos.order_charges.terms(user_id, listed.id)  # one read: the rate and the email rule
-        if order_terms.unverified:
-            raise Refused(msg.EMAIL_NOT_VERIFIED)
-        terms = order_terms.price
-        service = priced_for_customer(listed, discount=terms.discount, custom=terms.custom_rate)
-        request = build_order_request(service, params, now.date())
+        terms = await repos.order_charges.terms(user_id, listed.id)  # one read: the rate and the email rule
+        service, request = _priced(listed, terms, params, now)
         if service.deny_duplicate_link:
             await repos.users.lock(user_id)  # two concurrent orders must not both see "no active order"
             if await repos.orders.has_active_with_link(user_id, service.id, request.link):
@@ -70,23 +85,38 @@ async def place_order(db: Database, user_id: int, params: Mapping[str, str]) -> 
             first_post = per_thousand_charge(service.rate, int(str(request.details["max"])))
             if await repos.users.balance(user_id) < first_post:
                 raise Refused(msg.NOT_ENOUGH_FUNDS)
-        dispatch = (DRIPFEED if request.runs else QUEUED) if terms.forwarded else None
-        values = {
-            "dispatch": dispatch,
-            "next_attempt_at": now if dispatch else None,
-            "user_id": user_id,
-            "service_id": service.id,
-            "link": request.link,
-            "quantity": request.quantity,
-            "runs": request.runs,
-            "interval": request.interval,
-            "details": request.details,
-            "charge": request.charge,
-            "status": OrderStatus.PENDING.value,
-            "remains": request.ordered,
-        }
-        order_id = await charge_new_order(repos, values, now)
-    return order_id
+        return await charge_new_order(repos, _new_order(user_id, service, request, terms.price, now), now)
+
+
+def _priced(
+    listed: Service, terms: OrderTerms, params: Mapping[str, str], now: datetime
+) -> tuple[Service, OrderRequest]:
+    """The service at this customer's rate and the order the parameters ask of it (pure)."""
+    if terms.unverified:
+        raise Refused(msg.EMAIL_NOT_VERIFIED)
+    service = priced_for_customer(listed, discount=terms.price.discount, custom=terms.price.custom_rate)
+    return service, build_order_request(service, params, now.date())
+
+
+def _new_order(
+    user_id: int, service: Service, request: OrderRequest, terms: PriceTerms, now: datetime
+) -> dict[str, Any]:
+    """The new order's row, as ``OrderCharges.place`` takes it."""
+    dispatch = (DRIPFEED if request.runs else QUEUED) if terms.forwarded else None
+    return {
+        "dispatch": dispatch,
+        "next_attempt_at": now if dispatch else None,
+        "user_id": user_id,
+        "service_id": service.id,
+        "link": request.link,
+        "quantity": request.quantity,
+        "runs": request.runs,
+        "interval": request.interval,
+        "details": request.details,
+        "charge": request.charge,
+        "status": OrderStatus.PENDING.value,
+        "remains": request.ordered,
+    }
 
 
 async def _locked_order(repos: Repositories, order_id: int) -> Order:

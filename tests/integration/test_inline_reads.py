@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -61,11 +62,29 @@ def test_a_read_past_its_budget_is_interrupted_not_run_to_the_end(database_url: 
     inline = InlineReads(path)
     try:
         assert inline.fetch("SELECT 1", ()) == [(1,)]
-        assert inline.fetch(LONG_READ, ()) is None  # 50 million steps: interrupted after 2 ms
+        assert inline.fetch(LONG_READ, ()) is None  # 50 million steps: interrupted after 2 ms of CPU
         assert inline.refused == 1
         assert inline.fetch("SELECT 2", ()) == [(2,)]  # and the connection serves on
     finally:
         inline.close()
+
+
+def test_a_read_is_cut_by_the_cpu_it_takes_or_a_long_wait_not_by_a_short_one(database_url: str) -> None:
+    """Time spent off the CPU (here a function that sleeps 20 ms: a preempted process, a slow disk)
+    does not count against the CPU budget: only a wait past ``wall`` sends the read to the thread."""
+    path = _sqlite_only(database_url)
+    patient, hurried = InlineReads(path, wall=1.0, steps=1), InlineReads(path, wall=0.005, steps=1)
+    try:
+        for inline in (patient, hurried):
+            assert inline.fetch("SELECT 1", ()) == [(1,)]  # its connection is open
+            assert inline._conn is not None
+            inline._conn.create_function("pause", 0, lambda: time.sleep(0.02))
+        assert patient.fetch("SELECT pause(), 1", ()) == [(None, 1)]
+        assert hurried.fetch("SELECT pause(), 1", ()) is None
+        assert (patient.refused, hurried.refused) == (0, 1)
+    finally:
+        patient.close()
+        hurried.close()
 
 
 def test_reads_over_budget_are_answered_from_the_thread(database_url: str) -> None:
