@@ -21,7 +21,7 @@ the migration runs ``CREATE EXTENSION IF NOT EXISTS btree_gin``. SQLite: nothing
 FTS5 table gives the candidates, the status and customer filter them).
 
 Revision ID: 0029
-Revises: 0026
+Revises: 0028
 Create Date: 2026-12-04 18:30:00
 """
 
@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0029"
-down_revision: str | None = "0026"
+down_revision: str | None = "0028"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -7,7 +7,7 @@ on every load of four operator pages (``benchmarks/explain.py``, RESULTS.md, "Th
 10 million orders"). An index on ``(role, id)`` finds them in their order.
 
 Revision ID: 0030
-Revises: 0026
+Revises: 0029
 Create Date: 2026-12-04 19:30:00
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0030"
-down_revision: str | None = "0026"
+down_revision: str | None = "0029"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -8,7 +8,7 @@ an insert trigger sees every change. Before this, the overview read every entry 
 5.4 s at 10,000,000 orders placed within it (benchmarks/RESULTS.md).
 
 Revision ID: 0031
-Revises: 0026
+Revises: 0030
 Create Date: 2026-12-04 19:00:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0031"
-down_revision: str | None = "0026"
+down_revision: str | None = "0030"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
