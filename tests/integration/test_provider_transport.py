@@ -12,7 +12,6 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-import httpx
 import pytest
 
 from smmpanel.providers.apiv2_client import ApiV2Client, UpstreamUnreachable
@@ -69,7 +68,7 @@ class Provider:
 async def serving(provider: Provider) -> AsyncIterator[ApiV2Client]:
     server = await asyncio.start_server(provider.serve, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    http = httpx.AsyncClient(transport=KeptAliveTransport(2))
+    http = KeptAliveTransport(2)
     try:
         yield ApiV2Client(f"http://127.0.0.1:{port}/api/v2", "key", timeout=5, connect_timeout=2, client=http)
     finally:
@@ -125,7 +124,7 @@ async def test_an_address_nobody_listens_on_is_unreachable() -> None:
     port = server.sockets[0].getsockname()[1]
     server.close()
     await server.wait_closed()
-    http = httpx.AsyncClient(transport=KeptAliveTransport(2))
+    http = KeptAliveTransport(2)
     client = ApiV2Client(f"http://127.0.0.1:{port}/api/v2", "key", timeout=5, connect_timeout=2, client=http)
     with pytest.raises(UpstreamUnreachable):
         await client.balance()
