@@ -13,7 +13,9 @@ been handled once. Scenarios:
 
 Seconds run from starting the workers (so they include ~1 s of process start-up,
 shown as "start") to the last order handled. Only loopback is used; every process
-started is stopped on the way out.
+started is stopped on the way out. ``--baseline DIR`` runs each case first with the
+workers of another checkout (say ``git archive main | tar -x -C DIR``), then with this
+one's, back to back on the same machine: the before/after of a change in one run.
 
     .venv/bin/python -m benchmarks.engine --backend postgres --orders 100000 --workers 1,2,3
 """
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import platform
 import secrets
 import shutil
 import signal
@@ -81,6 +84,13 @@ class Config:
     quiet: bool = False
     profile: Path | None = None
     """Record each worker with py-spy (collapsed stacks) into this directory."""
+    engine_interval: float = 1.0
+    """SMMPANEL_ENGINE_INTERVAL: the panel's default. The order loop wakes as soon as a lane has
+    room, so the interval only paces the rarer passes (and the mail and check loops)."""
+    baseline: Path | None = None
+    """Another checkout whose workers run each case first (``version`` "before")."""
+    db_prefix: str = "smmpanel_bench"
+    """The scratch PostgreSQL database's name starts with this."""
 
 
 @dataclass
@@ -89,6 +99,8 @@ class Result:
     scenario: str
     workers: int
     orders: int
+    version: str = "this"
+    """"this" checkout's workers, or "before": those of ``--baseline``."""
     done: int = 0
     seconds: float = 0.0
     startup: float | None = None
@@ -165,7 +177,7 @@ class Scratch:
         if self.config.backend == "sqlite":
             self.url = f"sqlite:///{self.directory / 'template.db'}"
         else:
-            self.pg_name = f"smmpanel_bench_{secrets.token_hex(4)}"
+            self.pg_name = f"{self.config.db_prefix}_{secrets.token_hex(4)}"
             await _pg_admin(self.config.postgres_url, f'CREATE DATABASE "{self.pg_name}"')
             self.url = make_url(self.config.postgres_url).set(database=self.pg_name).render_as_string(False)
         await asyncio.to_thread(migrate, self.url)
@@ -258,9 +270,10 @@ def _machine_ticks() -> tuple[int, int]:
     return sum(fields) - idle, sum(fields)
 
 
-def _env(extra: dict[str, str]) -> dict[str, str]:
+def _env(extra: dict[str, str], root: Path = ROOT) -> dict[str, str]:
+    """The environment of a process started from the checkout at ``root``."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("SMMPANEL_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
     return {**env, **extra}
 
 
@@ -337,9 +350,13 @@ async def _cpu_now(config: Config, engine: Any, processes: list[Process]) -> dic
     return cpu
 
 
-async def run_one(config: Config, scratch: Scratch, scenario: str, workers: int, workdir: Path) -> Result:
+async def run_one(
+    config: Config, scratch: Scratch, scenario: str, workers: int, workdir: Path, baseline: bool = False
+) -> Result:
+    """One case; with ``baseline`` the workers are those of ``config.baseline``."""
     count = config.orders if scenario != "forward" or config.forward_orders is None else config.forward_orders
-    result = Result(config.backend, scenario, workers, count)
+    result = Result(config.backend, scenario, workers, count, "before" if baseline else "this")
+    root = config.baseline if baseline and config.baseline is not None else ROOT
     url = await scratch.fresh()
     port = _free_port()
     spec, preload = _spec(scenario, count)
@@ -361,15 +378,16 @@ async def run_one(config: Config, scratch: Scratch, scenario: str, workers: int,
                 "SMMPANEL_SYNC_BATCH": str(config.sync_batch),
                 "SMMPANEL_FORWARD_BATCH": str(config.forward_batch),
                 "SMMPANEL_PROVIDER_CONCURRENCY": str(config.concurrency),
-                "SMMPANEL_ENGINE_INTERVAL": "0.1",
-            }
+                "SMMPANEL_ENGINE_INTERVAL": str(config.engine_interval),
+            },
+            root,
         )
         started, ticks, result.load = time.monotonic(), _machine_ticks(), os.getloadavg()[0]
         sim_cpu = _cpu_seconds(simulator.popen.pid)
         for number in range(1, workers + 1):
             argv = [sys.executable, "-m", "smmpanel", "worker"]
             if config.profile is not None:
-                out = config.profile / f"{config.backend}-{scenario}-{workers}w-{number}.txt"
+                out = config.profile / f"{result.version}-{config.backend}-{scenario}-{workers}w-{number}.txt"
                 spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
                 argv = [spy, "record", "--gil", "--format", "raw", "--rate", "250", "--output", str(out), "--", *argv]
             processes.append(_start(f"worker-{scratch.runs}-{number}", argv, env, workdir))
@@ -429,6 +447,7 @@ PARTS = ("workers", "postgres", "simulator")
 """Whose CPU the report shows, in this order."""
 
 COLUMNS = (
+    "version",
     "backend",
     "scenario",
     "workers",
@@ -455,6 +474,7 @@ def row(result: Result) -> list[str]:
     note += f" {result.failed_passes} failed passes" if result.failed_passes else ""
     note += f" {result.failed_checks} failed status calls" if result.failed_checks else ""
     return [
+        result.version,
         result.backend,
         result.scenario,
         str(result.workers),
@@ -491,10 +511,11 @@ async def run(config: Config) -> list[Result]:
         await scratch.open()
         for scenario in config.scenarios:
             for workers in counts:
-                result = await run_one(config, scratch, scenario, workers, directory)
-                results.append(result)
-                if not config.quiet:
-                    print(" | ".join(row(result)), flush=True)
+                for baseline in (True, False) if config.baseline is not None else (False,):
+                    result = await run_one(config, scratch, scenario, workers, directory, baseline)
+                    results.append(result)
+                    if not config.quiet:
+                        print(" | ".join(row(result)), flush=True)
     finally:
         await scratch.close()
         shutil.rmtree(directory, ignore_errors=True)
@@ -515,7 +536,14 @@ def parse_args(argv: Sequence[str] | None) -> Config:
     parser.add_argument("--postgres-url", default=POSTGRES_ADMIN_URL, help="a server to create a scratch db on")
     parser.add_argument("--quiet", action="store_true", help="print only the final table")
     parser.add_argument("--profile", type=Path, help="record the workers with py-spy into this directory")
+    parser.add_argument(
+        "--engine-interval", type=float, default=Config.engine_interval, help="SMMPANEL_ENGINE_INTERVAL"
+    )
+    parser.add_argument("--baseline", type=Path, help="another checkout: its workers run each case first")
+    parser.add_argument("--db-prefix", default=Config.db_prefix, help="the scratch PostgreSQL database's name prefix")
     args = parser.parse_args(argv)
+    if args.baseline is not None and not (args.baseline / "smmpanel" / "__main__.py").is_file():
+        parser.error(f"--baseline {args.baseline}: not a checkout of smmpanel")
     scenarios = tuple(name.strip() for name in args.scenarios.split(",") if name.strip())
     unknown = set(scenarios) - set(SCENARIOS)
     if unknown:
@@ -536,11 +564,34 @@ def parse_args(argv: Sequence[str] | None) -> Config:
         postgres_url=args.postgres_url,
         quiet=args.quiet,
         profile=args.profile.resolve() if args.profile else None,
+        engine_interval=args.engine_interval,
+        baseline=args.baseline.resolve() if args.baseline else None,
+        db_prefix=args.db_prefix,
     )
+
+
+def machine() -> str:
+    """The machine and the moment, for the record (RESULTS.md asks for both)."""
+    model = next(
+        (line.split(":", 1)[1].strip() for line in _read_lines("/proc/cpuinfo") if line.startswith("model name")),
+        platform.processor() or "unknown CPU",
+    )
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    load = "/".join(f"{value:.1f}" for value in os.getloadavg())
+    return f"{stamp}; {os.cpu_count()} cores, {model}; load {load}; Python {platform.python_version()}"
+
+
+def _read_lines(path: str) -> list[str]:
+    try:
+        return Path(path).read_text().splitlines()
+    except OSError:
+        return []
 
 
 def main(argv: Sequence[str] | None = None) -> list[Result]:
     config = parse_args(argv)
+    if not config.quiet:
+        print(machine(), flush=True)
     results = asyncio.run(run(config))
     print(table(results), flush=True)
     return results

@@ -140,9 +140,10 @@ class Dispatch:
         )
         return {int(order_id) for order_id in result.scalars()}
 
-    async def settle_accepted(self, answers: Mapping[int, str], now: datetime) -> set[int]:
-        """Orders still ``sending`` become ``sent`` with the provider's order id, in one statement;
-        return those written (the others outlived their lease meanwhile).
+    async def settle_accepted(self, answers: Mapping[int, str], now: datetime, check_at: datetime) -> set[int]:
+        """Orders still ``sending`` become ``sent`` with the provider's order id, their first status
+        check due at ``check_at``, in one statement; return those written (the others outlived
+        their lease meanwhile).
 
         A provider's order id that another order already has (the twin check) fails the whole
         statement with ``IntegrityError`` (the unique index of migration 0022): nothing is written.
@@ -164,7 +165,7 @@ class Dispatch:
         result = await self._conn.execute(
             orders.update()
             .where(orders.c.id == answer.c.order_id, orders.c.dispatch == SENDING)
-            .values(dispatch=SENT, provider_order_id=answer.c.upstream_id, next_attempt_at=now, updated_at=now)
+            .values(dispatch=SENT, provider_order_id=answer.c.upstream_id, next_attempt_at=check_at, updated_at=now)
             .returning(orders.c.id)
         )
         return {int(order_id) for order_id in result.scalars()}

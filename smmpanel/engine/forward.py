@@ -75,7 +75,8 @@ class Sends:
         return [plan.order.id in started for plan, _ in items]
 
     async def _accept(self, items: Sequence[tuple[fulfilment.SendPlan, int]]) -> list[None]:
-        await _record(partial(fulfilment.sends_accepted, self.db, items), self.lanes)
+        first_check = timedelta(seconds=self._settings.sync_interval)
+        await _record(partial(fulfilment.sends_accepted, self.db, items, first_check), self.lanes)
         return [None] * len(items)
 
 
