@@ -44,7 +44,7 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from benchmarks.engine_report import Result, machine, row, table
+from benchmarks.engine_report import Result, machine, row, table, waits
 from benchmarks.loader import OrderSpec, create_panel, empty, load_orders, migrate
 from benchmarks.provider import API_KEY
 from smmpanel.clock import utcnow
@@ -64,6 +64,11 @@ READY_SECONDS = 30.0
 STOP_SECONDS = 10.0
 ROOT = Path(__file__).resolve().parent.parent
 WORKER_BACKENDS = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+WAITS = (
+    "SELECT state, wait_event_type, wait_event FROM pg_stat_activity"
+    " WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+)
+"""What each worker connection's server process is doing (sampled at every poll): lock waits show here."""
 
 
 @dataclass(frozen=True)
@@ -263,6 +268,13 @@ async def _progress(conn: Any, scenario: str, cutoff: Any, status_ids: int) -> t
     return min(claimed, status_ids), trouble
 
 
+def _doing(state: str | None, kind: str | None, event: str | None) -> str:
+    """One sample of a server process: idle, running (on a CPU, or waiting for one), or its wait event."""
+    if state != "active":
+        return state or "unknown"
+    return f"{kind}:{event}" if kind else "running"
+
+
 async def _ledger_ok(conn: Any) -> bool:
     sums = sa.select(sa.func.coalesce(sa.func.sum(ledger_entries.c.amount), 0)).scalar_subquery()
     balance = sa.select(sa.func.coalesce(sa.func.sum(users.c.balance), 0)).scalar_subquery()
@@ -333,6 +345,9 @@ async def run_one(
             stats = (await client.get("/_sim/stats")).json()
             async with engine.connect() as conn:
                 result.done, result.errors = await _progress(conn, scenario, cutoff, int(stats["status_ids"]))
+                if config.backend == "postgres":
+                    for state, kind, event in await conn.execute(sa.text(WAITS)):
+                        result.waits[_doing(state, kind, event)] += 1
             result.seconds = now - started
             if result.done and result.startup is None:
                 result.startup, result.warm_done = result.seconds, result.done
@@ -389,6 +404,8 @@ async def run(config: Config) -> list[Result]:
                     results.append(result)
                     if not config.quiet:
                         print(" | ".join(row(result)), flush=True)
+                        if result.waits:
+                            print(f"    worker connections, sampled: {waits(result)}", flush=True)
     finally:
         await scratch.close()
         shutil.rmtree(directory, ignore_errors=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,8 @@ class Result:
     """Engine passes that failed (logged by the workers); the orders they had claimed wait a sync interval."""
     failed_checks: int = 0
     """Status calls that failed (logged by the workers): their orders wait a sync interval (here a day)."""
+    waits: Counter[str] = field(default_factory=Counter)
+    """PostgreSQL: what the worker connections' server processes were doing, one count per sample."""
     cpu: dict[str, float] = field(default_factory=dict)
     """CPU seconds spent during the run by the workers, the simulator, and (PostgreSQL) the
     server processes serving the workers' connections."""
@@ -127,6 +130,12 @@ def row(result: Result) -> list[str]:
         f"{result.load:.1f}–{result.load_end:.1f}",
         f"{result.requests} ({calls})",
     ]
+
+
+def waits(result: Result) -> str:
+    """The worker connections' samples, most common first: a share of lock waits shows contention."""
+    total = sum(result.waits.values())
+    return ", ".join(f"{name} {count / total:.0%}" for name, count in result.waits.most_common(8))
 
 
 def table(results: Sequence[Result]) -> str:
