@@ -23,7 +23,9 @@ operator page and of an engine pass with work of every kind due (``benchmarks.ex
 
 Seconds run from starting the workers (so they include ~1 s of process start-up,
 shown as "start") to the last order handled. Only loopback is used; every process
-started is stopped on the way out.
+started is stopped on the way out. ``--baseline DIR`` runs each case first with the
+workers of another checkout (say ``git archive main | tar -x -C DIR``), then with this
+one's, back to back on the same machine: the before/after of a change in one run.
 
     .venv/bin/python -m benchmarks.engine --backend postgres --orders 100000 --workers 1,2,3
     .venv/bin/python -m benchmarks.engine --backend postgres --levels 10000,1000000,10000000 --explain
@@ -43,7 +45,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -54,6 +56,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from benchmarks import explain
+from benchmarks.engine_report import LEVEL_COLUMNS, Result, aligned, level_rows, machine, row, table, waits
 from benchmarks.loader import (
     OrderSpec,
     Panel,
@@ -95,6 +98,11 @@ WORKER_BACKENDS = (
     " AND backend_type = 'client backend'"
 )
 """The server processes serving the workers: autovacuum's, which also name the database, left out."""
+WAITS = (
+    "SELECT state, wait_event_type, wait_event FROM pg_stat_activity"
+    " WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+)
+"""What each worker connection's server process is doing (sampled at every poll): lock waits show here."""
 
 
 @dataclass(frozen=True)
@@ -126,73 +134,11 @@ class Config:
     """The PostgreSQL scratch database is named this, ``_`` and a random suffix."""
     keep: bool = False
     """Leave the PostgreSQL scratch database in place (its URL is printed): to explain it again after a fix."""
-
-
-@dataclass
-class Result:
-    backend: str
-    scenario: str
-    workers: int
-    orders: int
-    done: int = 0
-    seconds: float = 0.0
-    startup: float | None = None
-    """Seconds until the first order was handled: process start and the first claim."""
-    calls: dict[str, int] = field(default_factory=dict)
-    errors: int = 0
-    """Orders that ended on the attention list or failed."""
-    ledger_ok: bool = True
-    timed_out: bool = False
-    failed_passes: int = 0
-    """Engine passes that failed (logged by the workers); the orders they had claimed wait a sync interval."""
-    failed_checks: int = 0
-    """Status calls that failed (logged by the workers): their orders wait a sync interval (here a day)."""
-    cpu: dict[str, float] = field(default_factory=dict)
-    """CPU seconds spent during the run by the workers, the simulator, and (PostgreSQL) the
-    server processes serving the workers' connections."""
-    warm_cpu: dict[str, float] = field(default_factory=dict)
-    """The same CPU seconds as the first order was handled: what start-up cost (imports, connecting)."""
-    warm_done: int = 0
-    """Orders handled by then."""
-    machine_busy: float = 0.0
-    """Share of all the machine's cores busy during the run, whoever used them."""
-    load: float = 0.0
-    """The machine's load average (1 min) as the run began: other work slows a run down."""
-    load_end: float = 0.0
-    """The same as the last order was handled."""
-    level: int = 0
-    """Finished orders in the table beside the work (``Config.levels``); 0: none."""
-
-    @property
-    def rate(self) -> float:
-        return self.done / self.seconds if self.seconds else 0.0
-
-    @property
-    def cpu_per_order(self) -> float:
-        """Milliseconds of CPU (workers and database) per order: unlike seconds, hardly moved by other load."""
-        return 1000 * (self.cpu.get("workers", 0) + self.cpu.get("postgres", 0)) / self.done if self.done else 0.0
-
-    def steady_ms(self, name: str) -> float | None:
-        """Milliseconds of ``name``'s CPU per order once running (start-up left out), or None."""
-        orders = self.done - self.warm_done
-        if name not in self.cpu or name not in self.warm_cpu or orders <= 0:
-            return None
-        return 1000 * (self.cpu[name] - self.warm_cpu[name]) / orders
-
-    @property
-    def steady_rate(self) -> float:
-        """Orders per second from the first order handled to the last: process start-up left out."""
-        if self.startup is None or self.seconds <= self.startup:
-            return 0.0
-        return (self.done - self.warm_done) / (self.seconds - self.startup)
-
-    @property
-    def requests(self) -> int:
-        return sum(self.calls.values())
-
-    @property
-    def complete(self) -> bool:
-        return self.done == self.orders and not self.timed_out
+    engine_interval: float = 1.0
+    """SMMPANEL_ENGINE_INTERVAL: the panel's default. The order loop wakes as soon as a lane has
+    room, so the interval only paces the rarer passes (and the mail and check loops)."""
+    baseline: Path | None = None
+    """Another checkout whose workers run each case first (``version`` "before")."""
 
 
 # --- databases -------------------------------------------------------------------------
@@ -307,9 +253,10 @@ def _machine_ticks() -> tuple[int, int]:
     return sum(fields) - idle, sum(fields)
 
 
-def _env(extra: dict[str, str]) -> dict[str, str]:
+def _env(extra: dict[str, str], root: Path = ROOT) -> dict[str, str]:
+    """The environment of a process started from the checkout at ``root``."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("SMMPANEL_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
     return {**env, **extra}
 
 
@@ -371,6 +318,13 @@ async def _progress(
     return min(claimed, status_ids), trouble
 
 
+def _doing(state: str | None, kind: str | None, event: str | None) -> str:
+    """One sample of a server process: idle, running (on a CPU, or waiting for one), or its wait event."""
+    if state != "active":
+        return state or "unknown"
+    return f"{kind}:{event}" if kind else "running"
+
+
 async def _ledger_ok(conn: Any) -> bool:
     sums = sa.select(sa.func.coalesce(sa.func.sum(ledger_entries.c.amount), 0)).scalar_subquery()
     balance = sa.select(sa.func.coalesce(sa.func.sum(users.c.balance), 0)).scalar_subquery()
@@ -391,9 +345,12 @@ async def _cpu_now(config: Config, engine: Any, processes: list[Process]) -> dic
     return cpu
 
 
-async def run_one(config: Config, scratch: Scratch, scenario: str, workers: int, workdir: Path) -> Result:
+async def run_one(
+    config: Config, scratch: Scratch, scenario: str, workers: int, workdir: Path, baseline: bool = False
+) -> Result:
+    """One case; with ``baseline`` the workers are those of ``config.baseline``."""
     count = config.orders if scenario != "forward" or config.forward_orders is None else config.forward_orders
-    result = Result(config.backend, scenario, workers, count)
+    result = Result(config.backend, scenario, workers, count, "before" if baseline else "this")
     url = await scratch.fresh()
     port = _free_port()
     spec, preload = _spec(scenario, count)
@@ -438,8 +395,9 @@ async def _drive(
             "SMMPANEL_SYNC_BATCH": str(config.sync_batch),
             "SMMPANEL_FORWARD_BATCH": str(config.forward_batch),
             "SMMPANEL_PROVIDER_CONCURRENCY": str(config.concurrency),
-            "SMMPANEL_ENGINE_INTERVAL": "0.1",
-        }
+            "SMMPANEL_ENGINE_INTERVAL": str(config.engine_interval),
+        },
+        config.baseline if result.version == "before" and config.baseline is not None else ROOT,
     )
     before = (await client.get("/_sim/stats")).json()
     started, ticks, result.load = time.monotonic(), _machine_ticks(), os.getloadavg()[0]
@@ -447,7 +405,7 @@ async def _drive(
     for number in range(1, result.workers + 1):
         argv = [sys.executable, "-m", "smmpanel", "worker"]
         if config.profile is not None:
-            out = config.profile / f"{config.backend}-{scenario}-{result.workers}w-{tag}-{number}.txt"
+            out = config.profile / f"{result.version}-{config.backend}-{scenario}-{result.workers}w-{tag}-{number}.txt"
             spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
             argv = [spy, "record", "--gil", "--format", "raw", "--rate", "250", "--output", str(out), "--", *argv]
         processes.append(_start(f"worker-{tag}-{number}", argv, env, workdir))
@@ -461,6 +419,9 @@ async def _drive(
         status_ids = int(stats["status_ids"]) - int(before["status_ids"])
         async with engine.connect() as conn:
             result.done, result.errors = await _progress(conn, scenario, cutoff, status_ids, ids)
+            if config.backend == "postgres":
+                for state, kind, event in await conn.execute(sa.text(WAITS)):
+                    result.waits[_doing(state, kind, event)] += 1
         result.seconds = now - started
         if result.done and result.startup is None:
             result.startup, result.warm_done = result.seconds, result.done
@@ -612,117 +573,6 @@ async def run_levels(config: Config) -> list[Result]:
     return results
 
 
-LEVEL_COLUMNS = (
-    "backend",
-    "scenario",
-    "finished orders",
-    "queue",
-    "done",
-    "ms/order",
-    "cpu ms/order worker/db",
-    "÷ first level: ms, worker, db",
-    "load",
-)
-
-
-def level_rows(results: Sequence[Result]) -> list[list[str]]:
-    """Per run: steady milliseconds and CPU per order of the queue, and each over the first level's
-    (the same scenario's first run). A run with nothing steady (too few orders) shows dashes."""
-    first: dict[str, Result] = {}
-    rows = []
-    for result in results:
-        base = first.setdefault(result.scenario, result)
-        figures = (_ms_per_order(result), result.steady_ms("workers"), result.steady_ms("postgres"))
-        bases = (_ms_per_order(base), base.steady_ms("workers"), base.steady_ms("postgres"))
-        ratios = ["-" if not b or f is None else f"{f / b:.2f}" for f, b in zip(figures, bases, strict=True)]
-        rows.append(
-            [
-                result.backend,
-                result.scenario,
-                f"{result.level:,}",
-                str(result.orders),
-                f"{result.done}{_note(result)}",
-                "-" if figures[0] is None else f"{figures[0]:.3f}",
-                "/".join("-" if ms is None else f"{ms:.3f}" for ms in figures[1:]),
-                ", ".join(ratios),
-                f"{result.load:.1f}–{result.load_end:.1f}",
-            ]
-        )
-    return rows
-
-
-def _note(result: Result) -> str:
-    """What went wrong in a run, if anything: a few words to follow its figures."""
-    note = " TIMED OUT" if result.timed_out else ""
-    note += f" {result.errors} in attention" if result.errors else ""
-    note += " LEDGER MISMATCH" if not result.ledger_ok else ""
-    note += f" {result.failed_passes} failed passes" if result.failed_passes else ""
-    return note + (f" {result.failed_checks} failed status calls" if result.failed_checks else "")
-
-
-def _ms_per_order(result: Result) -> float | None:
-    """Milliseconds per order once running (start-up left out)."""
-    return 1000 / result.steady_rate if result.steady_rate else None
-
-
-# --- the report ------------------------------------------------------------------------
-
-PARTS = ("workers", "postgres", "simulator")
-"""Whose CPU the report shows, in this order."""
-
-COLUMNS = (
-    "backend",
-    "scenario",
-    "workers",
-    "orders",
-    "done",
-    "seconds",
-    "orders/s",
-    "start s",
-    "cpu s worker/db/sim",
-    "cpu ms/order",
-    "steady orders/s",
-    "steady ms/order worker/db/sim",
-    "busy",
-    "load",
-    "sim requests",
-)
-
-
-def row(result: Result) -> list[str]:
-    calls = ", ".join(f"{name} {count}" for name, count in sorted(result.calls.items()))
-    note = _note(result)
-    return [
-        result.backend,
-        result.scenario,
-        str(result.workers),
-        str(result.orders),
-        str(result.done),
-        f"{result.seconds:.1f}{note}",
-        f"{result.rate:,.0f}",
-        "-" if result.startup is None else f"{result.startup:.1f}",
-        "/".join(f"{result.cpu[name]:.1f}" if name in result.cpu else "-" for name in PARTS),
-        f"{result.cpu_per_order:.2f}",
-        f"{result.steady_rate:,.0f}",
-        "/".join("-" if ms is None else f"{ms:.2f}" for ms in map(result.steady_ms, PARTS)),
-        f"{result.machine_busy:.0%}",
-        f"{result.load:.1f}–{result.load_end:.1f}",
-        f"{result.requests} ({calls})",
-    ]
-
-
-def table(results: Sequence[Result]) -> str:
-    return _table(COLUMNS, [row(result) for result in results])
-
-
-def _table(columns: Sequence[str], cells: Sequence[Sequence[str]]) -> str:
-    rows = [list(columns), *cells]
-    widths = [max(len(line[i]) for line in rows) for i in range(len(columns))]
-    lines = [" | ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)) for line in rows]
-    lines.insert(1, "-+-".join("-" * width for width in widths))
-    return "\n".join(lines)
-
-
 async def run(config: Config) -> list[Result]:
     """Every scenario with every worker count; SQLite runs one worker only, as the panel does."""
     counts = [n for n in config.workers if config.backend == "postgres" or n == 1]
@@ -733,10 +583,13 @@ async def run(config: Config) -> list[Result]:
         await scratch.open()
         for scenario in config.scenarios:
             for workers in counts:
-                result = await run_one(config, scratch, scenario, workers, directory)
-                results.append(result)
-                if not config.quiet:
-                    print(" | ".join(row(result)), flush=True)
+                for baseline in (True, False) if config.baseline is not None else (False,):
+                    result = await run_one(config, scratch, scenario, workers, directory, baseline)
+                    results.append(result)
+                    if not config.quiet:
+                        print(" | ".join(row(result)), flush=True)
+                        if result.waits:
+                            print(f"    worker connections, sampled: {waits(result)}", flush=True)
     finally:
         await scratch.close()
         shutil.rmtree(directory, ignore_errors=True)
@@ -764,7 +617,13 @@ def parse_args(argv: Sequence[str] | None) -> Config:
     parser.add_argument("--explain", action="store_true", help="with --levels: explain every page and engine pass")
     parser.add_argument("--database-prefix", default=Config.database_prefix, help="of the PostgreSQL scratch db")
     parser.add_argument("--keep-database", action="store_true", help="leave the PostgreSQL scratch db in place")
+    parser.add_argument(
+        "--engine-interval", type=float, default=Config.engine_interval, help="SMMPANEL_ENGINE_INTERVAL"
+    )
+    parser.add_argument("--baseline", type=Path, help="another checkout: its workers run each case first")
     args = parser.parse_args(argv)
+    if args.baseline is not None and not (args.baseline / "smmpanel" / "__main__.py").is_file():
+        parser.error(f"--baseline {args.baseline}: not a checkout of smmpanel")
     levels = tuple(int(n) for n in args.levels.split(",") if n.strip())
     if levels and (levels != tuple(sorted(set(levels))) or levels[0] <= 0):
         parser.error("--levels: growing counts of orders, e.g. 10000,1000000")
@@ -799,14 +658,18 @@ def parse_args(argv: Sequence[str] | None) -> Config:
         explain=args.explain,
         database_prefix=args.database_prefix,
         keep=args.keep_database,
+        engine_interval=args.engine_interval,
+        baseline=args.baseline.resolve() if args.baseline else None,
     )
 
 
 def main(argv: Sequence[str] | None = None) -> list[Result]:
     config = parse_args(argv)
+    if not config.quiet:
+        print(machine(), flush=True)
     if config.levels:
         results = asyncio.run(run_levels(config))
-        print(_table(LEVEL_COLUMNS, level_rows(results)), flush=True)
+        print(aligned(LEVEL_COLUMNS, level_rows(results)), flush=True)
         return results
     results = asyncio.run(run(config))
     print(table(results), flush=True)

@@ -19,6 +19,7 @@ status sync, or the next drip-feed run.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from smmpanel.db.id_lists import ids_in, is_postgres
+from smmpanel.db.id_lists import ids_in, ids_listed, is_postgres
 from smmpanel.db.tables import engine_workers, orders, providers, refills, service_providers
 
 QUEUED = "queued"
@@ -68,6 +69,60 @@ class RefillClaim:
 
 def _int_or_none(text: str | None) -> int | None:
     return int(text) if text is not None and text.isdigit() else None
+
+
+def _bound(name: str, column: sa.Column[Any]) -> sa.BindParameter[Any]:
+    return sa.bindparam(name, type_=column.type)
+
+
+# The two writes of every send, built once: a forwarding worker runs them hundreds of times a
+# second, and building a statement costs about what running it does.
+
+
+@functools.cache
+def _start_sends(postgres: bool) -> sa.Update:
+    return (
+        orders.update()
+        .where(
+            ids_listed(orders.c.id, "order_ids", postgres=postgres),
+            orders.c.dispatch == CLAIMED,
+            orders.c.next_attempt_at == _bound("claim", orders.c.next_attempt_at),
+        )
+        .values(
+            dispatch=SENDING,
+            provider_id=_bound("to_provider", orders.c.provider_id),
+            next_attempt_at=_bound("lease_until", orders.c.next_attempt_at),
+            updated_at=_bound("at", orders.c.updated_at),
+        )
+        .returning(orders.c.id)
+    )
+
+
+@functools.cache
+def _settle_accepted(postgres: bool) -> sa.Update:
+    if postgres:
+        source = sa.text("SELECT * FROM unnest(:order_ids, :upstream_ids) AS answer(order_id, upstream_id)")
+        source = source.bindparams(
+            sa.bindparam("order_ids", type_=postgresql.ARRAY(sa.BigInteger)),
+            sa.bindparam("upstream_ids", type_=postgresql.ARRAY(sa.String)),
+        )
+    else:
+        source = sa.text(
+            "SELECT json_extract(value, '$[0]') AS order_id, json_extract(value, '$[1]') AS upstream_id"
+            " FROM json_each(:answers)"
+        ).bindparams(sa.bindparam("answers", type_=sa.String))
+    answer = source.columns(order_id=sa.BigInteger(), upstream_id=sa.String()).subquery("answer")
+    return (
+        orders.update()
+        .where(orders.c.id == answer.c.order_id, orders.c.dispatch == SENDING)
+        .values(
+            dispatch=SENT,
+            provider_order_id=answer.c.upstream_id,
+            next_attempt_at=_bound("check_at", orders.c.next_attempt_at),
+            updated_at=_bound("at", orders.c.updated_at),
+        )
+        .returning(orders.c.id)
+    )
 
 
 class Dispatch:
@@ -128,45 +183,28 @@ class Dispatch:
         Only while the claim is still ours (``claim`` is its lease): a claim that lapsed and was
         taken by another worker, or an order canceled meanwhile, is left alone and not sent.
         """
-        result = await self._conn.execute(
-            orders.update()
-            .where(
-                ids_in(self._conn, orders.c.id, order_ids),
-                orders.c.dispatch == CLAIMED,
-                orders.c.next_attempt_at == claim,
-            )
-            .values(dispatch=SENDING, provider_id=provider_id, next_attempt_at=lease_until, updated_at=now)
-            .returning(orders.c.id)
-        )
+        values = {"order_ids": sorted(set(order_ids)), "claim": claim, "to_provider": provider_id}
+        values |= {"lease_until": lease_until, "at": now}
+        result = await self._conn.execute(_start_sends(is_postgres(self._conn)), values)
         return {int(order_id) for order_id in result.scalars()}
 
-    async def settle_accepted(self, answers: Mapping[int, str], now: datetime) -> set[int]:
-        """Orders still ``sending`` become ``sent`` with the provider's order id, in one statement;
-        return those written (the others outlived their lease meanwhile).
+    async def settle_accepted(self, answers: Mapping[int, str], now: datetime, check_at: datetime) -> set[int]:
+        """Orders still ``sending`` become ``sent`` with the provider's order id, their first status
+        check due at ``check_at``, in one statement; return those written (the others outlived
+        their lease meanwhile).
 
         A provider's order id that another order already has (the twin check) fails the whole
         statement with ``IntegrityError`` (the unique index of migration 0022): nothing is written.
         """
         if not answers:
             return set()
-        if is_postgres(self._conn):
-            source = sa.text("SELECT * FROM unnest(:order_ids, :upstream_ids) AS answer(order_id, upstream_id)")
-            source = source.bindparams(
-                sa.bindparam("order_ids", list(answers), type_=postgresql.ARRAY(sa.BigInteger)),
-                sa.bindparam("upstream_ids", list(answers.values()), type_=postgresql.ARRAY(sa.String)),
-            )
+        postgres = is_postgres(self._conn)
+        values: dict[str, object] = {"check_at": check_at, "at": now}
+        if postgres:
+            values |= {"order_ids": list(answers), "upstream_ids": list(answers.values())}
         else:
-            source = sa.text(
-                "SELECT json_extract(value, '$[0]') AS order_id, json_extract(value, '$[1]') AS upstream_id"
-                " FROM json_each(:answers)"
-            ).bindparams(answers=json.dumps(list(answers.items())))
-        answer = source.columns(order_id=sa.BigInteger(), upstream_id=sa.String()).subquery("answer")
-        result = await self._conn.execute(
-            orders.update()
-            .where(orders.c.id == answer.c.order_id, orders.c.dispatch == SENDING)
-            .values(dispatch=SENT, provider_order_id=answer.c.upstream_id, next_attempt_at=now, updated_at=now)
-            .returning(orders.c.id)
-        )
+            values["answers"] = json.dumps(list(answers.items()))
+        result = await self._conn.execute(_settle_accepted(postgres), values)
         return {int(order_id) for order_id in result.scalars()}
 
     async def release_sends(self, order_ids: list[int], now: datetime) -> int:

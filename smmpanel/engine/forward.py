@@ -75,7 +75,8 @@ class Sends:
         return [plan.order.id in started for plan, _ in items]
 
     async def _accept(self, items: Sequence[tuple[fulfilment.SendPlan, int]]) -> list[None]:
-        await _record(partial(fulfilment.sends_accepted, self.db, items), self.lanes)
+        first_check = timedelta(seconds=self._settings.sync_interval)
+        await _record(partial(fulfilment.sends_accepted, self.db, items, first_check), self.lanes)
         return [None] * len(items)
 
 
@@ -121,20 +122,24 @@ async def _send_one(
     plan: fulfilment.SendPlan,
     claimed_until: datetime,
     stop: asyncio.Event | None,
-) -> None:
-    """One order's send, in its provider's lane: mark it ``sending``, call, record the answer."""
+) -> Recorder | None:
+    """One order's send, in its provider's lane: mark it ``sending`` and call; answer how to record
+    what the provider said (done once the lane's place is free for the next send)."""
     order_id = plan.order.id
     if stop is not None and stop.is_set():  # the last moment at which it is certainly unsent
-        return  # still claimed by this engine, which gives its claims back as it stops
+        return None  # still claimed by this engine, which gives its claims back as it stops
     try:
         started = await sends.start((plan, claimed_until))
     except Exception:
         log.exception("order %d: could not start its send; it is queued again", order_id)
         await _release(sends.db, [order_id])
-        return
+        return None
     if not started:
-        return  # its claim lapsed and another worker has it, or it was canceled meanwhile
-    record = await _send(pool, settings, sends, plan)
+        return None  # its claim lapsed and another worker has it, or it was canceled meanwhile
+    return partial(_recorded, await _send(pool, settings, sends, plan), order_id)
+
+
+async def _recorded(record: Recorder, order_id: int) -> None:
     try:
         await record()
     except Exception:  # it may have reached the provider: its lease ends on the attention list

@@ -2,9 +2,14 @@
 
 A pass claims due work from the database and hands each exchange to its provider's lane,
 then moves on without waiting. A lane runs at most ``provider_concurrency`` exchanges at
-once; while it has that many waiting or running it is *busy*, and the passes claim nothing
-more for that provider: a provider that stalls until its deadline keeps its own orders
-waiting in the database, not in memory, while every other provider's work goes on.
+once; while it has that many waiting, running or being recorded it is *busy*, and the passes
+claim nothing more for that provider: a provider that stalls until its deadline keeps its own
+orders waiting in the database, not in memory, while every other provider's work goes on.
+
+An exchange may answer what is left to do once the provider has answered (writing the answer
+down): that runs after its place in the lane is given to the next exchange, so the lane's
+calls never wait on the database's writes, and the writes of many exchanges, arriving
+together, are written together (``engine.coalesce``).
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ from functools import partial
 
 log = logging.getLogger("smmpanel.engine")
 
-Job = Callable[[], Awaitable[None]]
+After = Callable[[], Awaitable[None]]
+"""What is left of an exchange once the provider has answered: no longer in the lane's count of calls."""
+Job = Callable[[], Awaitable[After | None]]
 
 
 class Lanes:
@@ -43,11 +50,13 @@ class Lanes:
         gate = self._gates.setdefault(provider_id, asyncio.Semaphore(self._per_provider))
 
         async def run() -> None:
-            async with gate:
-                try:
-                    await job()
-                except Exception:  # one failed exchange must not end the lane or the engine
-                    log.exception("%s failed", what)
+            try:
+                async with gate:
+                    after = await job()
+                if after is not None:
+                    await after()
+            except Exception:  # one failed exchange must not end the lane or the engine
+                log.exception("%s failed", what)
 
         tasks = self._tasks[provider_id]
         task = asyncio.create_task(run())

@@ -13,8 +13,8 @@ from smmpanel.config import Settings
 from smmpanel.db.dispatch_repositories import SyncClaim
 from smmpanel.db.provider_repositories import Provider
 from smmpanel.db.unit_of_work import Database
-from smmpanel.engine.lanes import Lanes
-from smmpanel.providers.apiv2_client import UpstreamError
+from smmpanel.engine.lanes import After, Lanes
+from smmpanel.providers.apiv2_client import UpstreamError, UpstreamOrderStatus
 from smmpanel.providers.pool import ClientPool
 from smmpanel.usecases import fulfilment
 
@@ -47,8 +47,10 @@ async def sync_due(db: Database, pool: ClientPool, settings: Settings, lanes: La
     return len(claims)
 
 
-async def _sync_chunk(db: Database, pool: ClientPool, lanes: Lanes, provider: Provider, chunk: list[SyncClaim]) -> None:
-    """One multi-status call and what it changes."""
+async def _sync_chunk(
+    db: Database, pool: ClientPool, lanes: Lanes, provider: Provider, chunk: list[SyncClaim]
+) -> After | None:
+    """One multi-status call; answers how to apply what it changes (once the lane's place is free)."""
     try:
         answers = await pool.client_for(provider).statuses([claim.provider_order_id for claim in chunk])
     except UpstreamError as error:
@@ -56,8 +58,14 @@ async def _sync_chunk(db: Database, pool: ClientPool, lanes: Lanes, provider: Pr
         async with lanes.database():
             await fulfilment.check_failed(db, provider, error)
         metrics.upstream_error(provider.name)
-        return  # they are due again after the next interval
+        return None  # they are due again after the next interval
     known = [(claim, answers[claim.provider_order_id]) for claim in chunk if claim.provider_order_id in answers]
+    return partial(_apply, db, lanes, provider, known)
+
+
+async def _apply(
+    db: Database, lanes: Lanes, provider: Provider, known: list[tuple[SyncClaim, UpstreamOrderStatus | str]]
+) -> None:
     async with lanes.database():
         if fulfilment.in_trouble(provider):
             await fulfilment.provider_answered(db, provider)

@@ -21,10 +21,11 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Self, TypeVar
+from urllib.parse import urlencode
 
 import httpx
 
@@ -32,6 +33,7 @@ from smmpanel.domain.orders import OrderStatus
 from smmpanel.domain.refills import RefillStatus
 from smmpanel.errors import SmmPanelError
 from smmpanel.money import AmountError, Units, parse_amount_rounded
+from smmpanel.providers.transport import KeptAliveTransport
 
 MAX_IDS = 100
 """API v2 takes at most this many ids in one ``orders`` or ``refills`` list."""
@@ -118,10 +120,11 @@ class _Refusal(Exception):
 class ApiV2Client:
     """One provider, one key; ``url`` is the provider's full API v2 address.
 
-    Pass ``client`` to share one connection pool among providers; it is then the
-    caller's to close. ``timeout`` is the deadline of a whole exchange, ``connect_timeout``
-    that of connecting; ``answer_limit`` and ``catalog_limit`` cap the bytes read of an
-    answer (of ``services`` for the latter). They apply to every call either way.
+    Pass ``client`` to share one connection pool among providers (an httpx client, or the
+    engine's lean ``KeptAliveTransport``); it is then the caller's to close. ``timeout`` is
+    the deadline of a whole exchange, ``connect_timeout`` that of connecting; ``answer_limit``
+    and ``catalog_limit`` cap the bytes read of an answer (of ``services`` for the latter).
+    They apply to every call either way.
     """
 
     def __init__(
@@ -131,18 +134,22 @@ class ApiV2Client:
         *,
         timeout: float = 30.0,
         connect_timeout: float = 5.0,
-        client: httpx.AsyncClient | None = None,
+        client: httpx.AsyncClient | KeptAliveTransport | None = None,
         answer_limit: int = ANSWER_LIMIT,
         catalog_limit: int = CATALOG_LIMIT,
     ) -> None:
         self._url = url
+        self._parsed: httpx.URL | None = None
+        """``url`` parsed, on the first call through a ``KeptAliveTransport``."""
         self._key = key
         self._deadline = timeout
         self._timeout = httpx.Timeout(timeout, connect=connect_timeout)
         self._answer_limit = answer_limit
         self._catalog_limit = catalog_limit
         self._owns_client = client is None
-        self._client = client if client is not None else httpx.AsyncClient(headers={"User-Agent": "smmpanel"})
+        self._client: httpx.AsyncClient | KeptAliveTransport = (
+            client if client is not None else httpx.AsyncClient(headers={"User-Agent": "smmpanel"})
+        )
 
     def __repr__(self) -> str:
         return f"ApiV2Client(url={self._redact(self._url)!r})"
@@ -210,7 +217,10 @@ class ApiV2Client:
         exchange = _Exchange(self._catalog_limit if action == "services" else self._answer_limit)
         try:
             async with asyncio.timeout(self._deadline):
-                status, kind, body = await exchange.run(self._client, self._url, form, self._timeout)
+                if isinstance(self._client, KeptAliveTransport):
+                    status, kind, body = await exchange.post(self._client, self._url_parsed(), form, self._timeout)
+                else:
+                    status, kind, body = await exchange.run(self._client, self._url, form, self._timeout)
         except TimeoutError:
             if exchange.sent:
                 raise UpstreamAmbiguous(self._reason(action, "no answer in time after the request was sent")) from None
@@ -233,6 +243,11 @@ class ApiV2Client:
             raise UpstreamRefused(self._redact(str(refusal))[:_REASON_LENGTH]) from None
         except _Malformed as error:
             raise UpstreamAmbiguous(self._reason(action, str(error))) from None
+
+    def _url_parsed(self) -> httpx.URL:
+        if self._parsed is None:
+            self._parsed = httpx.URL(self._url)
+        return self._parsed
 
     def _decode(self, action: str, status: int, kind: str, body: bytes) -> object:
         """The answer's JSON with every number kept as its exact text."""
@@ -276,26 +291,39 @@ class _Exchange:
         if event.endswith("send_request_headers.started"):
             self.sent = True
 
+    def _sending(self) -> None:
+        self.sent = True
+
     async def run(
         self, client: httpx.AsyncClient, url: str, form: Mapping[str, str], timeout: httpx.Timeout
     ) -> tuple[int, str, bytes]:
         """The answer's status, content type and body (a failed answer's first few KB only)."""
         extensions = {"trace": self._trace}
         async with client.stream("POST", url, data=dict(form), timeout=timeout, extensions=extensions) as response:
-            failed = not response.is_success
-            limit = min(self.limit, _ERROR_PAGE_LIMIT) if failed else self.limit
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > limit:
-                    if failed:  # enough to show what the page says
-                        chunks.append(chunk[: limit - size + len(chunk)])
-                        break
-                    raise _TooLarge(f"an answer larger than {self.limit:,} bytes, refused")
-                chunks.append(chunk)
             kind = response.headers.get("content-type", "no content type")
-            return response.status_code, kind, b"".join(chunks)
+            return response.status_code, kind, await self._body(response.status_code, response.aiter_bytes())
+
+    async def post(
+        self, transport: KeptAliveTransport, url: httpx.URL, form: Mapping[str, str], timeout: httpx.Timeout
+    ) -> tuple[int, str, bytes]:
+        """``run`` through the engine's lean transport: the same answer, without httpx's models."""
+        async with transport.post(url, urlencode(form).encode(), timeout, self._sending) as answer:
+            return answer.status, answer.content_type, await self._body(answer.status, answer.chunks())
+
+    async def _body(self, status: int, chunks: AsyncIterator[bytes]) -> bytes:
+        failed = not 200 <= status < 300
+        limit = min(self.limit, _ERROR_PAGE_LIMIT) if failed else self.limit
+        read: list[bytes] = []
+        size = 0
+        async for chunk in chunks:
+            size += len(chunk)
+            if size > limit:
+                if failed:  # enough to show what the page says
+                    read.append(chunk[: limit - size + len(chunk)])
+                    break
+                raise _TooLarge(f"an answer larger than {self.limit:,} bytes, refused")
+            read.append(chunk)
+        return b"".join(read)
 
 
 def _unsent(error: httpx.HTTPError) -> str:

@@ -2,7 +2,7 @@
 
 A provider's lane runs at most ``provider_concurrency`` exchanges at once (``engine.lanes``),
 so that many connections are kept open to it (``providers.transport``, a fraction of the CPU of
-httpx's own transport per call): a send reuses one instead of connecting (and for HTTPS,
+httpx per call): a send reuses one instead of connecting (and for HTTPS,
 shaking hands) again. Two more are allowed for the calls made outside the
 lane (the balance check, a catalog import). A busy provider cannot take connections from
 another's pool.
@@ -26,17 +26,18 @@ OUTSIDE_THE_LANE = 2
 class ClientPool:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._clients: dict[tuple[int, str, str], tuple[ApiV2Client, httpx.AsyncClient]] = {}
+        self._clients: dict[tuple[int, str, str], tuple[ApiV2Client, httpx.AsyncClient | KeptAliveTransport]] = {}
 
-    def _connections(self) -> httpx.AsyncClient:
+    def _connections(self) -> httpx.AsyncClient | KeptAliveTransport:
         settings = self._settings
         most = settings.provider_concurrency + OUTSIDE_THE_LANE
-        timeout = httpx.Timeout(settings.http_timeout, connect=settings.http_connect_timeout)
-        if getproxies():  # httpx's own transport goes through the environment's proxy (and NO_PROXY)
+        if getproxies():  # httpx goes through the environment's proxy (and honours NO_PROXY)
             return httpx.AsyncClient(
-                timeout=timeout, limits=httpx.Limits(max_connections=most, max_keepalive_connections=most)
+                headers={"User-Agent": "smmpanel"},
+                timeout=httpx.Timeout(settings.http_timeout, connect=settings.http_connect_timeout),
+                limits=httpx.Limits(max_connections=most, max_keepalive_connections=most),
             )
-        return httpx.AsyncClient(timeout=timeout, transport=KeptAliveTransport(most))
+        return KeptAliveTransport(most)
 
     def client_for(self, provider: Provider) -> ApiV2Client:
         """The provider's client; a changed URL or key gets a fresh one (the old one's connections

@@ -157,8 +157,14 @@ async def send_accepted(db: Database, plan: SendPlan, provider_order_id: int) ->
     await sends_accepted(db, [(plan, provider_order_id)])
 
 
-async def sends_accepted(db: Database, answers: Sequence[tuple[SendPlan, int]]) -> None:
+async def sends_accepted(
+    db: Database, answers: Sequence[tuple[SendPlan, int]], first_check: timedelta = timedelta(0)
+) -> None:
     """Record the providers' order ids of accepted sends: ``sent``, in one statement for all of them.
+
+    Their first status check is due ``first_check`` later (the engine's sync interval): asked
+    at once, a provider only says again that the order it just accepted is pending, and at a
+    thousand orders a second that is a status call and two writes of every order for nothing.
 
     The twin check is the database's: a provider's order id already given to another order
     fails the statement (a unique index), and then each answer is recorded on its own, the
@@ -173,7 +179,7 @@ async def sends_accepted(db: Database, answers: Sequence[tuple[SendPlan, int]]) 
     troubled = sorted({plan.provider.id for plan, _ in answers if in_trouble(plan.provider)})
     try:
         async with db.write() if troubled else db.write_each() as repos:
-            settled = await repos.dispatch.settle_accepted(mine, now)
+            settled = await repos.dispatch.settle_accepted(mine, now, now + first_check)
             for provider_id in troubled:
                 await answered(repos, provider_id, now)
     except IntegrityError:
@@ -181,7 +187,7 @@ async def sends_accepted(db: Database, answers: Sequence[tuple[SendPlan, int]]) 
             await _twin(db, *answers[0])
             return
         for answer in answers:
-            await sends_accepted(db, [answer])
+            await sends_accepted(db, [answer], first_check)
         return
     for plan, provider_order_id in answers:
         if plan.order.id not in settled:

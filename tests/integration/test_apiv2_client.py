@@ -175,10 +175,10 @@ def provider() -> Iterator[MisbehavingProvider]:
 
 @pytest.fixture(params=["httpx", "kept-alive"])
 async def client(provider: MisbehavingProvider, request: pytest.FixtureRequest) -> AsyncIterator[ApiV2Client]:
-    """httpx's own transport, and the engine's (``smmpanel.providers.transport``): every failure
+    """httpx, and the engine's lean transport (``smmpanel.providers.transport``): every failure
     below must land in the same class through either."""
     # 1 s for the whole exchange (under a loaded machine's scheduling), well below a 2 s delay.
-    lent = httpx.AsyncClient(transport=KeptAliveTransport(4)) if request.param == "kept-alive" else None
+    lent = KeptAliveTransport(4) if request.param == "kept-alive" else None
     async with ApiV2Client(provider.api_url, KEY, timeout=1.0, connect_timeout=0.5, client=lent) as client:
         yield client
     if lent is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -186,3 +186,20 @@ def _ids_bound(parameters: Any) -> list[int] | None:
     """The one parameter that is a list of ids, if the statement has one."""
     lists = [list(value) for value in parameters if isinstance(value, list | tuple)]
     return sorted(lists[0]) if len(lists) == 1 else None
+
+
+def test_an_accepted_sends_first_status_check_is_one_sync_interval_later(a_panel: Panel, alice: str) -> None:
+    """Asked at once, the provider would only say again that the order it just accepted is pending."""
+    (order_id,) = queue_orders(a_panel, alice, 1)
+
+    async def accept(db: Database, _: Database) -> datetime:
+        (plan,) = await started_plans(db, [order_id])
+        accepted = utcnow()
+        await fulfilment.sends_accepted(db, [(plan, 9)], timedelta(seconds=30))
+        return accepted
+
+    accepted = two_workers(a_panel, accept)
+    sent = order_of(a_panel, order_id)
+    assert (sent.dispatch, sent.provider_order_id) == (SENT, "9")
+    due = next_attempt_of(a_panel, order_id)
+    assert due is not None and accepted + timedelta(seconds=30) <= due <= utcnow() + timedelta(seconds=30)

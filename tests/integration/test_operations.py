@@ -470,6 +470,7 @@ def test_sigterm_finishes_requests_in_flight_and_requeues_claimed_unsent_orders(
     try:
         server = processes.start(
             "serve", "--port", str(port), provider_concurrency=1, engine_interval=0.1, sync_interval=600,
+            provider_check_interval=0,  # no balance check: the first request the provider gets is the send
             log_format="text", secret_key=SECRET_KEY,
         )  # fmt: skip
         wait_until_up(base)

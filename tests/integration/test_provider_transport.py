@@ -12,7 +12,6 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-import httpx
 import pytest
 
 from smmpanel.providers.apiv2_client import ApiV2Client, UpstreamUnreachable
@@ -69,7 +68,7 @@ class Provider:
 async def serving(provider: Provider) -> AsyncIterator[ApiV2Client]:
     server = await asyncio.start_server(provider.serve, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    http = httpx.AsyncClient(transport=KeptAliveTransport(2))
+    http = KeptAliveTransport(2)
     try:
         yield ApiV2Client(f"http://127.0.0.1:{port}/api/v2", "key", timeout=5, connect_timeout=2, client=http)
     finally:
@@ -125,7 +124,7 @@ async def test_an_address_nobody_listens_on_is_unreachable() -> None:
     port = server.sockets[0].getsockname()[1]
     server.close()
     await server.wait_closed()
-    http = httpx.AsyncClient(transport=KeptAliveTransport(2))
+    http = KeptAliveTransport(2)
     client = ApiV2Client(f"http://127.0.0.1:{port}/api/v2", "key", timeout=5, connect_timeout=2, client=http)
     with pytest.raises(UpstreamUnreachable):
         await client.balance()
@@ -133,3 +132,22 @@ async def test_an_address_nobody_listens_on_is_unreachable() -> None:
     with pytest.raises(UpstreamUnreachable, match="not an http"):
         await ftp.balance()
     await http.aclose()
+
+
+async def test_credentials_in_the_address_are_sent_as_basic_auth_and_never_as_part_of_the_host() -> None:
+    provider = Provider(lambda n: framed(b'{"order": 5}'))
+    server = await asyncio.start_server(provider.serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    transport = KeptAliveTransport(1)
+    try:
+        client = ApiV2Client(f"http://user:p%40ss@127.0.0.1:{port}/api/v2?panel=7", "key", client=transport)
+        assert await client.add({"service": "1", "link": "https://x.test/a", "quantity": "100"}) == 5
+    finally:
+        await transport.aclose()
+        server.close()
+        await server.wait_closed()
+    (request,) = provider.requests
+    head = request.split(b"\r\n\r\n")[0].split(b"\r\n")
+    assert head[0] == b"POST /api/v2?panel=7 HTTP/1.1"
+    assert f"Host: 127.0.0.1:{port}".encode() in head
+    assert b"Authorization: Basic dXNlcjpwQHNz" in head  # base64 of "user:p@ss"
