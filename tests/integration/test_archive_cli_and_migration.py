@@ -42,22 +42,13 @@ def _finished_long_ago(panel: Panel, count: int) -> list[int]:
     for order_id in placed[1:]:
         panel.update_order(order_id, "Completed")
     then = utcnow() - timedelta(days=200)
-    _sql(panel, orders.update().where(orders.c.id.in_(placed)).values(updated_at=then, finished_at=then))
+    panel.sql(orders.update().where(orders.c.id.in_(placed)).values(updated_at=then, finished_at=then))
     return placed
 
 
-def _sql(panel: Panel, statement: sa.Executable) -> list[tuple[object, ...]]:
-    async def work(db: Database) -> list[tuple[object, ...]]:
-        async with db.engine.begin() as conn:
-            result = await conn.execute(statement)
-            return [tuple(row) for row in result] if result.returns_rows else []
-
-    return panel.run(work)
-
-
 def _where(panel: Panel) -> tuple[list[object], list[object]]:
-    hot = _sql(panel, sa.select(orders.c.id).order_by(orders.c.id))
-    cold = _sql(panel, sa.select(orders_archive.c.id).order_by(orders_archive.c.id))
+    hot = panel.sql(sa.select(orders.c.id).order_by(orders.c.id))
+    cold = panel.sql(sa.select(orders_archive.c.id).order_by(orders_archive.c.id))
     return [row[0] for row in hot], [row[0] for row in cold]
 
 
@@ -108,20 +99,20 @@ def test_downgrade_brings_archived_orders_back_and_upgrade_again(panel: Panel, t
     cli = Cli(panel.database_url, tmp_path)
     cli.text("order", "archive", "--older-than", "180")
     assert _counted(panel) == {"Pending": 1, "Completed": 3}
-    ledger = _sql(panel, sa.select(ledger_entries).order_by(ledger_entries.c.id))
+    ledger = panel.sql(sa.select(ledger_entries).order_by(ledger_entries.c.id))
     command.downgrade(alembic_config(panel.database_url), "0024")
-    hot = _sql(panel, sa.select(orders.c.id).order_by(orders.c.id))
+    hot = panel.sql(sa.select(orders.c.id).order_by(orders.c.id))
     assert [row[0] for row in hot] == placed
-    assert _sql(panel, sa.select(ledger_entries).order_by(ledger_entries.c.id)) == ledger
+    assert panel.sql(sa.select(ledger_entries).order_by(ledger_entries.c.id)) == ledger
     assert panel.ledger_ok() and _counted(panel) == {"Pending": 1, "Completed": 3}
     # The foreign keys are back: an order with ledger entries cannot be deleted any more.
     with pytest.raises(sa.exc.IntegrityError):
-        _sql(panel, orders.delete().where(orders.c.id == placed[1]))
+        panel.sql(orders.delete().where(orders.c.id == placed[1]))
     upgrade(panel.database_url)
     assert _where(panel) == (placed, [])
     cli.text("order", "archive", "--older-than", "180")
     assert _where(panel) == ([placed[0]], placed[1:]) and _counted(panel) == {"Pending": 1, "Completed": 3}
-    assert _sql(panel, sa.select(ledger_entries).order_by(ledger_entries.c.id)) == ledger
+    assert panel.sql(sa.select(ledger_entries).order_by(ledger_entries.c.id)) == ledger
 
 
 def test_the_engine_archives_only_when_the_operator_turned_it_on(panel: Panel) -> None:

@@ -48,17 +48,8 @@ def panel(database_url: str, start_server: Callable[..., LiveServer]) -> Iterato
         yield driver
 
 
-def _sql(panel: Panel, statement: sa.Executable) -> list[tuple[object, ...]]:
-    async def work(db: Database) -> list[tuple[object, ...]]:
-        async with db.engine.begin() as conn:
-            result = await conn.execute(statement)
-            return [tuple(row) for row in result] if result.returns_rows else []
-
-    return panel.run(work)
-
-
 def _ids(panel: Panel, table: sa.Table) -> list[object]:
-    return [row[0] for row in _sql(panel, sa.select(table.c.id).order_by(table.c.id))]
+    return [row[0] for row in panel.sql(sa.select(table.c.id).order_by(table.c.id))]
 
 
 def _login(panel: Panel, username: str) -> httpx.Client:
@@ -102,8 +93,7 @@ def test_exports_admin_api_order_list_refills_and_averages_answer_byte_for_byte(
     assert isinstance(outcome, int), outcome
     panel.run(lambda db: refill_cases.update_refill(db, outcome, RefillStatus.COMPLETED))
     then = utcnow() - timedelta(days=200)  # placed two hours before they finished, 200 days ago
-    _sql(
-        panel,
+    panel.sql(
         orders.update()
         .where(orders.c.id.in_(placed))
         .values(created_at=then - timedelta(hours=2), updated_at=then, finished_at=then),
@@ -215,7 +205,7 @@ def test_an_upstream_id_an_archived_order_holds_is_a_twin_as_before(panel: Panel
     plan = panel.run(first_sent)
     then = utcnow() - timedelta(days=200)
     finished = {"status": "Completed", "remains": 0, "dispatch": DONE, "updated_at": then, "finished_at": then}
-    _sql(panel, orders.update().where(orders.c.id == holder).values(**finished))
+    panel.sql(orders.update().where(orders.c.id == holder).values(**finished))
     if holder_is == "archived":
         panel.run(lambda db: archive.archive_orders(db, 180))
     if holder_is == "being archived":
@@ -249,20 +239,19 @@ def test_migration_0028_leaves_each_upstream_id_to_its_oldest_order(panel: Panel
     holder, hot_twin, archived_twin = _queued(panel, key, 3)
     then = utcnow() - timedelta(days=200)
     finished = {"status": "Completed", "remains": 0, "dispatch": DONE, "updated_at": then, "finished_at": then}
-    _sql(panel, orders.update().where(orders.c.id == holder).values(provider_id=1, provider_order_id="42", **finished))
+    panel.sql(orders.update().where(orders.c.id == holder).values(provider_id=1, provider_order_id="42", **finished))
     panel.run(lambda db: archive.archive_orders(db, 180))
     config = alembic_config(panel.database_url)
     command.downgrade(config, "0028-1")  # the twins the archive let through before 0028
     values = {"provider_id": 1, "provider_order_id": "42"}
-    _sql(panel, orders.update().where(orders.c.id == archived_twin).values(**values, **finished))
-    _sql(
-        panel,
+    panel.sql(orders.update().where(orders.c.id == archived_twin).values(**values, **finished))
+    panel.sql(
         orders_archive.insert().from_select(
             list(orders.c.keys()), sa.select(orders).where(orders.c.id == archived_twin)
         ),
     )
-    _sql(panel, orders.delete().where(orders.c.id == archived_twin))
-    _sql(panel, orders.update().where(orders.c.id == hot_twin).values(dispatch=SENT, **values))
+    panel.sql(orders.delete().where(orders.c.id == archived_twin))
+    panel.sql(orders.update().where(orders.c.id == hot_twin).values(dispatch=SENT, **values))
     upgrade(panel.database_url)
     reason = "its provider gave order id 42 to an older order too"
     assert order_of(panel, holder).provider_order_id == "42"
@@ -270,4 +259,4 @@ def test_migration_0028_leaves_each_upstream_id_to_its_oldest_order(panel: Panel
         order = order_of(panel, twin)
         assert (order.provider_order_id, order.attention_reason, order.dispatch) == (None, reason, dispatch)
     with pytest.raises(sa.exc.IntegrityError):  # from now on the database refuses such a twin itself
-        _sql(panel, orders.update().where(orders.c.id == hot_twin).values(provider_order_id="42"))
+        panel.sql(orders.update().where(orders.c.id == hot_twin).values(provider_order_id="42"))

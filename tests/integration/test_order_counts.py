@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, timedelta
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -48,14 +47,6 @@ def _place(panel: Panel, count: int) -> list[int]:
     return panel.run(work)
 
 
-def _sql(panel: Panel, statement: Any) -> None:
-    async def work(db: Database) -> None:
-        async with db.engine.begin() as conn:
-            await conn.execute(statement)
-
-    panel.run(work)
-
-
 def _truth(panel: Panel) -> tuple[dict[str, int], dict[str, int]]:
     """What a scan of the orders says: per status, and per engine state."""
 
@@ -89,13 +80,13 @@ def test_counts_follow_every_change_of_an_order(panel: Panel) -> None:
     panel.update_order(ids[0], "Completed")
     panel.update_order(ids[1], "In progress")
     panel.update_order(ids[1], "In progress", remains=10)  # no change of status: no delta
-    _sql(panel, orders.update().where(orders.c.id.in_(ids[2:5])).values(dispatch="queued"))
-    _sql(panel, orders.update().where(orders.c.id == ids[3]).values(dispatch="attention"))
+    panel.sql(orders.update().where(orders.c.id.in_(ids[2:5])).values(dispatch="queued"))
+    panel.sql(orders.update().where(orders.c.id == ids[3]).values(dispatch="attention"))
     assert _kept(panel, fold=True) == _truth(panel)
-    _sql(panel, orders.update().where(orders.c.id == ids[4]).values(dispatch=None))
+    panel.sql(orders.update().where(orders.c.id == ids[4]).values(dispatch=None))
     panel.update_order(ids[5], "Canceled")
-    _sql(panel, ledger_entries.delete().where(ledger_entries.c.order_id == ids[0]))
-    _sql(panel, orders.delete().where(orders.c.id == ids[0]))
+    panel.sql(ledger_entries.delete().where(ledger_entries.c.order_id == ids[0]))
+    panel.sql(orders.delete().where(orders.c.id == ids[0]))
     expected = ({"Pending": 3, "In progress": 1, "Canceled": 1}, {"queued": 1, "attention": 1})
     assert _kept(panel, fold=False) == _truth(panel) == expected
     assert _kept(panel, fold=True) == expected
@@ -105,19 +96,18 @@ def test_counts_follow_every_change_of_an_order(panel: Panel) -> None:
 def test_the_overview_counts_the_orders_of_its_window(panel: Panel) -> None:
     ids = _place(panel, 3)
     old = utcnow() - timedelta(days=45)
-    _sql(panel, orders.update().where(orders.c.id == ids[0]).values(created_at=old))  # not a real move:
-    _sql(panel, sa.text("DELETE FROM order_counts"))  # so recount, as migration 0023 does
-    _sql(panel, sa.text("DELETE FROM order_count_deltas"))
+    panel.sql(orders.update().where(orders.c.id == ids[0]).values(created_at=old))  # not a real move:
+    panel.sql(sa.text("DELETE FROM order_counts"))  # so recount, as migration 0023 does
+    panel.sql(sa.text("DELETE FROM order_count_deltas"))
     day = "created_at::date" if not panel.database_url.startswith("sqlite") else "substr(created_at, 1, 10)"
-    _sql(
-        panel,
+    panel.sql(
         sa.text(
             f"INSERT INTO order_counts (day, status, dispatch, n, upstream_charge) SELECT {day}, status,"
             f" coalesce(dispatch, ''), count(*), 0 FROM orders GROUP BY {day}, status, coalesce(dispatch, '')"
         ),
     )
     panel.update_order(ids[1], "Completed")
-    _sql(panel, orders.update().where(orders.c.id.in_(ids)).values(upstream_charge=12_345))
+    panel.sql(orders.update().where(orders.c.id.in_(ids)).values(upstream_charge=12_345))
     figures = panel.run(reports.overview)
     assert figures.cost == 2 * 12_345 and figures.today.cost == 2 * 12_345
     assert figures.orders_by_status == {status.value: 0 for status in OrderStatus} | {
@@ -132,7 +122,7 @@ def test_the_migration_counts_the_orders_already_there(panel: Panel) -> None:
     _place(panel, 4)
     panel.update_order(1, "Partial", remains=50)
     command.downgrade(alembic_config(panel.database_url), "0022")  # just before the counts
-    _sql(panel, orders.update().where(orders.c.id == 2).values(status="Completed", dispatch="sent"))
+    panel.sql(orders.update().where(orders.c.id == 2).values(status="Completed", dispatch="sent"))
     upgrade(panel.database_url)
     assert _kept(panel, fold=False) == _truth(panel) == ({"Pending": 2, "Partial": 1, "Completed": 1}, {"sent": 1})
 

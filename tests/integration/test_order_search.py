@@ -106,15 +106,6 @@ def _scanned(panel: Panel, part: str) -> list[int]:
     return panel.run(work)
 
 
-def _sql(panel: Panel, *statements: sa.Executable) -> None:
-    async def work(db: Database) -> None:
-        async with db.engine.begin() as conn:
-            for statement in statements:
-                await conn.execute(statement)
-
-    panel.run(work)
-
-
 def test_a_link_search_finds_what_the_scan_found(panel: Panel) -> None:
     ids = _seed(panel)
     for part in PARTS:
@@ -211,8 +202,7 @@ def test_the_search_follows_changed_and_removed_links(panel: Panel) -> None:
     panel.run(lambda db: order_cases.change_link(db, ids[6], "https://instagram.com/p/Renamed"))
     assert _found(panel, text="renamed") == [ids[6]]
     assert _found(panel, text="p/xyz") == _scanned(panel, "p/xyz") == []
-    _sql(
-        panel,
+    panel.sql(
         ledger_entries.delete().where(ledger_entries.c.order_id == ids[0]),
         orders.delete().where(orders.c.id == ids[0]),
     )
@@ -223,9 +213,9 @@ def test_an_upstream_id_finds_its_order_at_any_provider(panel: Panel) -> None:
     ids = _seed(panel)
     now = utcnow()
     made = [{"name": name, "url": f"http://{name}.test/api/v2", "api_key": "k", "created_at": now} for name in "ab"]
-    _sql(panel, providers.insert().values(made))
-    _sql(panel, orders.update().where(orders.c.id == ids[2]).values(provider_id=2, provider_order_id="90210"))
-    _sql(panel, orders.update().where(orders.c.id == ids[3]).values(provider_id=1, provider_order_id="902"))
+    panel.sql(providers.insert().values(made))
+    panel.sql(orders.update().where(orders.c.id == ids[2]).values(provider_id=2, provider_order_id="90210"))
+    panel.sql(orders.update().where(orders.c.id == ids[3]).values(provider_id=1, provider_order_id="902"))
     assert _found(panel, upstream_id=" 90210 ") == [ids[2]]
     assert _found(panel, upstream_id="902") == [ids[3]]  # exactly, not a part
     assert _found(panel, upstream_id="90210", text="youtube") == [ids[2]]

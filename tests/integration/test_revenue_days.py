@@ -71,14 +71,6 @@ def _kept(panel: Panel, *, fold: bool) -> dict[date, int]:
     return panel.run(work)
 
 
-def _sql(panel: Panel, statement: str) -> None:
-    async def work(db: Database) -> None:
-        async with db.engine.begin() as conn:
-            await conn.execute(sa.text(statement))
-
-    panel.run(work)
-
-
 def test_revenue_follows_every_charge_and_refund_and_nothing_else(panel: Panel) -> None:
     ids = _place(panel, 3)
     panel.update_order(ids[0], "Partial", remains=500)  # refunds 0.45
@@ -100,7 +92,7 @@ def test_the_migration_counts_the_entries_already_there(panel: Panel) -> None:
     assert isinstance(before, str)
     command.downgrade(alembic_config(panel.database_url), before)
     yesterday = (utcnow() - timedelta(days=1)).isoformat(sep=" ")
-    _sql(panel, f"UPDATE ledger_entries SET created_at = '{yesterday}' WHERE kind = 'refund'")
+    panel.sql(sa.text(f"UPDATE ledger_entries SET created_at = '{yesterday}' WHERE kind = 'refund'"))
     upgrade(panel.database_url)
     assert (
         _kept(panel, fold=False)

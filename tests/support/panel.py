@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import httpx
+import sqlalchemy as sa
 
 from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.catalog import ServiceType
@@ -70,6 +71,20 @@ class Panel:
 
     def ledger_ok(self) -> bool:
         return not self.run(accounts.verify_ledger)
+
+    def sql(self, *statements: sa.Executable) -> list[tuple[object, ...]]:
+        """Run ``statements`` straight on the database, in one transaction: what no use case would do
+        (backdating, deleting); answers the last one's rows, if it has any."""
+
+        async def work(db: Database) -> list[tuple[object, ...]]:
+            rows: list[tuple[object, ...]] = []
+            async with db.engine.begin() as conn:
+                for statement in statements:
+                    result = await conn.execute(statement)
+                    rows = [tuple(row) for row in result] if result.returns_rows else []
+            return rows
+
+        return self.run(work)
 
     # reseller side
     def post(self, **params: Any) -> httpx.Response:
