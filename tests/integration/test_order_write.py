@@ -8,6 +8,7 @@ tests hold it to what SQLAlchemy's own path writes, and to the ledger's rules wh
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 from smmpanel.db.unit_of_work import Database
 from smmpanel.domain.catalog import ServiceType
 from smmpanel.usecases import accounts, orders, providers
+from tests.support.databases import SqliteTemplate
 from tests.support.panel import Panel
 
 LINK = "https://instagram.com/alice"
@@ -113,13 +115,13 @@ def test_a_failure_after_the_debit_undoes_it_and_the_next_order_goes_through(pan
     assert panel.ledger_ok()
 
 
-def test_a_one_hop_write_that_fails_is_a_database_error_and_leaves_nothing_open(database_url: str) -> None:
-    """``Database.write_in_one_hop`` (SQLite): what its work wrote before failing is rolled back, the
-    failure is SQLAlchemy's own error type (the CLI words those as a database error, not a stack
-    trace), and the pooled connection is clean for the next write."""
-    if not database_url.startswith("sqlite"):
-        pytest.skip("one-hop writes are SQLite's")
-    panel = Panel(database_url)
+def test_a_one_hop_write_that_fails_is_a_database_error_and_leaves_nothing_open(
+    tmp_path: Path, sqlite_template: SqliteTemplate
+) -> None:
+    """``Database.write_in_one_hop`` (SQLite only, where one-hop writes are): what its work wrote before
+    failing is rolled back, the failure is SQLAlchemy's own error type (the CLI words those as a
+    database error, not a stack trace), and the pooled connection is clean for the next write."""
+    panel = Panel(sqlite_template.fresh(tmp_path))
     try:
         panel.customer(balance="5")
 
